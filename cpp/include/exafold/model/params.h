@@ -1,0 +1,47 @@
+// AlphaFold2 parameters in the official npz layout: the expected names and shapes per preset,
+// and a loader that validates everything before use.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "exafold/model/config.h"
+#include "exafold/tensor/tensor.h"
+
+namespace exafold::model {
+
+struct ParamSpec {
+  std::string name;  ///< "{haiku module path}//{parameter}", as in the official files
+  Shape shape;
+};
+
+/// Every parameter the preset defines, in a stable order. Stacked blocks (Evoformer, extra MSA,
+/// template pair stack) carry the block count as their leading dimension.
+std::vector<ParamSpec> param_spec(const ModelConfig& config);
+
+class Params {
+ public:
+  /// Reads `path` as `dtype` (float32, or float64 for the exact-parity path) after checking
+  /// every name and shape against param_spec(config). Fails listing every missing, misshapen
+  /// and unexpected array.
+  static Params load(const std::string& path, const ModelConfig& config, DType dtype);
+  /// From arrays already in memory (for example broadcast by MPI rank 0), with the same checks.
+  static Params from_arrays(std::unordered_map<std::string, Tensor> arrays,
+                            const ModelConfig& config, DType dtype);
+
+  const Tensor& get(std::string_view name) const;
+  /// Block i of a stacked parameter.
+  Tensor block(std::string_view name, int i) const { return get(name).select(0, i); }
+  DType dtype() const { return dtype_; }
+  size_t size() const { return map_.size(); }
+  int64_t num_parameters() const;
+  const std::unordered_map<std::string, Tensor>& arrays() const { return map_; }
+
+ private:
+  std::unordered_map<std::string, Tensor> map_;
+  DType dtype_ = DType::float32;
+};
+
+}  // namespace exafold::model
