@@ -1,12 +1,11 @@
 // Parallel efficiency of the scheduling policies at ElMerFold's scale (43,200 workers, 41 million
 // sequences), simulated with the cost model; prints a table and appends it to bench/RESULTS.md.
 //
-//   simulate_scale [--workers N] [--count M] [--distribution uniprot|uniform] [--max-length L]
+//   simulate_scale_bench [--workers N] [--count M] [--distribution uniprot|uniform] [--max-length
+//   L]
 //                  [--latency SECONDS] [--time-model FILE.json] [--seed S] [--results PATH]
-#include <unistd.h>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -14,6 +13,7 @@
 
 #include "exafold/core/error.h"
 #include "exafold/sched/simulator.h"
+#include "record.h"
 
 using namespace exafold;
 using namespace exafold::sched;
@@ -61,13 +61,6 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-std::string cpu_name() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown cpu";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -109,25 +102,17 @@ int main(int argc, char** argv) try {
   }
   std::cout << table.str();
 
-  char date[32];
-  const std::time_t now = std::time(nullptr);
-  std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  std::ofstream out(a.results, std::ios::app);
-  check<IoError>(bool(out), "cannot append to ", a.results);
-  out << "\n## " << date << " simulate_scale: " << a.workers << " workers, " << a.count << " "
-      << a.distribution << " sequences\n\n"
-      << "- machine: " << cpu_name() << ", " << sysconf(_SC_NPROCESSORS_ONLN) << " cores\n"
-      << "- command: `" << a.command << "`\n"
-      << "- time model: " << time.to_json() << "; dispatch latency " << a.latency_s
-      << " s per request; max length " << a.max_length << "; lengths + item times " << prep_s
-      << " s\n"
-      << "- tail idle is the mean per worker; \"vs rr\" is efficiency over round_robin's in this "
-         "run\n\n"
-      << table.str();
+  std::ostringstream notes;
+  notes << "Time model " << time.to_json() << "; dispatch latency " << a.latency_s
+        << " s per request; max length " << a.max_length << "; lengths and item times took "
+        << prep_s << " s. Tail idle is the mean per worker; \"vs rr\" is the efficiency over "
+        << "round_robin's in this run.";
+  bench::append_results(a.results,
+                        "simulate_scale: " + std::to_string(a.workers) + " workers, " +
+                            std::to_string(a.count) + " " + a.distribution + " sequences",
+                        a.command, table.str(), notes.str());
   return 0;
 } catch (const std::exception& e) {
-  std::cerr << "simulate_scale: " << e.what() << "\n";
+  std::cerr << "simulate_scale_bench: " << e.what() << "\n";
   return 1;
 }
