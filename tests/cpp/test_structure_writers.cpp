@@ -100,17 +100,20 @@ TEST(MmcifWriter, AtomSiteCarriesEveryAtom) {
   size_t atoms = 0;
   for (const auto& line : lines) {
     if (line.rfind("ATOM ", 0) != 0) continue;
-    // ATOM id type atom alt comp asym entity seq ins x y z occ B auth_seq auth_asym model
+    // ATOM id type atom alt comp asym entity seq ins x y z occ B auth_seq auth_comp auth_asym
+    // auth_atom model
     std::istringstream f(line);
-    std::string group, type, atom, alt, comp, asym, entity, ins, auth_asym;
+    std::string group, type, atom, alt, comp, asym, entity, ins, auth_comp, auth_asym, auth_atom;
     int id, seq, auth_seq, model;
     float x, y, z, occ, b;
     f >> group >> id >> type >> atom >> alt >> comp >> asym >> entity >> seq >> ins >> x >> y >>
-        z >> occ >> b >> auth_seq >> auth_asym >> model;
+        z >> occ >> b >> auth_seq >> auth_comp >> auth_asym >> auth_atom >> model;
     ASSERT_TRUE(bool(f)) << line;
     // The reference PDB's ATOM record of the same serial describes the same atom.
     const std::string& pdb = ref.lines[2 + size_t(id)];
     EXPECT_EQ(comp, pdb.substr(17, 3));
+    EXPECT_EQ(auth_comp, comp);
+    EXPECT_EQ(auth_atom, atom);
     EXPECT_EQ(auth_seq, std::stoi(pdb.substr(22, 4)));
     EXPECT_EQ(x, std::stof(pdb.substr(30, 8)));
     EXPECT_EQ(b, std::stof(pdb.substr(60, 6)));

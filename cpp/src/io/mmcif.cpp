@@ -32,10 +32,16 @@ void write_mmcif(const ProteinStructure& st, std::ostream& os, const MmcifWriteO
   }
 
   os << "loop_\n";
-  for (const char* item : {"group_PDB", "id", "type_symbol", "label_atom_id", "label_alt_id",
-                           "label_comp_id", "label_asym_id", "label_entity_id", "label_seq_id",
-                           "pdbx_PDB_ins_code", "Cartn_x", "Cartn_y", "Cartn_z", "occupancy",
-                           "B_iso_or_equiv", "auth_seq_id", "auth_asym_id", "pdbx_PDB_model_num"})
+  for (const char* item : {"group_PDB",      "id",
+                           "type_symbol",    "label_atom_id",
+                           "label_alt_id",   "label_comp_id",
+                           "label_asym_id",  "label_entity_id",
+                           "label_seq_id",   "pdbx_PDB_ins_code",
+                           "Cartn_x",        "Cartn_y",
+                           "Cartn_z",        "occupancy",
+                           "B_iso_or_equiv", "auth_seq_id",
+                           "auth_comp_id",   "auth_asym_id",
+                           "auth_atom_id",   "pdbx_PDB_model_num"})
     os << "_atom_site." << item << '\n';
   char buf[160];
   int serial = 0;
@@ -48,10 +54,10 @@ void write_mmcif(const ProteinStructure& st, std::ostream& os, const MmcifWriteO
         check(std::isfinite(p[k]), "non-finite coordinate at residue ", i, " atom ",
               kAtom37Names[a]);
       const std::string name(kAtom37Names[a]);
-      std::snprintf(buf, sizeof buf,
-                    "ATOM %d %c %s . %s %c 1 %zu ? %.3f %.3f %.3f 1.00 %.2f %d %c 1\n", ++serial,
-                    name[0], name.c_str(), res.c_str(), chain, i + 1, double(p[0]), double(p[1]),
-                    double(p[2]), double(st.plddt[i]), st.residue_index[i], chain);
+      std::snprintf(
+          buf, sizeof buf, "ATOM %d %c %s . %s %c 1 %zu ? %.3f %.3f %.3f 1.00 %.2f %d %s %c %s 1\n",
+          ++serial, name[0], name.c_str(), res.c_str(), chain, i + 1, double(p[0]), double(p[1]),
+          double(p[2]), double(st.plddt[i]), st.residue_index[i], res.c_str(), chain, name.c_str());
       os << buf;
     }
   }
