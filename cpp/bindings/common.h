@@ -13,5 +13,7 @@ void bind_errors(pyb::module_& m);
 void bind_memory(pyb::module_& m);
 void bind_tensor(pyb::module_& m);
 void bind_info(pyb::module_& m);
+void bind_sched(pyb::module_& m);
+void bind_io(pyb::module_& m);
 
 }  // namespace exafold::py
