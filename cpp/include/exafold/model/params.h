@@ -44,4 +44,30 @@ class Params {
   DType dtype_ = DType::float32;
 };
 
+/// A module's view of the parameters: names relative to its haiku path, and for stacked
+/// blocks the block index applied on access. Modules take one of these, never the full path.
+class ParamScope {
+ public:
+  ParamScope(const Params& params, std::string prefix, int block = -1)
+      : params_(&params), prefix_(std::move(prefix)), block_(block) {}
+  /// The scope of a sub-module: scope / "attention".
+  ParamScope operator/(std::string_view sub) const {
+    return ParamScope(*params_, prefix_ + "/" + std::string(sub), block_);
+  }
+  /// This scope's parameters as stacked block i (for the Evoformer, extra and template stacks).
+  ParamScope block(int i) const { return ParamScope(*params_, prefix_, i); }
+  /// Parameter `name` of this module ("scale", "weights", ...), sliced to the block if any.
+  Tensor operator[](std::string_view name) const {
+    const Tensor& t = params_->get(prefix_ + "//" + std::string(name));
+    return block_ < 0 ? t : t.select(0, block_);
+  }
+  const std::string& prefix() const { return prefix_; }
+  const Params& params() const { return *params_; }
+
+ private:
+  const Params* params_;
+  std::string prefix_;
+  int block_;
+};
+
 }  // namespace exafold::model
