@@ -10,6 +10,7 @@
 #include "common.h"
 #include "exafold/model/all_atom.h"
 #include "exafold/model/backbone_update.h"
+#include "exafold/model/confidence.h"
 #include "exafold/model/config.h"
 #include "exafold/model/heads.h"
 #include "exafold/model/invariant_point_attention.h"
@@ -294,6 +295,13 @@ pyb::dict heads(const std::string& preset, const pyb::dict& arrays, const pyb::d
   return out;
 }
 
+template <class T>
+double compute_tol(const pyb::array& prev_positions, const pyb::array& positions,
+                   const pyb::array& mask) {
+  return double(
+      model::compute_tol<T>(copy_as<T>(prev_positions), copy_as<T>(positions), copy_keep(mask)));
+}
+
 }  // namespace
 
 void bind_model_structure(pyb::module_& m) {
@@ -380,6 +388,14 @@ final_atom14_mask.)");
 distogram/logits, masked_msa/logits, experimentally_resolved/logits, predicted_lddt/logits,
 plddt, mean_plddt and, for _ptm presets, predicted_aligned_error/logits,
 aligned_confidence_probs, predicted_aligned_error, max_predicted_aligned_error, ptm.)");
+  mod.def(
+      "compute_tol",
+      [](const pyb::array& prev_positions, const pyb::array& positions, const pyb::array& mask) {
+        return is_double(positions) ? compute_tol<double>(prev_positions, positions, mask)
+                                    : compute_tol<float>(prev_positions, positions, mask);
+      },
+      arg("prev_positions"), arg("positions"), arg("mask"),
+      "ColabFold's recycling tolerance between two [N, 37, 3] predictions over mask [N].");
 }
 
 }  // namespace exafold::py
