@@ -85,32 +85,31 @@ def max_abs_diff(actual, expected, mask=None):
     return float(diff.max()) if diff.size else 0.0
 
 
-def tolerance64(expected, mask=None):
+def _masked_abs_max(expected, mask):
     ref = np.abs(np.asarray(expected, np.float64))
     if mask is not None:
         ref = ref[np.broadcast_to(mask, ref.shape)]
-    return 1e-6 * max(1.0, float(ref.max()) if ref.size else 0.0)
+    return float(ref.max()) if ref.size else 0.0
 
 
-def tolerance32(fixture, key, expected, mask=None):
-    gap = meta()["fixtures"][fixture][key]["max_abs_diff"]
-    ref = np.abs(np.asarray(expected, np.float64))
-    if mask is not None:
-        ref = ref[np.broadcast_to(mask, ref.shape)]
-    return 3.0 * gap + 8.0 * EPS32 * (float(ref.max()) if ref.size else 0.0)
+def assert_close(actual, expected, dtype, gap, mask=None, what=""):
+    """The module docstring's tolerance for dtype; gap = the reference's |fp32 - fp64| for this
+    tensor (used for float32 only). Returns the max abs difference."""
+    assert np.shape(actual) == np.shape(expected), (what, np.shape(actual), np.shape(expected))
+    diff = max_abs_diff(actual, expected, mask)
+    scale = _masked_abs_max(expected, mask)
+    tol = (1e-6 * max(1.0, scale) if dtype == np.float64 else 3.0 * gap + 8.0 * EPS32 * scale)
+    assert diff <= tol, f"{what} ({np.dtype(dtype).name}): max |diff| {diff:.3g} > {tol:.3g}"
+    return diff
 
 
 def check(actual, fixture, key, dtype, mask=None, expected=None):
     """Asserts the engine's output matches the reference's float64 output `key` of `fixture`
-    within the tolerance for dtype; returns the max abs difference."""
+    (or `expected`, with the gap recorded for `key`)."""
     if expected is None:
         expected = load(fixture)["out64"][key]
-    assert np.shape(actual) == np.shape(expected), (key, np.shape(actual), np.shape(expected))
-    diff = max_abs_diff(actual, expected, mask)
-    tol = (tolerance64(expected, mask) if dtype == np.float64
-           else tolerance32(fixture, key, expected, mask))
-    assert diff <= tol, f"{fixture}/{key} ({np.dtype(dtype).name}): max |diff| {diff:.3g} > {tol:.3g}"
-    return diff
+    gap = meta()["fixtures"][fixture][key]["max_abs_diff"]
+    return assert_close(actual, expected, dtype, gap, mask, f"{fixture}/{key}")
 
 
 def real_residues(fixture):
