@@ -38,9 +38,11 @@ TrunkOutputs run_trunk(const ModelConfig& config, const Params& params, const Tr
   check(f.aatype.defined() && f.aatype.rank() == 1, "aatype has shape ",
         f.aatype.defined() ? f.aatype.shape().str() : "(missing)", ", expected [N]");
   const int64_t n = f.aatype.size(0);
-  check(f.msa_feat.defined() && f.msa_feat.rank() == 3 && f.extra_msa.defined() &&
-            f.extra_msa.rank() == 2,
-        "msa_feat must be [S, N, 49] and extra_msa [E, N]");
+  auto shape_of = [](const Tensor& t) { return t.defined() ? t.shape().str() : "(missing)"; };
+  check(f.msa_feat.defined() && f.msa_feat.rank() == 3, "msa_feat has shape ", shape_of(f.msa_feat),
+        ", expected [S, ", n, ", 49]");
+  check(f.extra_msa.defined() && f.extra_msa.rank() == 2, "extra_msa has shape ",
+        shape_of(f.extra_msa), ", expected [E, ", n, "]");
   const int64_t s = f.msa_feat.size(0), e = f.extra_msa.size(0);
   const std::vector<int64_t> aatype = int_feature(f.aatype, "aatype", {n});
   for (int64_t a : aatype) check(a >= 0 && a <= 20, "aatype holds ", a, ", outside 0..20");
@@ -51,8 +53,9 @@ TrunkOutputs run_trunk(const ModelConfig& config, const Params& params, const Tr
   // [N, N] = seq_mask[:, None] * seq_mask[None, :]
   Tensor pair_mask = Tensor::empty({n, n}, dtype_v<T>);
   const T* sm = seq_mask.data<T>();
+  T* pm = pair_mask.data<T>();
   for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < n; ++j) pair_mask.data<T>()[i * n + j] = sm[i] * sm[j];
+    for (int64_t j = 0; j < n; ++j) pm[i * n + j] = sm[i] * sm[j];
 
   // Embeddings, in the reference's order: input embedder, recycled inputs, relative positions.
   InputEmbedding emb = input_embedder<T>(evo, f.target_feat, f.msa_feat);

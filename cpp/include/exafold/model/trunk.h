@@ -48,7 +48,9 @@ struct RunOptions {
 /// the feature. Zero-template inference: the template pair embedding would add exactly zero and
 /// the template torsion rows would join the MSA fully masked, changing no real output, so
 /// neither is computed (model_1/model_2 parameter files still carry, and the loader still
-/// validates, the template parameters).
+/// validates, the template parameters). Masked entries are another matter: a fully masked
+/// query attends uniformly to every key, so in padded residue columns and masked MSA rows the
+/// reference's extra template row shows through; real entries agree.
 template <class T>
 TrunkOutputs run_trunk(const ModelConfig& config, const Params& params,
                        const TrunkFeatures& features, const Recycled& prev,
