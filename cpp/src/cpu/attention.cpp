@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <memory>
 
 #include "exafold/core/thread_pool.h"
 #include "exafold/ops/gemm.h"
 #include "exafold/ops/linear.h"
+#include "exafold/tensor/scratch.h"
 
 namespace exafold::ops {
 namespace {
@@ -57,16 +57,16 @@ void attention(const T* q_data, const T* m_data, int64_t batch, int64_t n_q, int
   const int64_t h = w.heads, dk = w.key_dim, dv = w.value_dim;
   const int64_t hk = h * dk, hv = h * dv;
   const int64_t rows_q = batch * n_q, rows_k = batch * n_k;
-  auto q = std::make_unique_for_overwrite<T[]>(size_t(rows_q * hk));
-  auto k = std::make_unique_for_overwrite<T[]>(size_t(rows_k * hk));
-  auto v = std::make_unique_for_overwrite<T[]>(size_t(rows_k * hv));
-  auto o = std::make_unique_for_overwrite<T[]>(size_t(rows_q * hv));
+  const Scratch<T> q(rows_q * hk);
+  const Scratch<T> k(rows_k * hk);
+  const Scratch<T> v(rows_k * hv);
+  const Scratch<T> o(rows_q * hv);
 
   // [batch, n_q, heads, key_dim]; scaled after the projection, as the reference does
   linear<T>(q_data, rows_q, w.c_q, w.query_w, nullptr, hk, q.get());
   const T scale = T(std::pow(double(dk), -0.5));
   thread_pool().parallel_for(rows_q, 256, [&](int64_t r0, int64_t r1) {
-    for (int64_t i = r0 * hk; i < r1 * hk; ++i) q[size_t(i)] *= scale;
+    for (int64_t i = r0 * hk; i < r1 * hk; ++i) q[i] *= scale;
   });
   // [batch, n_k, heads, key_dim] and [batch, n_k, heads, value_dim]
   linear<T>(m_data, rows_k, w.c_m, w.key_w, nullptr, hk, k.get());
@@ -75,7 +75,7 @@ void attention(const T* q_data, const T* m_data, int64_t batch, int64_t n_q, int
   // One (batch entry, head) per task: logits [n_q, n_k] live in the task's own scratch, so the
   // [batch, heads, n_q, n_k] tensor never exists.
   thread_pool().parallel_for(batch * h, 1, [&](int64_t t0, int64_t t1) {
-    auto logits = std::make_unique_for_overwrite<T[]>(size_t(n_q * n_k));
+    const Scratch<T> logits(n_q * n_k);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t b = t / h, head = t % h;
       // [n_q, n_k] = q[b, :, head] @ k[b, :, head]^T
@@ -92,11 +92,10 @@ void attention(const T* q_data, const T* m_data, int64_t batch, int64_t n_q, int
 
   if (w.gating_w) {
     // [batch, n_q, heads, value_dim]
-    q.reset();
-    auto gate = std::make_unique_for_overwrite<T[]>(size_t(rows_q * hv));
+    const Scratch<T> gate(rows_q * hv);
     linear<T>(q_data, rows_q, w.c_q, w.gating_w, w.gating_b, hv, gate.get());
     thread_pool().parallel_for(rows_q, 256, [&](int64_t r0, int64_t r1) {
-      for (int64_t i = r0 * hv; i < r1 * hv; ++i) o[size_t(i)] *= sigmoid(gate[size_t(i)]);
+      for (int64_t i = r0 * hv; i < r1 * hv; ++i) o[i] *= sigmoid(gate[i]);
     });
   }
   // [batch, n_q, c_out]

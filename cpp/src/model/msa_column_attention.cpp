@@ -2,9 +2,9 @@
 #include "exafold/model/msa_column_attention.h"
 
 #include <algorithm>
-#include <memory>
 
 #include "exafold/ops/attention.h"
+#include "exafold/tensor/scratch.h"
 #include "model/trunk_common.h"
 
 namespace exafold::model {
@@ -29,8 +29,8 @@ Tensor msa_column_attention(const ParamScope& p, const Tensor& msa, const Tensor
 
   Tensor out = Tensor::empty({s, n, c}, dtype_v<T>);
   const int64_t chunk = chunk_rows(chunk_size, n);
-  auto x = std::make_unique_for_overwrite<T[]>(size_t(chunk * s * c));
-  auto y = std::make_unique_for_overwrite<T[]>(size_t(chunk * s * c));
+  const Scratch<T> x(chunk * s * c);
+  const Scratch<T> y(chunk * s * c);
   for (int64_t j0 = 0; j0 < n; j0 += chunk) {
     const int64_t nj = std::min(chunk, n - j0);
     // [nj, S, c_m]

@@ -3,12 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <memory>
 
 #include "exafold/core/thread_pool.h"
 #include "exafold/ops/attention.h"
 #include "exafold/ops/gemm.h"
 #include "exafold/ops/linear.h"
+#include "exafold/tensor/scratch.h"
 #include "model/trunk_common.h"
 
 namespace exafold::model {
@@ -39,14 +39,14 @@ Tensor msa_column_global_attention(const ParamScope& p, const Tensor& msa, const
 
   Tensor out = Tensor::empty({e, n, c_out}, dtype_v<T>);
   const int64_t chunk = chunk_rows(chunk_size, n);
-  auto x = std::make_unique_for_overwrite<T[]>(size_t(chunk * e * c));
-  auto q_avg = std::make_unique_for_overwrite<T[]>(size_t(chunk * c));
-  auto q = std::make_unique_for_overwrite<T[]>(size_t(chunk * hd));
-  auto k = std::make_unique_for_overwrite<T[]>(size_t(chunk * e * d));
-  auto v = std::make_unique_for_overwrite<T[]>(size_t(chunk * e * d));
-  auto o = std::make_unique_for_overwrite<T[]>(size_t(chunk * hd));
-  auto gated = std::make_unique_for_overwrite<T[]>(size_t(chunk * e * hd));
-  auto y = std::make_unique_for_overwrite<T[]>(size_t(chunk * e * c_out));
+  const Scratch<T> x(chunk * e * c);
+  const Scratch<T> q_avg(chunk * c);
+  const Scratch<T> q(chunk * hd);
+  const Scratch<T> k(chunk * e * d);
+  const Scratch<T> v(chunk * e * d);
+  const Scratch<T> o(chunk * hd);
+  const Scratch<T> gated(chunk * e * hd);
+  const Scratch<T> y(chunk * e * c_out);
   for (int64_t j0 = 0; j0 < n; j0 += chunk) {
     const int64_t nj = std::min(chunk, n - j0);
     // [nj, E, c]
@@ -68,11 +68,11 @@ Tensor msa_column_global_attention(const ParamScope& p, const Tensor& msa, const
     });
     // [nj, heads, d], [nj, E, d], [nj, E, d]
     ops::linear<T>(q_avg.get(), nj, c, param<T>(a, "query_w"), nullptr, hd, q.get());
-    for (int64_t i = 0; i < nj * hd; ++i) q[size_t(i)] *= scale;
+    for (int64_t i = 0; i < nj * hd; ++i) q[i] *= scale;
     ops::linear<T>(x.get(), nj * e, c, param<T>(a, "key_w"), nullptr, d, k.get());
     ops::linear<T>(x.get(), nj * e, c, param<T>(a, "value_w"), nullptr, d, v.get());
     thread_pool().parallel_for(nj, 1, [&](int64_t r0, int64_t r1) {
-      auto logits = std::make_unique_for_overwrite<T[]>(size_t(heads * e));
+      const Scratch<T> logits(heads * e);
       for (int64_t r = r0; r < r1; ++r) {
         // [heads, E] = q[r] @ k[r]^T
         ops::gemm_serial<T>(false, true, heads, e, d, T(1), q.get() + r * hd, d,

@@ -2,9 +2,9 @@
 #include "exafold/model/msa_row_attention.h"
 
 #include <algorithm>
-#include <memory>
 
 #include "exafold/ops/attention.h"
+#include "exafold/tensor/scratch.h"
 #include "model/trunk_common.h"
 
 namespace exafold::model {
@@ -34,7 +34,7 @@ Tensor msa_row_attention_with_pair_bias(const ParamScope& p, const Tensor& msa,
 
   Tensor out = Tensor::empty({s, n, c}, dtype_v<T>);
   const int64_t chunk = chunk_rows(chunk_size, s);
-  auto x = std::make_unique_for_overwrite<T[]>(size_t(chunk * n * c));
+  const Scratch<T> x(chunk * n * c);
   for (int64_t r0 = 0; r0 < s; r0 += chunk) {
     const int64_t nr = std::min(chunk, s - r0);
     // [nr, N, c]

@@ -2,11 +2,11 @@
 #include "exafold/model/outer_product_mean.h"
 
 #include <algorithm>
-#include <memory>
 
 #include "exafold/core/thread_pool.h"
 #include "exafold/ops/gemm.h"
 #include "exafold/ops/linear.h"
+#include "exafold/tensor/scratch.h"
 #include "model/trunk_common.h"
 
 namespace exafold::model {
@@ -37,11 +37,11 @@ Tensor outer_product_mean(const ParamScope& p, const Tensor& msa, const Tensor& 
   const T* mask = mask_t.data<T>();
 
   // a, b: [S, N, c_o], masked; computed chunk_size sequences at a time
-  auto a = std::make_unique_for_overwrite<T[]>(size_t(s * n * co));
-  auto b = std::make_unique_for_overwrite<T[]>(size_t(s * n * co));
+  const Scratch<T> a(s * n * co);
+  const Scratch<T> b(s * n * co);
   {
     const int64_t chunk = chunk_rows(chunk_size, s);
-    auto x = std::make_unique_for_overwrite<T[]>(size_t(chunk * n * c));
+    const Scratch<T> x(chunk * n * c);
     for (int64_t s0 = 0; s0 < s; s0 += chunk) {
       const int64_t rows = std::min(chunk, s - s0) * n;
       ops::layer_norm<T>(m.data<T>() + s0 * n * c, rows, c, ln.scale, ln.offset, x.get());
@@ -51,20 +51,20 @@ Tensor outer_product_mean(const ParamScope& p, const Tensor& msa, const Tensor& 
     thread_pool().parallel_for(s * n, 256, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r)
         for (int64_t i = 0; i < co; ++i) {
-          a[size_t(r * co + i)] *= mask[r];
-          b[size_t(r * co + i)] *= mask[r];
+          a[r * co + i] *= mask[r];
+          b[r * co + i] *= mask[r];
         }
     });
   }
   // [N, N]: sum_s mask[s, i] mask[s, j]
-  auto norm = std::make_unique_for_overwrite<T[]>(size_t(n * n));
+  const Scratch<T> norm(n * n);
   ops::gemm<T>(true, false, n, n, s, T(1), mask, n, mask, n, T(0), norm.get(), n);
 
   Tensor out = Tensor::empty({n, n, c_z}, dtype_v<T>);
   T* o = out.data<T>();
   const int64_t chunk = chunk_rows(chunk_size, n);
-  auto outer = std::make_unique_for_overwrite<T[]>(size_t(chunk * co * n * co));
-  auto flat = std::make_unique_for_overwrite<T[]>(size_t(chunk * n * co * co));
+  const Scratch<T> outer(chunk * co * n * co);
+  const Scratch<T> flat(chunk * n * co * co);
   for (int64_t i0 = 0; i0 < n; i0 += chunk) {
     const int64_t ni = std::min(chunk, n - i0);
     // [(ni c_o), (N c_o)] = a[:, i0:i0+ni]^T @ b over the sequences
@@ -85,7 +85,7 @@ Tensor outer_product_mean(const ParamScope& p, const Tensor& msa, const Tensor& 
                    c_z, oi);
     thread_pool().parallel_for(ni * n, 64, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
-        const T den = T(kNormEpsilon) + norm[size_t(i0 * n + r)];
+        const T den = T(kNormEpsilon) + norm[i0 * n + r];
         for (int64_t k = 0; k < c_z; ++k) oi[r * c_z + k] /= den;
       }
     });

@@ -2,10 +2,10 @@
 #include "exafold/model/transition.h"
 
 #include <algorithm>
-#include <memory>
 
 #include "exafold/core/thread_pool.h"
 #include "exafold/ops/linear.h"
+#include "exafold/tensor/scratch.h"
 #include "model/trunk_common.h"
 
 namespace exafold::model {
@@ -25,15 +25,15 @@ Tensor transition(const ParamScope& p, const Tensor& act, int64_t chunk_size) {
 
   Tensor out = Tensor::empty({a, b, c}, dtype_v<T>);
   const int64_t chunk = chunk_rows(chunk_size, a);
-  auto xn = std::make_unique_for_overwrite<T[]>(size_t(chunk * b * c));
-  auto h = std::make_unique_for_overwrite<T[]>(size_t(chunk * b * hidden));
+  const Scratch<T> xn(chunk * b * c);
+  const Scratch<T> h(chunk * b * hidden);
   for (int64_t r0 = 0; r0 < a; r0 += chunk) {
     const int64_t rows = std::min(chunk, a - r0) * b;
     // [rows, c] -> [rows, n c] -> [rows, c]
     ops::layer_norm<T>(x.data<T>() + r0 * b * c, rows, c, ln.scale, ln.offset, xn.get());
     ops::linear<T>(xn.get(), rows, c, l1.weights, l1.bias, hidden, h.get());
     thread_pool().parallel_for(rows * hidden, 1 << 14, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) h[size_t(i)] = std::max(h[size_t(i)], T(0));
+      for (int64_t i = i0; i < i1; ++i) h[i] = std::max(h[i], T(0));
     });
     ops::linear<T>(h.get(), rows, hidden, l2.weights, l2.bias, c, out.data<T>() + r0 * b * c);
   }

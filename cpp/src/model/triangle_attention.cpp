@@ -3,9 +3,9 @@
 #include "exafold/model/triangle_attention.h"
 
 #include <algorithm>
-#include <memory>
 
 #include "exafold/ops/attention.h"
+#include "exafold/tensor/scratch.h"
 #include "model/trunk_common.h"
 
 namespace exafold::model {
@@ -32,8 +32,8 @@ Tensor triangle_attention(const ParamScope& p, TriangleNode node, const Tensor& 
 
   Tensor out = Tensor::empty({n, n, c}, dtype_v<T>);
   const int64_t chunk = chunk_rows(chunk_size, n);
-  auto x = std::make_unique_for_overwrite<T[]>(size_t(chunk * n * c));
-  auto y = std::make_unique_for_overwrite<T[]>(size_t(chunk * n * c));
+  const Scratch<T> x(chunk * n * c);
+  const Scratch<T> y(chunk * n * c);
   for (int64_t i0 = 0; i0 < n; i0 += chunk) {
     const int64_t ni = std::min(chunk, n - i0);
     // [ni, N, c_z]

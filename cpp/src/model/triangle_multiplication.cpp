@@ -3,11 +3,11 @@
 #include "exafold/model/triangle_multiplication.h"
 
 #include <algorithm>
-#include <memory>
 
 #include "exafold/core/thread_pool.h"
 #include "exafold/ops/gemm.h"
 #include "exafold/ops/linear.h"
+#include "exafold/tensor/scratch.h"
 #include "model/trunk_common.h"
 
 namespace exafold::model {
@@ -37,12 +37,12 @@ Tensor triangle_multiplication(const ParamScope& p, TriangleEdges edges, const T
   const int64_t nn = n * n;
 
   // a, b channel-major [c_i, N, N], so each channel's contraction is one matrix product
-  auto a = std::make_unique_for_overwrite<T[]>(size_t(ci * nn));
-  auto b = std::make_unique_for_overwrite<T[]>(size_t(ci * nn));
-  auto x = std::make_unique_for_overwrite<T[]>(size_t(chunk * n * c));
+  const Scratch<T> a(ci * nn);
+  const Scratch<T> b(ci * nn);
+  const Scratch<T> x(chunk * n * c);
   {
-    auto proj = std::make_unique_for_overwrite<T[]>(size_t(chunk * n * ci));
-    auto gate = std::make_unique_for_overwrite<T[]>(size_t(chunk * n * ci));
+    const Scratch<T> proj(chunk * n * ci);
+    const Scratch<T> gate(chunk * n * ci);
     auto project = [&](int64_t r0, int64_t nr, const LinearParams<T>& lin,
                        const LinearParams<T>& gate_lin, T* dst) {
       const int64_t rows = nr * n;
@@ -67,9 +67,9 @@ Tensor triangle_multiplication(const ParamScope& p, TriangleEdges edges, const T
   }
 
   Tensor out = Tensor::empty({n, n, c}, dtype_v<T>);
-  auto prod = std::make_unique_for_overwrite<T[]>(size_t(ci * chunk * n));
-  auto center = std::make_unique_for_overwrite<T[]>(size_t(chunk * n * ci));
-  auto gate = std::make_unique_for_overwrite<T[]>(size_t(chunk * n * c));
+  const Scratch<T> prod(ci * chunk * n);
+  const Scratch<T> center(chunk * n * ci);
+  const Scratch<T> gate(chunk * n * c);
   for (int64_t i0 = 0; i0 < n; i0 += chunk) {
     const int64_t ni = std::min(chunk, n - i0);
     // [c_i, ni, N], one product per channel
@@ -87,7 +87,7 @@ Tensor triangle_multiplication(const ParamScope& p, TriangleEdges edges, const T
     // [ni, N, c_i], then center_layer_norm over c_i
     thread_pool().parallel_for(ni * n, 64, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r)
-        for (int64_t k = 0; k < ci; ++k) center[size_t(r * ci + k)] = prod[size_t(k * ni * n + r)];
+        for (int64_t k = 0; k < ci; ++k) center[r * ci + k] = prod[k * ni * n + r];
     });
     ops::layer_norm<T>(center.get(), ni * n, ci, ln_center.scale, ln_center.offset, center.get());
     // [ni, N, c_z] = output_projection(center) * sigmoid(gating_linear(LayerNorm(pair)))
@@ -96,7 +96,7 @@ Tensor triangle_multiplication(const ParamScope& p, TriangleEdges edges, const T
     ops::layer_norm<T>(z.data<T>() + i0 * n * c, ni * n, c, ln_in.scale, ln_in.offset, x.get());
     ops::linear<T>(x.get(), ni * n, c, gating.weights, gating.bias, c, gate.get());
     thread_pool().parallel_for(ni * n * c, 1 << 14, [&](int64_t e0, int64_t e1) {
-      for (int64_t e = e0; e < e1; ++e) oi[e] *= sigmoid(gate[size_t(e)]);
+      for (int64_t e = e0; e < e1; ++e) oi[e] *= sigmoid(gate[e]);
     });
   }
   return out;

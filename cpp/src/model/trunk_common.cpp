@@ -1,8 +1,8 @@
 // Shared plumbing of the trunk modules (see trunk_common.h).
 #include "model/trunk_common.h"
+#include "exafold/tensor/scratch.h"
 
 #include <algorithm>
-#include <memory>
 
 #include "exafold/core/thread_pool.h"
 #include "exafold/ops/linear.h"
@@ -157,8 +157,8 @@ Tensor pair_bias(const ParamScope& p, std::string_view norm, const T* pair, cons
   Tensor bias = Tensor::empty({heads, n, n}, dtype_v<T>);
   T* out = bias.data<T>();
   const int64_t rows = chunk_rows(chunk_size, n);
-  auto x = std::make_unique_for_overwrite<T[]>(size_t(rows * n * c));
-  auto proj = std::make_unique_for_overwrite<T[]>(size_t(rows * n * heads));
+  const Scratch<T> x(rows * n * c);
+  const Scratch<T> proj(rows * n * heads);
   for (int64_t q0 = 0; q0 < n; q0 += rows) {
     const int64_t nq = std::min(rows, n - q0);
     // [nq, N, c_z] -> [nq, N, heads] -> bias[:, q0:q0+nq, :]
@@ -167,7 +167,7 @@ Tensor pair_bias(const ParamScope& p, std::string_view norm, const T* pair, cons
     for (int64_t q = 0; q < nq; ++q)
       for (int64_t k = 0; k < n; ++k)
         for (int64_t h = 0; h < heads; ++h)
-          out[(h * n + q0 + q) * n + k] = proj[size_t((q * n + k) * heads + h)];
+          out[(h * n + q0 + q) * n + k] = proj[(q * n + k) * heads + h];
   }
   return bias;
 }
