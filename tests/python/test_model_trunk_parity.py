@@ -195,3 +195,27 @@ def test_teacher_forced_iterations_match_reference(case):
         _check_trunk(ours, reps["64"], reps["32"], features, f"{case} iteration {r}")
         r += 1
     assert r > 0
+
+
+@pytest.mark.parametrize("fixture,column", [("module_evoformer_block", "full"),
+                                            ("module_extra_msa_block", "global")])
+def test_harness_block_fixtures_match_reference(fixture, column):
+    """The harness's own single-block fixtures (reduced case, inputs of recycling iteration 1)."""
+    case_dir = fixtures.fixture_dir("reduced")
+    params = {dtype: _case_params(case_dir, dtype) for dtype in ("float64", "float32")}
+    stack = "evoformer_iteration" if column == "full" else "extra_msa_stack"
+    with np.load(case_dir / f"{fixture}.npz") as f:
+        data = {k: f[k] for k in f.files}
+    args = [data[f"input/{k}"] for k in ("activations/msa", "masks/msa", "activations/pair",
+                                          "masks/pair")]
+    for dtype in params:
+        ours = M.evoformer_block(params[dtype], f"{trunk_calls.EVOFORMER}/{stack}", 0, column,
+                                 *args)
+        for key in ("msa", "pair"):
+            ref = data[f"out64/{key}"]
+            if dtype == "float64":
+                _, rel = trunk_calls.max_rel_diff(ours[key], ref)
+                assert rel <= RTOL64, (fixture, key, rel)
+            else:
+                diff, _ = trunk_calls.max_rel_diff(ours[key], ref)
+                assert diff <= _tolerance32(data[f"out32/{key}"], ref), (fixture, key, diff)
