@@ -12,6 +12,13 @@ template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
           int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
 
+/// gemm on the calling thread only: for callers that already split their work across the pool,
+/// where a nested split would make the kernel choice (and so the rounding) depend on which
+/// thread picked up a piece.
+template <class T>
+void gemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+                 int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
+
 /// `batch` independent products with fixed strides between consecutive matrices (elements),
 /// split across the pool by batch entry.
 template <class T>

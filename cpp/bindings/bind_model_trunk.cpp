@@ -1,0 +1,333 @@
+// The trunk (run_trunk) and, in the private submodule _modules, each trunk algorithm on numpy
+// arrays, for the parity tests. Every call releases the GIL while it computes.
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "common.h"
+#include "exafold/core/error.h"
+#include "exafold/model/config.h"
+#include "exafold/model/evoformer.h"
+#include "exafold/model/extra_msa_stack.h"
+#include "exafold/model/input_embedder.h"
+#include "exafold/model/msa_column_attention.h"
+#include "exafold/model/msa_column_global_attention.h"
+#include "exafold/model/msa_row_attention.h"
+#include "exafold/model/outer_product_mean.h"
+#include "exafold/model/params.h"
+#include "exafold/model/recycling_embedder.h"
+#include "exafold/model/transition.h"
+#include "exafold/model/triangle_attention.h"
+#include "exafold/model/triangle_multiplication.h"
+#include "exafold/model/trunk.h"
+
+namespace exafold::py {
+namespace {
+
+using namespace exafold::model;
+using pyb::arg;
+
+/// A validated parameter set with the preset it was checked against.
+struct TrunkParams {
+  ModelConfig config;
+  Params params;
+};
+
+/// A contiguous copy of a numpy array as E (forcecast converts any numeric input).
+template <class E>
+Tensor copy_array(const pyb::handle& h) {
+  auto a = pyb::array_t<E, pyb::array::c_style | pyb::array::forcecast>::ensure(h);
+  check(bool(a), "expected a numeric array");
+  Shape shape;
+  for (pyb::ssize_t i = 0; i < a.ndim(); ++i) shape.push_back(a.shape(i));
+  Tensor t = Tensor::empty(shape, dtype_v<E>);
+  if (t.numel() > 0) std::memcpy(t.data_ptr(), a.data(), t.nbytes());
+  return t;
+}
+
+template <class E>
+pyb::array to_array(const Tensor& t) {
+  const Tensor c = t.contiguous();
+  std::vector<pyb::ssize_t> shape(c.shape().begin(), c.shape().end());
+  pyb::array_t<E> a(shape);
+  if (c.numel() > 0) std::memcpy(a.mutable_data(), c.data_ptr(), c.nbytes());
+  return a;
+}
+
+pyb::array to_numpy(const Tensor& t) {
+  return t.dtype() == DType::float64 ? to_array<double>(t) : to_array<float>(t);
+}
+
+pyb::handle item(const pyb::dict& d, const char* what, const char* key) {
+  check(d.contains(key), what, " lacks '", key, "'");
+  return d[key];
+}
+
+/// Calls fn.template operator()<T>() with T the parameters' precision.
+template <class Fn>
+auto dispatch(const TrunkParams& p, Fn&& fn) {
+  if (p.params.dtype() == DType::float64) return fn.template operator()<double>();
+  return fn.template operator()<float>();
+}
+
+ParamScope scope_of(const TrunkParams& p, const std::string& scope, int block) {
+  return ParamScope(p.params, scope, block);
+}
+
+TrunkFeatures features_of(const pyb::dict& d, DType dtype) {
+  auto real = [&](const char* key) {
+    const pyb::handle h = item(d, "features", key);
+    return dtype == DType::float64 ? copy_array<double>(h) : copy_array<float>(h);
+  };
+  auto integer = [&](const char* key) { return copy_array<int64_t>(item(d, "features", key)); };
+  return {integer("aatype"),           integer("residue_index"), real("seq_mask"),
+          real("target_feat"),         real("msa_feat"),         real("msa_mask"),
+          integer("extra_msa"),        real("extra_msa_mask"),   real("extra_has_deletion"),
+          real("extra_deletion_value")};
+}
+
+Recycled recycled_of(const pyb::dict& d, DType dtype) {
+  auto real = [&](const char* key) {
+    const pyb::handle h = item(d, "prev", key);
+    return dtype == DType::float64 ? copy_array<double>(h) : copy_array<float>(h);
+  };
+  return {real("prev_msa_first_row"), real("prev_pair"), real("prev_pos")};
+}
+
+TriangleEdges edges_of(const std::string& s) {
+  if (s == "outgoing") return TriangleEdges::outgoing;
+  if (s == "incoming") return TriangleEdges::incoming;
+  fail("edges must be 'outgoing' or 'incoming', got '", s, "'");
+}
+
+TriangleNode node_of(const std::string& s) {
+  if (s == "starting") return TriangleNode::starting;
+  if (s == "ending") return TriangleNode::ending;
+  fail("node must be 'starting' or 'ending', got '", s, "'");
+}
+
+ColumnAttention column_of(const std::string& s) {
+  if (s == "full") return ColumnAttention::full;
+  if (s == "global") return ColumnAttention::global;
+  fail("column must be 'full' or 'global', got '", s, "'");
+}
+
+/// Converts the arrays to the parameters' precision, then runs fn(tensors...) without the GIL.
+template <class Compute>
+pyb::array module_call(const TrunkParams& p, std::vector<pyb::handle> arrays, Compute compute) {
+  return dispatch(p, [&]<class T>() {
+    std::vector<Tensor> in;
+    for (const auto& a : arrays) in.push_back(copy_array<T>(a));
+    Tensor out;
+    {
+      pyb::gil_scoped_release release;
+      out = compute.template operator()<T>(in);
+    }
+    return to_numpy(out);
+  });
+}
+
+void bind_modules(pyb::module_& m) {
+  pyb::class_<TrunkParams>(m, "TrunkParams",
+                           "Parameters loaded and validated for one preset (opaque).")
+      .def_property_readonly("preset", [](const TrunkParams& p) { return p.config.name; })
+      .def_property_readonly("dtype",
+                             [](const TrunkParams& p) { return dtype_name(p.params.dtype()); });
+  m.def(
+      "load_params",
+      [](const std::string& path, const std::string& preset, const std::string& dtype,
+         std::optional<int> evoformer_blocks, std::optional<int> extra_blocks,
+         std::optional<bool> templates) {
+        ModelConfig config = model::preset(preset);
+        if (evoformer_blocks) config.evoformer_blocks = *evoformer_blocks;
+        if (extra_blocks) config.extra_blocks = *extra_blocks;
+        if (templates) config.templates.enabled = *templates;
+        config.validate();
+        const DType dt = dtype_from_name(dtype);
+        pyb::gil_scoped_release release;
+        return TrunkParams{config, Params::load(path, config, dt)};
+      },
+      arg("path"), arg("preset"), arg("dtype") = "float64", arg("evoformer_blocks") = pyb::none(),
+      arg("extra_blocks") = pyb::none(), arg("templates") = pyb::none(),
+      "Loads an official-layout npz for `preset` (block counts and templates optionally "
+      "overridden, as the reference fixtures' reduced configs do) as float32 or float64, the "
+      "precision every module call then computes in.");
+  m.def(
+      "param_spec",
+      [](const std::string& preset) {
+        pyb::list out;
+        for (const ParamSpec& s : model::param_spec(model::preset(preset)))
+          out.append(pyb::make_tuple(s.name, std::vector<int64_t>(s.shape.begin(), s.shape.end())));
+        return out;
+      },
+      arg("preset"), "[(name, shape)] of every parameter the preset expects, in a stable order.");
+  m.def(
+      "msa_row_attention_with_pair_bias",
+      [](const TrunkParams& p, const std::string& scope, int block, pyb::handle msa,
+         pyb::handle msa_mask, pyb::handle pair, int64_t chunk_size) {
+        return module_call(p, {msa, msa_mask, pair}, [&]<class T>(const std::vector<Tensor>& t) {
+          return msa_row_attention_with_pair_bias<T>(scope_of(p, scope, block), t[0], t[1], t[2],
+                                                     chunk_size);
+        });
+      },
+      arg("params"), arg("scope"), arg("block"), arg("msa"), arg("msa_mask"), arg("pair"),
+      arg("chunk_size") = 0, "Algorithm 7: the update to msa.");
+  m.def(
+      "msa_column_attention",
+      [](const TrunkParams& p, const std::string& scope, int block, pyb::handle msa,
+         pyb::handle msa_mask, int64_t chunk_size) {
+        return module_call(p, {msa, msa_mask}, [&]<class T>(const std::vector<Tensor>& t) {
+          return msa_column_attention<T>(scope_of(p, scope, block), t[0], t[1], chunk_size);
+        });
+      },
+      arg("params"), arg("scope"), arg("block"), arg("msa"), arg("msa_mask"), arg("chunk_size") = 0,
+      "Algorithm 8: the update to msa.");
+  m.def(
+      "msa_column_global_attention",
+      [](const TrunkParams& p, const std::string& scope, int block, pyb::handle msa,
+         pyb::handle msa_mask, int64_t chunk_size) {
+        return module_call(p, {msa, msa_mask}, [&]<class T>(const std::vector<Tensor>& t) {
+          return msa_column_global_attention<T>(scope_of(p, scope, block), t[0], t[1], chunk_size);
+        });
+      },
+      arg("params"), arg("scope"), arg("block"), arg("msa"), arg("msa_mask"), arg("chunk_size") = 0,
+      "Algorithm 19: the update to the extra MSA.");
+  m.def(
+      "transition",
+      [](const TrunkParams& p, const std::string& scope, int block, pyb::handle act,
+         int64_t chunk_size) {
+        return module_call(p, {act}, [&]<class T>(const std::vector<Tensor>& t) {
+          return transition<T>(scope_of(p, scope, block), t[0], chunk_size);
+        });
+      },
+      arg("params"), arg("scope"), arg("block"), arg("act"), arg("chunk_size") = 0,
+      "Algorithms 9 and 15: the update to act.");
+  m.def(
+      "outer_product_mean",
+      [](const TrunkParams& p, const std::string& scope, int block, pyb::handle msa,
+         pyb::handle msa_mask, int64_t chunk_size) {
+        return module_call(p, {msa, msa_mask}, [&]<class T>(const std::vector<Tensor>& t) {
+          return outer_product_mean<T>(scope_of(p, scope, block), t[0], t[1], chunk_size);
+        });
+      },
+      arg("params"), arg("scope"), arg("block"), arg("msa"), arg("msa_mask"), arg("chunk_size") = 0,
+      "Algorithm 10: the update to the pair.");
+  m.def(
+      "triangle_multiplication",
+      [](const TrunkParams& p, const std::string& scope, int block, const std::string& edges,
+         pyb::handle pair, pyb::handle pair_mask, int64_t chunk_size) {
+        const TriangleEdges e = edges_of(edges);
+        return module_call(p, {pair, pair_mask}, [&]<class T>(const std::vector<Tensor>& t) {
+          return triangle_multiplication<T>(scope_of(p, scope, block), e, t[0], t[1], chunk_size);
+        });
+      },
+      arg("params"), arg("scope"), arg("block"), arg("edges"), arg("pair"), arg("pair_mask"),
+      arg("chunk_size") = 0, "Algorithms 11 and 12: the update to the pair.");
+  m.def(
+      "triangle_attention",
+      [](const TrunkParams& p, const std::string& scope, int block, const std::string& node,
+         pyb::handle pair, pyb::handle pair_mask, int64_t chunk_size) {
+        const TriangleNode nd = node_of(node);
+        return module_call(p, {pair, pair_mask}, [&]<class T>(const std::vector<Tensor>& t) {
+          return triangle_attention<T>(scope_of(p, scope, block), nd, t[0], t[1], chunk_size);
+        });
+      },
+      arg("params"), arg("scope"), arg("block"), arg("node"), arg("pair"), arg("pair_mask"),
+      arg("chunk_size") = 0, "Algorithms 13 and 14: the update to the pair.");
+  m.def(
+      "evoformer_block",
+      [](const TrunkParams& p, const std::string& scope, int block, const std::string& column,
+         pyb::handle msa, pyb::handle msa_mask, pyb::handle pair, pyb::handle pair_mask,
+         int64_t chunk_size) {
+        const ColumnAttention col = column_of(column);
+        return dispatch(p, [&]<class T>() {
+          Tensor m = copy_array<T>(msa), mm = copy_array<T>(msa_mask);
+          Tensor z = copy_array<T>(pair), zm = copy_array<T>(pair_mask);
+          {
+            pyb::gil_scoped_release release;
+            evoformer_block<T>(scope_of(p, scope, block), col, m, z, mm, zm, chunk_size);
+          }
+          pyb::dict out;
+          out["msa"] = to_numpy(m);
+          out["pair"] = to_numpy(z);
+          return out;
+        });
+      },
+      arg("params"), arg("scope"), arg("block"), arg("column"), arg("msa"), arg("msa_mask"),
+      arg("pair"), arg("pair_mask"), arg("chunk_size") = 0,
+      "Algorithm 6 (column 'full') or one extra-MSA block (column 'global'): {msa, pair}.");
+  m.def(
+      "embeddings",
+      [](const TrunkParams& p, const pyb::dict& features, const pyb::dict& prev) {
+        const TrunkFeatures f = features_of(features, p.params.dtype());
+        const Recycled r = recycled_of(prev, p.params.dtype());
+        return dispatch(p, [&]<class T>() {
+          const ParamScope evo(p.params, "alphafold/alphafold_iteration/evoformer");
+          InputEmbedding e;
+          Tensor extra;
+          {
+            pyb::gil_scoped_release release;
+            e = input_embedder<T>(evo, f.target_feat, f.msa_feat);
+            recycling_embedder<T>(evo, f.aatype, r, e.msa, e.pair);
+            add_relative_position<T>(evo, f.residue_index, e.pair);
+            extra =
+                embed_extra_msa<T>(evo, f.extra_msa, f.extra_has_deletion, f.extra_deletion_value);
+          }
+          pyb::dict out;
+          out["msa"] = to_numpy(e.msa);
+          out["pair"] = to_numpy(e.pair);
+          out["extra_msa_activations"] = to_numpy(extra);
+          return out;
+        });
+      },
+      arg("params"), arg("features"), arg("prev"),
+      "Algorithms 3, 4 and 32 and the extra-MSA embedding: {msa, pair, extra_msa_activations}, "
+      "the inputs of the extra-MSA and Evoformer stacks.");
+  m.def(
+      "recycled_distogram",
+      [](pyb::handle aatype, pyb::handle prev_pos, int64_t bins, const std::string& dtype) {
+        const Tensor aa = copy_array<int64_t>(aatype);
+        const bool f64 = dtype_from_name(dtype) == DType::float64;
+        const Tensor pos = f64 ? copy_array<double>(prev_pos) : copy_array<float>(prev_pos);
+        Tensor out;
+        {
+          pyb::gil_scoped_release release;
+          out = f64 ? recycled_distogram<double>(aa, pos, bins)
+                    : recycled_distogram<float>(aa, pos, bins);
+        }
+        return to_numpy(out);
+      },
+      arg("aatype"), arg("prev_pos"), arg("bins") = 15, arg("dtype") = "float64",
+      "The recycled-distance one-hot [N, N, bins] of Algorithm 32.");
+  m.def(
+      "run_trunk",
+      [](const TrunkParams& p, const pyb::dict& features, const pyb::dict& prev,
+         int64_t chunk_size) {
+        const TrunkFeatures f = features_of(features, p.params.dtype());
+        const Recycled r = recycled_of(prev, p.params.dtype());
+        TrunkOutputs o;
+        {
+          pyb::gil_scoped_release release;
+          o = run_trunk(p.config, p.params, f, r, RunOptions{chunk_size});
+        }
+        pyb::dict out;
+        out["msa"] = to_numpy(o.msa);
+        out["pair"] = to_numpy(o.pair);
+        out["single"] = to_numpy(o.single);
+        out["msa_first_row"] = to_numpy(o.msa_first_row);
+        return out;
+      },
+      arg("params"), arg("features"), arg("prev"), arg("chunk_size") = 0,
+      "One recycling iteration of the trunk (model/trunk.h): {msa, pair, single, "
+      "msa_first_row}.");
+}
+
+}  // namespace
+
+void bind_model_trunk(pyb::module_& m) {
+  pyb::module_ modules =
+      m.def_submodule("_modules", "Trunk algorithms one by one, for parity tests");
+  bind_modules(modules);
+}
+
+}  // namespace exafold::py

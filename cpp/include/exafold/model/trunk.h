@@ -1,0 +1,64 @@
+// AlphaFold2 supplement Algorithm 2 lines 5-18: the trunk of one recycling iteration, from
+// processed features and recycled inputs to the MSA, pair and single representations.
+#pragma once
+
+#include <cstdint>
+
+#include "exafold/model/config.h"
+#include "exafold/model/params.h"
+#include "exafold/model/recycling_embedder.h"
+#include "exafold/tensor/tensor.h"
+
+namespace exafold::model {
+
+/// The processed features of one recycling iteration (AF2-REFERENCE section 4), without the
+/// leading ensemble axis. Float features may be float32 or float64 whatever the run's precision;
+/// integer features int32 or int64.
+struct TrunkFeatures {
+  Tensor aatype;                ///< [N] int, 0..20
+  Tensor residue_index;         ///< [N] int
+  Tensor seq_mask;              ///< [N]
+  Tensor target_feat;           ///< [N, 22]
+  Tensor msa_feat;              ///< [S, N, 49]
+  Tensor msa_mask;              ///< [S, N]
+  Tensor extra_msa;             ///< [E, N] int, 0..22
+  Tensor extra_msa_mask;        ///< [E, N]
+  Tensor extra_has_deletion;    ///< [E, N]
+  Tensor extra_deletion_value;  ///< [E, N]
+};
+
+/// The trunk's representations, in the parameters' precision. `msa_first_row` (= msa[0]) and
+/// `pair` are what the next iteration recycles, with the structure module's atom positions.
+struct TrunkOutputs {
+  Tensor msa;            ///< [S, N, c_m]
+  Tensor pair;           ///< [N, N, c_z]
+  Tensor single;         ///< [N, c_s], single_activations(msa[0])
+  Tensor msa_first_row;  ///< [N, c_m]
+};
+
+struct RunOptions {
+  /// Rows of the batch dimension that attention, triangle and transition modules process at a
+  /// time; <= 0 processes everything at once. Results do not depend on it beyond rounding.
+  int64_t chunk_size = 0;
+};
+
+/// One recycling iteration of the trunk: input embedder, recycling embedder, relative positions,
+/// extra-MSA stack, Evoformer stack and the single projection, on the host in T (float or
+/// double; params.dtype() must match). Bad feature shapes or values throw InvalidArgument naming
+/// the feature. Zero-template inference: the template pair embedding would add exactly zero and
+/// the template torsion rows would join the MSA fully masked, changing no real output, so
+/// neither is computed (model_1/model_2 parameter files still carry, and the loader still
+/// validates, the template parameters). Masked entries are another matter: a fully masked
+/// query attends uniformly to every key, so in padded residue columns and masked MSA rows the
+/// reference's extra template row shows through; real entries agree.
+template <class T>
+TrunkOutputs run_trunk(const ModelConfig& config, const Params& params,
+                       const TrunkFeatures& features, const Recycled& prev,
+                       const RunOptions& options = {});
+
+/// run_trunk in the parameters' precision (float32 or float64).
+TrunkOutputs run_trunk(const ModelConfig& config, const Params& params,
+                       const TrunkFeatures& features, const Recycled& prev,
+                       const RunOptions& options = {});
+
+}  // namespace exafold::model

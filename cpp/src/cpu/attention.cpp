@@ -1,0 +1,115 @@
+#include "exafold/ops/attention.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "exafold/core/thread_pool.h"
+#include "exafold/ops/gemm.h"
+#include "exafold/ops/linear.h"
+#include "exafold/tensor/scratch.h"
+
+namespace exafold::ops {
+namespace {
+
+// The reference clips logits to this range before its softmax (a NaN guard that also turns a
+// fully masked row, all near -1e9, into identical values and so into uniform weights).
+constexpr double kLogitClip = 1e8;
+
+template <class T>
+T sigmoid(T x) {
+  return T(1) / (T(1) + std::exp(-x));
+}
+
+}  // namespace
+
+template <class T>
+void biased_softmax(T* logits, int64_t n_q, int64_t n_k, const T* key_bias, const T* shared_bias) {
+  const T lo = T(-kLogitClip), hi = T(kLogitClip);
+  for (int64_t i = 0; i < n_q; ++i) {
+    T* row = logits + i * n_k;
+    const T* sb = shared_bias ? shared_bias + i * n_k : nullptr;
+    T max = lo;
+    for (int64_t j = 0; j < n_k; ++j) {
+      T x = row[j];
+      if (key_bias) x += key_bias[j];
+      if (sb) x += sb[j];
+      x = std::clamp(x, lo, hi);
+      row[j] = x;
+      max = std::max(max, x);
+    }
+    T sum = 0;
+    for (int64_t j = 0; j < n_k; ++j) {
+      row[j] = std::exp(row[j] - max);
+      sum += row[j];
+    }
+    for (int64_t j = 0; j < n_k; ++j) row[j] /= sum;
+  }
+}
+
+template <class T>
+void mask_bias(const T* mask, int64_t n, T* bias) {
+  for (int64_t i = 0; i < n; ++i) bias[i] = T(1e9) * (mask[i] - T(1));
+}
+
+template <class T>
+void attention(const T* q_data, const T* m_data, int64_t batch, int64_t n_q, int64_t n_k,
+               const T* key_bias, const T* shared_bias, const AttentionWeights<T>& w, T* out) {
+  const int64_t h = w.heads, dk = w.key_dim, dv = w.value_dim;
+  const int64_t hk = h * dk, hv = h * dv;
+  const int64_t rows_q = batch * n_q, rows_k = batch * n_k;
+  const Scratch<T> q(rows_q * hk);
+  const Scratch<T> k(rows_k * hk);
+  const Scratch<T> v(rows_k * hv);
+  const Scratch<T> o(rows_q * hv);
+
+  // [batch, n_q, heads, key_dim]; scaled after the projection, as the reference does
+  linear<T>(q_data, rows_q, w.c_q, w.query_w, nullptr, hk, q.get());
+  const T scale = T(std::pow(double(dk), -0.5));
+  thread_pool().parallel_for(rows_q, 256, [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0 * hk; i < r1 * hk; ++i) q[i] *= scale;
+  });
+  // [batch, n_k, heads, key_dim] and [batch, n_k, heads, value_dim]
+  linear<T>(m_data, rows_k, w.c_m, w.key_w, nullptr, hk, k.get());
+  linear<T>(m_data, rows_k, w.c_m, w.value_w, nullptr, hv, v.get());
+
+  // One (batch entry, head) per task: logits [n_q, n_k] live in the task's own scratch, so the
+  // [batch, heads, n_q, n_k] tensor never exists.
+  thread_pool().parallel_for(batch * h, 1, [&](int64_t t0, int64_t t1) {
+    const Scratch<T> logits(n_q * n_k);
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t b = t / h, head = t % h;
+      // [n_q, n_k] = q[b, :, head] @ k[b, :, head]^T
+      gemm_serial<T>(false, true, n_q, n_k, dk, T(1), q.get() + b * n_q * hk + head * dk, hk,
+                     k.get() + b * n_k * hk + head * dk, hk, T(0), logits.get(), n_k);
+      biased_softmax<T>(logits.get(), n_q, n_k, key_bias ? key_bias + b * n_k : nullptr,
+                        shared_bias ? shared_bias + head * n_q * n_k : nullptr);
+      // o[b, :, head] [n_q, value_dim] = weights @ v[b, :, head]
+      gemm_serial<T>(false, false, n_q, dv, n_k, T(1), logits.get(), n_k,
+                     v.get() + b * n_k * hv + head * dv, hv, T(0),
+                     o.get() + b * n_q * hv + head * dv, hv);
+    }
+  });
+
+  if (w.gating_w) {
+    // [batch, n_q, heads, value_dim]
+    const Scratch<T> gate(rows_q * hv);
+    linear<T>(q_data, rows_q, w.c_q, w.gating_w, w.gating_b, hv, gate.get());
+    thread_pool().parallel_for(rows_q, 256, [&](int64_t r0, int64_t r1) {
+      for (int64_t i = r0 * hv; i < r1 * hv; ++i) o[i] *= sigmoid(gate[i]);
+    });
+  }
+  // [batch, n_q, c_out]
+  linear<T>(o.get(), rows_q, hv, w.output_w, w.output_b, w.c_out, out);
+}
+
+template void biased_softmax<float>(float*, int64_t, int64_t, const float*, const float*);
+template void biased_softmax<double>(double*, int64_t, int64_t, const double*, const double*);
+template void mask_bias<float>(const float*, int64_t, float*);
+template void mask_bias<double>(const double*, int64_t, double*);
+template void attention<float>(const float*, const float*, int64_t, int64_t, int64_t, const float*,
+                               const float*, const AttentionWeights<float>&, float*);
+template void attention<double>(const double*, const double*, int64_t, int64_t, int64_t,
+                                const double*, const double*, const AttentionWeights<double>&,
+                                double*);
+
+}  // namespace exafold::ops
