@@ -1,0 +1,188 @@
+"""What an output directory holds, how a restarted run reconciles it, and the merged index.
+
+Layout (docs/formats.md, "Distillation output directory")::
+
+    journal-r00000.jsonl        one journal per rank (exafold/sched/journal.h)
+    shard-r00000-00000.h5       shards, per rank, numbered from 0
+    shard-r00000-00000.json     the shard's sidecar: per-row scores and filter verdict
+    structures/<id>.pdb|.cif    optional, per structure
+    index.json                  id -> shard, row, scores (merged over ranks at the end)
+    summary.json, summary.txt, plots/*.png
+
+Invariants a crash cannot break, because every file appears by rename: a sidecar is complete
+before its shard gets its final name, and a shard has its final name before the journal names
+its rows. So after a kill the directory holds finished shards (each with its sidecar), maybe
+some of their rows not yet journaled, and leftover ``*.tmp`` files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import exafold
+
+from .staging import Staging, fsync_dir
+
+SHARD_RE = re.compile(r"shard-r(\d{5})-(\d{5})\.h5")
+JOURNAL_RE = re.compile(r"journal-r(\d{5})\.jsonl")
+
+
+def journal_name(rank: int) -> str:
+    return f"journal-r{rank:05d}.jsonl"
+
+
+def shard_name(rank: int, number: int) -> str:
+    return f"shard-r{rank:05d}-{number:05d}.h5"
+
+
+def sidecar_name(shard: str) -> str:
+    return shard[: -len(".h5")] + ".json"
+
+
+def write_json_atomic(path: Path, obj: Any, *, durable: bool = True) -> None:
+    """Writes JSON to `path`.tmp and renames it, so readers see the old file or the whole new
+    one; with `durable`, fsyncs the data and the directory. NaN is written as null.
+    """
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w") as f:
+        json.dump(_nan_to_none(obj), f, indent=1, allow_nan=False)
+        f.write("\n")
+        if durable:
+            f.flush()
+            os.fsync(f.fileno())
+    os.rename(tmp, path)
+    if durable:
+        fsync_dir(path.parent)
+
+
+def _nan_to_none(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _nan_to_none(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_nan_to_none(v) for v in x]
+    return x
+
+
+def next_shard_number(out_dir: Path, rank: int) -> int:
+    """One past the highest shard number of `rank` in the output directory."""
+    numbers = [int(m.group(2)) for p in Path(out_dir).iterdir()
+               if (m := SHARD_RE.fullmatch(p.name)) and int(m.group(1)) == rank]
+    return max(numbers, default=-1) + 1
+
+
+def read_sidecar(path: Path) -> dict:
+    with Path(path).open() as f:
+        return json.load(f)
+
+
+def publish_leftovers(staging: Staging) -> None:
+    """Moves shards that an interrupted run finished in this rank's scratch directory to the
+    output directory (each with its sidecar), and clears the rest of the scratch directory.
+    """
+    if staging.scratch is None:
+        return
+    for p in staging.leftover_shards():
+        if p.suffix == ".h5" and p.exists():
+            side = sidecar_name(p.name)
+            if (staging.scratch / side).exists():
+                staging.publish(side)
+            if (staging.out_dir / side).exists():
+                staging.publish(p.name)
+    for p in staging.scratch.iterdir():
+        if p.is_file():
+            p.unlink()
+
+
+def reconcile(out_dir: Path, config_hash: str) -> dict[str, int]:
+    """Brings an output directory back to its invariants after a crash: removes ``*.tmp`` files
+    and sidecars whose shard never got its final name, and journals the rows of finished shards
+    that a kill left unjournaled, so they are neither lost nor predicted twice. Refuses journals
+    of another configuration. Call once, before any rank opens its journal.
+    @returns counts: removed temporary files, orphan sidecars, rows recovered.
+    """
+    out_dir = Path(out_dir)
+    counts = {"tmp_removed": 0, "orphan_sidecars": 0, "rows_recovered": 0}
+    for p in list(out_dir.iterdir()):
+        if p.name.endswith(".tmp") and p.is_file():
+            p.unlink()
+            counts["tmp_removed"] += 1
+        elif p.suffix == ".json" and p.name.startswith("shard-") and not (out_dir / (p.stem + ".h5")).exists():
+            p.unlink()
+            counts["orphan_sidecars"] += 1
+    journals = {int(m.group(1)): p for p in out_dir.iterdir() if (m := JOURNAL_RE.fullmatch(p.name))}
+    done: set[str] = set()
+    for rank, path in journals.items():
+        j = exafold.read_journal(str(path))
+        if j["config_hash"] and j["config_hash"] != config_hash:
+            raise ValueError(f"{path} was written by a run with configuration {j['config_hash']}, this run's is "
+                             f"{config_hash}: resume with the same settings, or use a new output directory")
+        done.update(d["id"] for d in j["done"])
+    for shard in sorted(p for p in out_dir.iterdir() if SHARD_RE.fullmatch(p.name)):
+        rows = [r for r in read_sidecar(out_dir / sidecar_name(shard.name))["rows"] if r["id"] not in done]
+        if not rows:
+            continue
+        rank = int(SHARD_RE.fullmatch(shard.name).group(1))
+        writer = exafold.JournalWriter(str(out_dir / journal_name(rank)), config_hash)
+        for r in rows:
+            writer.done(r["id"], shard.name, r["row"], r["model"], r["seed"], r["seconds"])
+            done.add(r["id"])
+            counts["rows_recovered"] += 1
+        del writer  # closes the descriptor before the rank's own writer opens the file
+    fsync_dir(out_dir)
+    return counts
+
+
+def journal_state(out_dir: Path) -> tuple[dict[str, dict], dict[str, str]]:
+    """Done records (id -> record) and failures (id -> reason, for ids never done) over every
+    rank's journal. A later done record supersedes an earlier failure (--retry-failed).
+    """
+    done: dict[str, dict] = {}
+    failed: dict[str, str] = {}
+    for path in sorted(Path(out_dir).glob("journal-r*.jsonl")):
+        j = exafold.read_journal(str(path))
+        for d in j["done"]:
+            done.setdefault(d["id"], d)
+        for f in j["failed"]:
+            failed[f["id"]] = f["reason"]
+    return done, {k: v for k, v in failed.items() if k not in done}
+
+
+def collect_rows(out_dir: Path) -> tuple[dict[str, dict], dict[str, str]]:
+    """Every finished structure's sidecar row (with its shard) keyed by id, and the failures."""
+    out_dir = Path(out_dir)
+    done, failed = journal_state(out_dir)
+    sidecars: dict[str, list[dict]] = {}
+    rows: dict[str, dict] = {}
+    for sid, rec in done.items():
+        shard = rec["shard"]
+        if shard not in sidecars:
+            sidecars[shard] = read_sidecar(out_dir / sidecar_name(shard))["rows"]
+        row = sidecars[shard][rec["offset"]]
+        if row["id"] != sid:
+            raise ValueError(f"{out_dir / shard}: row {rec['offset']} holds {row['id']!r}, the journal says {sid!r}")
+        rows[sid] = {"shard": shard, **row}
+    return rows, failed
+
+
+def write_index(out_dir: Path, rows: dict[str, dict], failed: dict[str, str]) -> Path:
+    """Writes index.json: id -> shard, row and scores for every structure, and id -> reason for
+    every failure.
+    """
+    keep = ("shard", "row", "model", "seed", "length", "mean_plddt", "ptm", "fraction_plddt_above",
+            "passed", "filter_reasons")
+    index = {
+        "layout_version": 1,
+        "structures": {sid: {k: r[k] for k in keep} for sid, r in sorted(rows.items())},
+        "failed": dict(sorted(failed.items())),
+    }
+    path = Path(out_dir) / "index.json"
+    write_json_atomic(path, index)
+    return path
