@@ -7,7 +7,7 @@ Layout (docs/formats.md, "Distillation output directory")::
     shard-r00000-00000.json     the shard's sidecar: per-row scores and filter verdict
     structures/<id>.pdb|.cif    optional, per structure
     index.json                  id -> shard, row, scores (merged over ranks at the end)
-    summary.json, summary.txt, plots/*.png
+    summary.json, summary.txt, histograms.png
 
 Invariants a crash cannot break, because every file appears by rename: a sidecar is complete
 before its shard gets its final name, and a shard has its final name before the journal names

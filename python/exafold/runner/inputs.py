@@ -72,6 +72,9 @@ def normalize_sequence(raw: str, policy: str) -> str:
     """
     if policy not in RESIDUE_POLICIES:
         raise ValueError(f"residue policy must be one of {', '.join(RESIDUE_POLICIES)}, got {policy!r}")
+    if not raw.isascii():  # before upper(), which would turn Latin-1 bytes into other letters
+        pos, c = next((i, c) for i, c in enumerate(raw, 1) if not c.isascii())
+        raise ValueError(f"residue '\\x{ord(c):02x}' at position {pos} is not allowed")
     seq = raw.upper()
     if seq.endswith("*"):
         seq = seq[:-1]

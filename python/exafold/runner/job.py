@@ -74,6 +74,7 @@ class RunConfig:
     retry_failed: bool = False
     progress: bool | None = None  # None: a bar on a terminal, log lines otherwise
     progress_interval: float = 30.0
+    plots: bool = True  # histograms.png in the summary (matplotlib)
     chunk_divisor: float = 2.0
     min_chunk: int = 1
 
@@ -454,5 +455,5 @@ def _finish(config: RunConfig, chash: str, plan: _Plan, sessions: list[SessionSt
     summary = build_summary(config=config.canonical(), config_hash=chash, inputs=plan.input_count,
                             rejected=plan.rejected_unjournaled, rows=rows, failed=failed, pending=pending,
                             sessions=sessions, device_peak_flops=config.device_peak_flops)
-    write_summary(config.out_dir, summary)
+    write_summary(config.out_dir, summary, plots=config.plots)
     return summary

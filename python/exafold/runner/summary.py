@@ -169,44 +169,45 @@ def format_summary(s: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_histograms(s: dict, plot_dir: Path) -> list[Path]:
-    """One PNG per confidence histogram; returns the files written."""
+def plot_histograms(s: dict, path: Path) -> Path:
+    """The four confidence histograms (mean pLDDT with the filter threshold, pTM, per-residue
+    pLDDT, length) as one PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plot_dir.mkdir(exist_ok=True)
-    titles = {
-        "mean_plddt": ("Mean pLDDT per structure", "mean pLDDT", "structures"),
-        "ptm": ("pTM per structure", "pTM", "structures"),
-        "residue_plddt": ("pLDDT per residue", "pLDDT", "residues"),
-        "length": ("Sequence length", "residues", "structures"),
-    }
+    panels = [
+        ("mean_plddt", "Mean pLDDT per structure", "structures"),
+        ("ptm", "pTM per structure", "structures"),
+        ("residue_plddt", "pLDDT per residue", "residues"),
+        ("length", "Sequence length (residues)", "structures"),
+    ]
     threshold = s["config"].get("filter", {}).get("min_mean_plddt")
-    written = []
-    for key, (title, xlabel, ylabel) in titles.items():
+    fig, axes = plt.subplots(2, 2, figsize=(9, 6), dpi=100)
+    for ax, (key, title, ylabel) in zip(axes.flat, panels):
         h = s["confidence"]["histograms"][key]
         edges, counts = np.asarray(h["edges"]), np.asarray(h["counts"])
-        fig, ax = plt.subplots(figsize=(5, 3.2), dpi=100)
         ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color="#3b7dd8", edgecolor="white")
         if key == "mean_plddt" and threshold is not None:
             ax.axvline(threshold, color="#d83b3b", linestyle="--", label=f"filter {threshold:g}")
             ax.legend(frameon=False)
-        ax.set_title(title)
-        ax.set_xlabel(xlabel)
+        ax.set_title(title, fontsize=10)
         ax.set_ylabel(ylabel)
-        fig.tight_layout()
-        path = plot_dir / f"{key}.png"
-        fig.savefig(path)
-        plt.close(fig)
-        written.append(path)
-    return written
+    # Fixed margins: tight_layout costs more than the drawing itself.
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.07, top=0.94, hspace=0.35, wspace=0.25)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
-def write_summary(out_dir: Path, summary: dict) -> list[Path]:
-    """Writes summary.json, summary.txt and plots/*.png into the output directory."""
+def write_summary(out_dir: Path, summary: dict, *, plots: bool = True) -> list[Path]:
+    """Writes summary.json, summary.txt and (with `plots`) histograms.png into the output
+    directory; returns the files written."""
     out_dir = Path(out_dir)
     write_json_atomic(out_dir / "summary.json", summary, durable=False)
     (out_dir / "summary.txt").write_text(format_summary(summary))
-    return [out_dir / "summary.json", out_dir / "summary.txt", *plot_histograms(summary, out_dir / "plots")]
+    written = [out_dir / "summary.json", out_dir / "summary.txt"]
+    if plots:
+        written.append(plot_histograms(summary, out_dir / "histograms.png"))
+    return written
