@@ -39,10 +39,11 @@ def test_lowest_ready_index_first():
         prepared.append(i)
         return feats(8)
 
-    p = Prefetcher(iter(range(8)), prepare, threads=3, budget_bytes=1 << 20, estimate=lambda i: 8)
+    p = Prefetcher(iter(range(8)), prepare, threads=3, budget_bytes=1 << 20, estimate=lambda i: 8, depth=8)
     deadline = time.monotonic() + 10
     while len(prepared) < 8 and time.monotonic() < deadline:
         gate.wait(0.01)
+    assert len(prepared) == 8
     assert [r.item for r in p] == list(range(8))
 
 
@@ -64,6 +65,21 @@ def test_memory_budget_bounds_what_is_in_flight():
             most = max(most, started[0] - consumed)
         assert p.inflight_bytes <= 250
     assert consumed == 20 and most == 2
+
+
+def test_depth_bounds_the_items_in_flight():
+    pulled = []
+
+    def source():
+        for i in range(50):
+            pulled.append(i)
+            yield i
+
+    p = Prefetcher(source(), lambda i: feats(8), threads=2, budget_bytes=1 << 20, estimate=lambda i: 8, depth=3)
+    time.sleep(0.1)
+    # Three admitted, and each thread holds at most one more it pulled while waiting.
+    assert len(pulled) <= 3 + 2
+    assert [r.item for r in p] == list(range(50))
 
 
 def test_an_item_larger_than_the_budget_runs_alone():

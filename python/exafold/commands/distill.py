@@ -52,7 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true",
                    help="resume a previous run (the default whenever DIR holds a journal; kept for clarity)")
     p.add_argument("--retry-failed", action="store_true", help="predict again the items that failed before")
-    p.add_argument("--prefetch-threads", type=_positive, default=2)
+    p.add_argument("--prefetch-threads", type=_positive, default=2, help="feature preparation threads (default 2)")
+    p.add_argument("--prefetch-depth", type=_positive, default=4, help="prepared items in flight at most (default 4)")
     p.add_argument("--memory-budget", type=float, default=8.0, metavar="GIB",
                    help="bytes of prepared features in flight, in GiB (default 8)")
     p.add_argument("--device-peak-tflops", type=float, help="the device's peak, for MFU in the summary")
@@ -118,6 +119,7 @@ def build_config(args: argparse.Namespace) -> RunConfig:
                                             args.filter_min_fraction)),
         scratch=args.scratch,
         prefetch_threads=args.prefetch_threads,
+        prefetch_depth=args.prefetch_depth,
         memory_budget_bytes=int(args.memory_budget * 2**30),
         device_peak_flops=None if args.device_peak_tflops is None else args.device_peak_tflops * 1e12,
         retry_failed=args.retry_failed,

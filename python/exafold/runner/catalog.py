@@ -17,10 +17,13 @@ some of their rows not yet journaled, and leftover ``*.tmp`` files.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import math
 import os
 import re
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +72,36 @@ def _nan_to_none(x: Any) -> Any:
     if isinstance(x, (list, tuple)):
         return [_nan_to_none(v) for v in x]
     return x
+
+
+class OutputLock:
+    """An exclusive lock on an output directory for one run (rank 0 holds it), so two runs
+    started into the same directory by mistake (say, N copies of a 1-rank run under mpiexec
+    without MPI) fail at once instead of clobbering each other's shards. On file systems
+    without flock support the lock is skipped.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        path = Path(out_dir) / ".exafold.lock"
+        self._fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            holder = os.pread(self._fd, 64, 0).decode(errors="replace").strip()
+            os.close(self._fd)
+            self._fd = None
+            if e.errno in (errno.EWOULDBLOCK, errno.EACCES):
+                raise OSError(f"another run ({holder or 'unknown process'}) is writing to {out_dir}") from None
+            if e.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+                raise
+            return
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing drops the flock
+            self._fd = None
 
 
 def next_shard_number(out_dir: Path, rank: int) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import signal
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -69,6 +70,7 @@ class RunConfig:
     outputs: OutputOptions = field(default_factory=OutputOptions)
     scratch: Path | None = None
     prefetch_threads: int = 2
+    prefetch_depth: int = 4  # prepared items in flight at most
     memory_budget_bytes: int = 8 << 30
     device_peak_flops: float | None = None
     retry_failed: bool = False
@@ -335,17 +337,26 @@ def run(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict], *, c
     journal's; OutputError when results cannot be written (finished shards stay intact).
     """
     presets = [m[0] for m in config.models]
-    if list(models) != presets:
-        raise ValueError(f"models {list(models)} do not match the configured presets {presets}")
     if not presets:
         raise ValueError("a run needs at least one model")
+    if list(models) != presets:
+        raise ValueError(f"models {list(models)} do not match the configured presets {presets}")
     comm = comm if comm is not None and comm.Get_size() > 1 else None
     coll = _Collective(comm)
-    rank, size = coll.rank, (comm.Get_size() if comm is not None else 1)
+    coll.root(lambda: prepare_output_dir(config.out_dir))
+    lock = coll.root(lambda: catalog.OutputLock(config.out_dir))
+    try:
+        return _run_rank(config, prepare, models, comm, coll)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run_rank(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict], comm,
+              coll: _Collective) -> RunResult:
+    rank = coll.rank
     chash = config.config_hash()
     out_dir = Path(config.out_dir)
-
-    coll.root(lambda: prepare_output_dir(out_dir))
     staging = coll.every(lambda: Staging(out_dir, config.scratch, rank))
     coll.every(lambda: catalog.publish_leftovers(staging))
     coll.root(lambda: catalog.reconcile(out_dir, chash))
@@ -387,7 +398,8 @@ def run(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict], *, c
     start = time.perf_counter()
     sink = ShardSink(staging, journal, rank, config.outputs, on_row=on_row)
     prefetcher = Prefetcher(source, worker.prepare_item, threads=config.prefetch_threads,
-                            budget_bytes=config.memory_budget_bytes, estimate=worker.estimate)
+                            budget_bytes=config.memory_budget_bytes, estimate=worker.estimate,
+                            depth=config.prefetch_depth)
     stop.on_stop.append(prefetcher.request_stop)
     stop.install()
     error: BaseException | None = None
@@ -421,8 +433,6 @@ def run(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict], *, c
     if error is not None:
         if comm is not None:
             # The other ranks would wait for this one forever; their finished shards are safe.
-            import sys
-
             print(f"exafold distill: rank {rank}: {_reason(error)}; aborting all ranks", file=sys.stderr, flush=True)
             comm.Abort(1)
         raise error
@@ -438,11 +448,7 @@ def run(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict], *, c
         progress.close()
 
     sessions = comm.gather(stats, root=0) if comm is not None else [stats]
-    summary = None
-    if rank == 0:
-        summary = _finish(config, chash, plan, sessions)
-    if comm is not None:
-        comm.barrier()
+    summary = coll.root(lambda: _finish(config, chash, plan, sessions))
     return RunResult(stats, summary, stop.signum)
 
 

@@ -3,9 +3,10 @@ the worker predicts, and the worker takes whichever prepared item is ready, the 
 the ready ones, so one slow item never stalls the device.
 
 Items start preparing in index order (the dispatch order, longest first), each only when its
-estimated bytes fit in the memory budget next to what is in flight; an item larger than the whole
-budget still starts when nothing else is in flight, so no item can wedge the run. In flight means
-from admission until the worker takes the item. The heavy work inside `prepare` is C++ that
+estimated bytes fit in the memory budget next to what is in flight and fewer than `depth` items
+are in flight; an item larger than the whole budget still starts when nothing else is in flight,
+so no item can wedge the run. In flight means from admission until the worker takes the item.
+The depth bound keeps a rank from hoarding work that an idle rank could take (MPI). The heavy work inside `prepare` is C++ that
 releases the GIL, so Python threads overlap it with prediction.
 """
 
@@ -55,9 +56,10 @@ class Prefetcher:
     """
 
     def __init__(self, source: Iterator[Any], prepare: Callable[[Any], Mapping[str, np.ndarray]],
-                 *, threads: int, budget_bytes: int, estimate: Callable[[Any], int]) -> None:
-        if threads < 1:
-            raise ValueError(f"prefetch needs at least one thread, got {threads}")
+                 *, threads: int, budget_bytes: int, estimate: Callable[[Any], int], depth: int = 4) -> None:
+        if threads < 1 or depth < 1:
+            raise ValueError(f"prefetch needs at least one thread and a depth of one, got {threads} and {depth}")
+        self._depth = depth
         self._source = source
         self._prepare = prepare
         self._budget = budget_bytes
@@ -117,7 +119,8 @@ class Prefetcher:
                 # small ones behind it.
                 while not self._closed and not (
                     self._admit_index == index
-                    and (self._inflight == 0 or self._inflight_bytes + est <= self._budget)
+                    and (self._inflight == 0
+                         or (self._inflight < self._depth and self._inflight_bytes + est <= self._budget))
                 ):
                     self._cond.wait()
                 if self._closed:
