@@ -142,6 +142,7 @@ class ShardSink:
                 if s is None:
                     if self._writer is not None:
                         self._roll()
+                    self.write_seconds += time.perf_counter() - t0
                     return
                 self._write(s)
                 self.write_seconds += time.perf_counter() - t0
