@@ -110,7 +110,8 @@ class RunResult:
 
 class _StopFlag:
     """SIGINT/SIGTERM ask for a graceful stop: finish the item at hand, write what is finished.
-    A second signal restores the default handlers, so a third one kills at once."""
+    A second signal gets the previous handler's behaviour (KeyboardInterrupt, termination): a
+    second Ctrl-C means now."""
 
     def __init__(self) -> None:
         self.signum: int | None = None
@@ -126,6 +127,7 @@ class _StopFlag:
     def _handle(self, signum: int, frame: Any) -> None:
         if self.signum is not None:
             self.restore()
+            signal.raise_signal(signum)
             return
         self.signum = signum
         for f in self.on_stop:
