@@ -15,21 +15,21 @@ The model and the feature pipeline are injected, so this module knows neither:
 from __future__ import annotations
 
 import json
-import math
 import signal
 import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
 import exafold
 
 from . import catalog, inputs
-from .outputs import Filter, OutputError, OutputOptions, ShardSink, Structure
+from .outputs import OutputError, OutputOptions, ShardSink, Structure
 from .pipeline import Prefetcher, estimate_feature_bytes
 from .progress import Progress
 from .staging import Staging
