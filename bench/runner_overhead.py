@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from exafold.runner.job import RunConfig, run
 from exafold.runner.outputs import OutputOptions
 from exafold.runner.pipeline import Prefetcher

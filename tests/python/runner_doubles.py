@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from exafold.runner.inputs import structure_seed
 from exafold.runner.job import FeatureRequest, RunConfig, run
 from exafold.runner.outputs import Filter, OutputOptions

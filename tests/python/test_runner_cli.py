@@ -4,7 +4,6 @@ feature pipeline, writing nothing."""
 import argparse
 
 import pytest
-
 from exafold.cli import build_parser, main
 from exafold.commands import distill
 

@@ -4,7 +4,6 @@ structure seeds."""
 from pathlib import Path
 
 import pytest
-
 from exafold.runner.inputs import (
     InputError,
     Item,

@@ -6,13 +6,12 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import exafold
 import numpy as np
 import pytest
-
-import exafold
+import runner_doubles as d
 from exafold.runner.job import run
 from exafold.runner.outputs import Filter, OutputError, OutputOptions
-import runner_doubles as d
 
 PRESETS = ("model_1_ptm", "model_2_ptm")
 

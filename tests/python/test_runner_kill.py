@@ -11,8 +11,8 @@ from collections import Counter
 from pathlib import Path
 
 import exafold
-from exafold.runner.job import run
 import runner_doubles as d
+from exafold.runner.job import run
 
 SCRIPT = Path(d.__file__)
 

@@ -9,13 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import exafold
 import numpy as np
 import pytest
-
-import exafold
+import runner_doubles as d
 from exafold.runner.job import run
 from exafold.runner.mpi import broadcast_params, chunk_bounds
-import runner_doubles as d
 
 # Root in containers: Open MPI refuses to start without these.
 MPI_ENV = {**os.environ, "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}

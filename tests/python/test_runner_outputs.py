@@ -6,14 +6,21 @@ import json
 import math
 import os
 
+import exafold
 import gemmi
 import numpy as np
 import pytest
-
-import exafold
-from exafold.runner import catalog, staging as staging_mod
+from exafold.runner import catalog
+from exafold.runner import staging as staging_mod
 from exafold.runner.job import check_prediction
-from exafold.runner.outputs import Filter, OutputError, OutputOptions, ShardSink, Structure, aatype_of
+from exafold.runner.outputs import (
+    Filter,
+    OutputError,
+    OutputOptions,
+    ShardSink,
+    Structure,
+    aatype_of,
+)
 from exafold.runner.staging import Staging
 from runner_doubles import make_predict, seed_of
 

@@ -6,7 +6,6 @@ import time
 
 import numpy as np
 import pytest
-
 from exafold.runner.pipeline import Prefetcher, estimate_feature_bytes, features_nbytes
 
 

@@ -4,7 +4,6 @@ import io
 import math
 
 import pytest
-
 from exafold.runner.progress import Progress, hms
 from exafold.runner.summary import SessionStats, build_summary, format_summary
 

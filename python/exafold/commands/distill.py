@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 
 from exafold.runner import inputs
-from exafold.runner.job import RunConfig, run as run_job
+from exafold.runner.job import RunConfig
+from exafold.runner.job import run as run_job
 from exafold.runner.outputs import Filter, OutputOptions
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import heapq
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 
