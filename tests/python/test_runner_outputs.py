@@ -176,3 +176,24 @@ def test_check_prediction_names_the_fault():
     bad = dict(good, final_atom_positions=np.full((3, 37, 3), np.nan, np.float32))
     with pytest.raises(ValueError, match="non-finite"):
         check_prediction(bad, 3, "model_1")
+
+
+def test_only_each_ranks_last_shard_or_an_unjournaled_one_is_checked(tmp_path):
+    for name in ("shard-r00000-00000.h5", "shard-r00000-00001.h5", "shard-r00000-00002.h5",
+                 "shard-r00001-00000.h5", "shard-r00001-00001.h5", "journal-r00000.jsonl"):
+        (tmp_path / name).write_bytes(b"")
+    journaled = {"shard-r00000-00000.h5", "shard-r00000-00001.h5", "shard-r00001-00000.h5"}
+    assert [p.name for p in catalog._maybe_unjournaled(tmp_path, journaled)] == [
+        "shard-r00000-00002.h5", "shard-r00001-00001.h5"]
+    assert [p.name for p in catalog._maybe_unjournaled(tmp_path, journaled - {"shard-r00000-00000.h5"})] == [
+        "shard-r00000-00000.h5", "shard-r00000-00002.h5", "shard-r00001-00001.h5"]
+
+
+def test_a_rerun_clears_what_a_crash_left_in_scratch(tmp_path):
+    st = Staging(tmp_path / "out", tmp_path / "node")
+    (st.scratch / "shard-r00000-00003.h5").write_bytes(b"finished but never moved")
+    (st.scratch / "shard-r00000-00003.json").write_text("{}")
+    staged, d = st.stage_inputs("P1", [])
+    (d / "000-x.a3m").write_text(">q\nMKV\n")
+    st.clear()
+    assert [p for p in st.scratch.rglob("*") if p.is_file()] == [] and (st.scratch / "inputs").is_dir()

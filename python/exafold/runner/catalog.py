@@ -29,7 +29,7 @@ from typing import Any
 
 import exafold
 
-from .staging import Staging, fsync_dir
+from .staging import fsync_dir
 
 SHARD_RE = re.compile(r"shard-r(\d{5})-(\d{5})\.h5")
 JOURNAL_RE = re.compile(r"journal-r(\d{5})\.jsonl")
@@ -116,22 +116,22 @@ def read_sidecar(path: Path) -> dict:
         return json.load(f)
 
 
-def publish_leftovers(staging: Staging) -> None:
-    """Moves shards that an interrupted run finished in this rank's scratch directory to the
-    output directory (each with its sidecar), and clears the rest of the scratch directory.
+def _maybe_unjournaled(out_dir: Path, journaled_shards: set[str]) -> list[Path]:
+    """The shards whose rows may be missing from the journal: a writer journals a shard's rows
+    before it opens the next one, so only each rank's highest-numbered shard can be partly
+    journaled, plus any shard no journal names at all. Checking just these keeps a restart from
+    reading every sidecar of a large run.
     """
-    if staging.scratch is None:
-        return
-    for p in staging.leftover_shards():
-        if p.suffix == ".h5" and p.exists():
-            side = sidecar_name(p.name)
-            if (staging.scratch / side).exists():
-                staging.publish(side)
-            if (staging.out_dir / side).exists():
-                staging.publish(p.name)
-    for p in staging.scratch.iterdir():
-        if p.is_file():
-            p.unlink()
+    last: dict[int, tuple[int, Path]] = {}
+    unnamed = []
+    for p in Path(out_dir).iterdir():
+        if m := SHARD_RE.fullmatch(p.name):
+            rank, number = int(m.group(1)), int(m.group(2))
+            if number >= last.get(rank, (-1, p))[0]:
+                last[rank] = (number, p)
+            if p.name not in journaled_shards:
+                unnamed.append(p)
+    return sorted({p for _, p in last.values()} | set(unnamed))
 
 
 def reconcile(out_dir: Path, config_hash: str) -> dict[str, int]:
@@ -152,13 +152,15 @@ def reconcile(out_dir: Path, config_hash: str) -> dict[str, int]:
             counts["orphan_sidecars"] += 1
     journals = {int(m.group(1)): p for p in out_dir.iterdir() if (m := JOURNAL_RE.fullmatch(p.name))}
     done: set[str] = set()
-    for rank, path in journals.items():
+    journaled_shards: set[str] = set()
+    for path in journals.values():
         j = exafold.read_journal(str(path))
         if j["config_hash"] and j["config_hash"] != config_hash:
             raise ValueError(f"{path} was written by a run with configuration {j['config_hash']}, this run's is "
                              f"{config_hash}: resume with the same settings, or use a new output directory")
         done.update(d["id"] for d in j["done"])
-    for shard in sorted(p for p in out_dir.iterdir() if SHARD_RE.fullmatch(p.name)):
+        journaled_shards.update(d["shard"] for d in j["done"])
+    for shard in _maybe_unjournaled(out_dir, journaled_shards):
         rows = [r for r in read_sidecar(out_dir / sidecar_name(shard.name))["rows"] if r["id"] not in done]
         if not rows:
             continue

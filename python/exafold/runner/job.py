@@ -360,7 +360,7 @@ def _run_rank(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict]
     chash = config.config_hash()
     out_dir = Path(config.out_dir)
     staging = coll.every(lambda: Staging(out_dir, config.scratch, rank))
-    coll.every(lambda: catalog.publish_leftovers(staging))
+    coll.every(staging.clear)
     coll.root(lambda: catalog.reconcile(out_dir, chash))
     journal = coll.every(lambda: exafold.JournalWriter(str(out_dir / catalog.journal_name(rank)), chash))
     plan = coll.root(lambda: _plan(config, journal))

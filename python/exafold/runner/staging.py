@@ -94,10 +94,18 @@ class Staging:
         if d is not None:
             shutil.rmtree(d, ignore_errors=True)
 
-    def leftover_shards(self) -> list[Path]:
-        """Finished files left in scratch by an interrupted run on this node (shards and their
-        sidecars); they are complete and can still be published.
+    def clear(self) -> None:
+        """Removes what an interrupted run left in this rank's scratch directory. Shards it had
+        finished there but not yet moved are dropped too: they were never journaled, so their
+        items are redone, which is always consistent (another session, maybe on another node,
+        may have redone them already, or written a shard of the same name).
         """
         if self.scratch is None:
-            return []
-        return sorted(p for p in self.scratch.iterdir() if p.is_file() and p.suffix in (".h5", ".json"))
+            return
+        for p in self.scratch.iterdir():
+            if p.is_file():
+                p.unlink()
+            elif p.name != "inputs":
+                shutil.rmtree(p, ignore_errors=True)
+        for p in (self.scratch / "inputs").iterdir():
+            shutil.rmtree(p, ignore_errors=True)
