@@ -45,7 +45,9 @@ def test_sigkill_at_random_points_then_resume_loses_and_duplicates_nothing(tmp_p
     mid_run = 0
     for trial in range(10):
         out = tmp_path / f"trial{trial}"
-        proc = start(out, fasta, msas, "--delay", "0.01")
+        # Odd trials stage through a scratch directory, which a kill also leaves half-used.
+        scratch = ["--scratch", str(tmp_path / "node")] if trial % 2 else []
+        proc = start(out, fasta, msas, "--delay", "0.01", *scratch)
         wait_for(out / "journal-r00000.jsonl", proc)
         time.sleep(rng.uniform(0.0, 0.5))
         proc.kill()
@@ -53,12 +55,13 @@ def test_sigkill_at_random_points_then_resume_loses_and_duplicates_nothing(tmp_p
         before = journaled(out)
         mid_run += 0 < before < len(ids) or (before == 0 and proc.returncode == -signal.SIGKILL)
         if trial % 3 == 0 and before < len(ids):  # a resumed run is killed too, now and then
-            proc = start(out, fasta, msas, "--delay", "0.01")
+            proc = start(out, fasta, msas, "--delay", "0.01", *scratch)
             wait_for(out / "journal-r00000.jsonl", proc)
             time.sleep(rng.uniform(0.0, 0.3))
             proc.kill()
             proc.communicate()
-        result = run(d.config(out, fasta, msas), d.prepare, d.models())
+        result = run(d.config(out, fasta, msas, scratch=tmp_path / "node" if scratch else None), d.prepare,
+                     d.models())
         assert shard_ids(out) == Counter(ids), f"trial {trial}: killed after {before} journaled"
         assert sorted(json.loads((out / "index.json").read_text())["structures"]) == ids
         assert result.summary["counts"]["structures"] == len(ids) and result.summary["counts"]["pending"] == 0
