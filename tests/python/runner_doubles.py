@@ -20,8 +20,9 @@ from pathlib import Path
 
 import numpy as np
 from exafold.runner.inputs import structure_seed
-from exafold.runner.job import FeatureRequest, RunConfig, run
+from exafold.runner.job import RunConfig, run
 from exafold.runner.outputs import Filter, OutputOptions
+from exafold.runner.worker import FeatureRequest
 
 AA = "ACDEFGHIKLMNPQRSTVWY"
 

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from exafold.runner import catalog
 from exafold.runner import staging as staging_mod
-from exafold.runner.job import check_prediction
 from exafold.runner.outputs import (
     Filter,
     OutputError,
@@ -22,6 +21,7 @@ from exafold.runner.outputs import (
     aatype_of,
 )
 from exafold.runner.staging import Staging
+from exafold.runner.worker import check_prediction
 from runner_doubles import make_predict, seed_of
 
 HASH = "00000000000000aa"
