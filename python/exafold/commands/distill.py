@@ -130,7 +130,7 @@ def build_config(args: argparse.Namespace) -> RunConfig:
 
 def load_engine(config: RunConfig, args: argparse.Namespace, comm):
     """The feature pipeline's prepare() and one predict() per preset (contracts in
-    exafold.runner.job). Parameters are to be read on rank 0 only and broadcast with
+    exafold.runner.worker). Parameters are to be read on rank 0 only and broadcast with
     exafold.runner.mpi.broadcast_params. This build has no model to run, so it refuses.
     @raises EngineUnavailableError always, until the model and the feature pipeline are wired.
     """
