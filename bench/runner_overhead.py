@@ -27,6 +27,18 @@ from exafold.runner.pipeline import Prefetcher
 LENGTH = 100
 
 
+def machine() -> str:
+    """CPU model, cores and memory, as the other entries of bench/RESULTS.md give them."""
+    model = platform.machine()
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{model}, {os.cpu_count()} cores, {memory:.0f} GiB"
+
+
 def make_inputs(root: Path, n: int) -> tuple[Path, Path]:
     fasta, msas = root / "in.fasta", root / "msas"
     seq = "MKVLA" * (LENGTH // 5)
@@ -109,11 +121,13 @@ def main() -> int:
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         with args.record.open("a") as f:
             f.write(f"\n## Distillation runner overhead per item\n\n- date: {now}\n"
-                    f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores\n"
+                    f"- machine: {machine()}\n"
                     f"- command: `.venv/bin/python bench/runner_overhead.py --items {args.items}`\n\n{text}\n\n"
                     "Timed stand-ins for the model and features (the harness's own); one fsynced journal "
                     "record per item, and per shard an fsynced sidecar, shard and directory. T = the "
-                    "stand-ins' delay: 1.0 T per item means preparation is fully hidden behind prediction.\n")
+                    "stand-ins' delay: 1.0 T per item means preparation is fully hidden behind prediction. "
+                    "The whole-run rows follow the disk's fsync latency, which varies several-fold on a "
+                    "shared machine.\n")
     return 0
 
 

@@ -2,6 +2,7 @@
 feature pipeline, writing nothing."""
 
 import argparse
+import json
 
 import pytest
 from exafold.cli import build_parser, main
@@ -58,3 +59,28 @@ def test_launcher_environment_selects_mpi(monkeypatch):
     assert distill.launched_ranks() == 1
     monkeypatch.setenv("SLURM_STEP_NUM_TASKS", "64")
     assert distill.launched_ranks() == 64
+
+
+def test_the_command_runs_a_job_once_an_engine_is_wired_in(tmp_path, monkeypatch, capsys):
+    # Stands in for the lead's wiring of load_engine: the command line around it is what is tested.
+    import runner_doubles as d
+
+    fasta, msas, ids = d.write_inputs(tmp_path, [12, 30, 7])
+    params = tmp_path / "params_model_1_ptm.npz"
+    params.write_bytes(b"0")
+    seen = {}
+
+    def load_engine(config, args, comm):
+        seen["comm"], seen["presets"] = comm, [m[0] for m in config.models]
+        return d.prepare, d.models(("model_1_ptm",))
+
+    monkeypatch.setattr(distill, "load_engine", load_engine)
+    argv = ["distill", "--fasta", str(fasta), "--alignments", str(msas), "--model", f"model_1_ptm={params}",
+            "--out", str(tmp_path / "out"), "--shard-size", "2", "--pdb", "--progress", "log", "--mpi", "off"]
+    assert main(argv) == 0
+    assert seen == {"comm": None, "presets": ["model_1_ptm"]}
+    assert "exafold distill summary" in capsys.readouterr().out
+    assert sorted(json.loads((tmp_path / "out" / "index.json").read_text())["structures"]) == ids
+    assert sorted(p.name for p in (tmp_path / "out" / "structures").iterdir()) == [f"{i}.pdb" for i in ids]
+    assert main(argv) == 0  # the rerun resumes: nothing left to do
+    assert "this session     0 structures" in capsys.readouterr().out
