@@ -41,6 +41,15 @@ def test_bad_records_fail_only_themselves(tmp_path):
     assert reasons[("garbage", "14")] == "residue '\\xff' at position 3 is not allowed"
 
 
+def test_line_endings_and_stray_bytes(tmp_path):
+    f = tmp_path / "q.fasta"
+    f.write_bytes(b">a\r\nMK\r\nV\r\n>b\rGG\r>c\nM\x85K\n")
+    got = read_fasta(f, max_length=10)
+    assert [(i.id, i.sequence) for i in got.items] == [("a", "MKV"), ("b", "GG")]
+    assert [(r.id, r.source, r.reason) for r in got.rejected] == [
+        ("c", f"{f}:6", "residue '\\x85' at position 2 is not allowed")]
+
+
 def test_residue_policy():
     assert normalize_sequence("mkbz", "unknown") == "MKXX"
     with pytest.raises(ValueError, match=r"residue 'B' at position 3 is not allowed \(allowed with --residues unknown\)"):
@@ -95,6 +104,8 @@ def test_find_alignments(tmp_path):
     assert find_alignments(item, tmp_path / "msas") == [listed, d / "bfd.a3m", d / "uniref90.sto"]
     with pytest.raises(ValueError, match=r"no alignment files \(\*.a3m, \*.sto\) for P2 in .*msas/P2/"):
         find_alignments(Item("P2", "MKV", "m:3"), tmp_path / "msas")
+    with pytest.raises(ValueError, match="P2: its record lists none and no alignment directory was given"):
+        find_alignments(Item("P2", "MKV", "m:3"), None)
 
 
 @pytest.mark.parametrize("name,content,message", [

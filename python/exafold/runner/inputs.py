@@ -30,6 +30,10 @@ ALIGNMENT_SUFFIXES = (".a3m", ".sto")
 # Ids name directories and files (alignments, PDB/mmCIF output), so path separators, spaces and
 # control characters are refused; '|' and ':' stay allowed for UniProt-style ids.
 _ID_PATTERN = re.compile(r"[A-Za-z0-9_.:|+=-]{1,200}")
+# ASCII whitespace only: str.split() would also drop Latin-1 bytes such as 0x85 and 0xA0, and a
+# damaged byte must fail its record, not vanish.
+_SPACES = str.maketrans("", "", " \t\v\f")
+_FIRST_WORD = re.compile(r"[ \t\v\f]*([^ \t\v\f]*)")
 
 
 class InputError(ValueError):
@@ -134,9 +138,12 @@ class _Validator:
         return InputSet(self.items, self.rejected)
 
 
-def _read_bytes(path: Path) -> bytes:
+def _open_text(path: Path):
+    """Opens an input for streaming. Latin-1 decodes any byte, so a damaged byte fails only its
+    record (as a bad residue or id), never the file; lines end only at \n, \r\n or \r.
+    @raises InputError when the file cannot be opened."""
     try:
-        return Path(path).read_bytes()
+        return Path(path).open(encoding="latin-1", newline="")
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror or e}") from None
 
@@ -144,30 +151,40 @@ def _read_bytes(path: Path) -> bytes:
 def read_fasta(path: Path, *, max_length: int, residues: str = "strict") -> InputSet:
     """Records of a FASTA file; the id is the header's first word.
 
-    Bytes are decoded as Latin-1 so a damaged byte fails only its record (as a bad residue or
-    id), never the file. @raises InputError when the file cannot be read or is not FASTA.
+    Streams the file; a damaged byte fails only its record. @raises InputError when the file
+    cannot be read or is not FASTA.
     """
     path = Path(path)
-    lines = _read_bytes(path).decode("latin-1").splitlines()
     v = _Validator(max_length, residues)
     header: tuple[str, str] | None = None  # (id, source) of the record being read
     chunks: list[str] = []
-    for number, line in enumerate(lines, 1):
-        if line.startswith(">"):
-            if header is not None:
-                v.add(header[0], "".join(chunks), header[1])
-            words = line[1:].split(maxsplit=1)
-            header = (words[0] if words else "", f"{path}:{number}")
-            chunks = []
-        elif header is None:
-            if line.strip():
-                raise InputError(f"{path}:{number}: not a FASTA file: text before the first '>' header")
-        else:
-            chunks.append("".join(line.split()))
+    with _open_text(path) as f:
+        for number, line in enumerate(_lines(f, path), 1):
+            if header is None and not line.startswith(">"):
+                if line.strip():
+                    raise InputError(f"{path}:{number}: not a FASTA file: text before the first '>' header")
+                continue
+            if line.startswith(">"):
+                if header is not None:
+                    v.add(header[0], "".join(chunks), header[1])
+                header = (_FIRST_WORD.match(line, 1).group(1), f"{path}:{number}")
+                chunks = []
+            else:
+                chunks.append(line.translate(_SPACES))
     if header is None:
         raise InputError(f"{path}: no FASTA records")
     v.add(header[0], "".join(chunks), header[1])
     return v.result()
+
+
+def _lines(f, path: Path):
+    """The file's lines without their endings (\n, \r\n or \r).
+    @raises InputError when reading fails midway."""
+    try:
+        for line in f:
+            yield line.rstrip("\r\n")
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror or e}") from None
 
 
 def read_manifest(path: Path, *, max_length: int, residues: str = "strict") -> InputSet:
@@ -184,17 +201,22 @@ def read_manifest(path: Path, *, max_length: int, residues: str = "strict") -> I
         delimiter = ","
     else:
         raise InputError(f"{path}: a manifest must end in .tsv, .tab or .csv")
-    rows = list(csv.reader(_read_bytes(path).decode("latin-1").splitlines(), delimiter=delimiter))
-    if not rows:
+    with _open_text(path) as f:
+        return _read_manifest_rows(path, csv.reader(_lines(f, path), delimiter=delimiter), max_length, residues)
+
+
+def _read_manifest_rows(path: Path, rows, max_length: int, residues: str) -> InputSet:
+    header = next(rows, None)
+    if header is None:
         raise InputError(f"{path}: empty manifest")
-    header = [h.strip().lower() for h in rows[0]]
+    header = [h.strip().lower() for h in header]
     missing = [c for c in ("id", "sequence") if c not in header]
     if missing:
         raise InputError(f"{path}:1: the header row must name the columns id and sequence "
                          f"(and optionally alignments); missing {', '.join(missing)}")
     col = {name: header.index(name) for name in ("id", "sequence", "alignments") if name in header}
     v = _Validator(max_length, residues)
-    for number, row in enumerate(rows[1:], 2):
+    for number, row in enumerate(rows, 2):
         if not any(f.strip() for f in row):
             continue
         source = f"{path}:{number}"
@@ -204,7 +226,7 @@ def read_manifest(path: Path, *, max_length: int, residues: str = "strict") -> I
         listed: tuple[Path, ...] = ()
         if "alignments" in col:
             listed = tuple(path.parent / p.strip() for p in row[col["alignments"]].split(";") if p.strip())
-        v.add(row[col["id"]].strip(), "".join(row[col["sequence"]].split()), source, listed)
+        v.add(row[col["id"]].strip(" \t"), row[col["sequence"]].translate(_SPACES), source, listed)
     return v.result()
 
 
@@ -218,8 +240,10 @@ def find_alignments(item: Item, alignment_dir: Path | None) -> list[Path]:
         if d.is_dir():
             found += sorted(p for p in d.iterdir() if p.suffix.lower() in ALIGNMENT_SUFFIXES and p not in found)
     if not found:
-        where = f"{Path(alignment_dir) / item.id}/" if alignment_dir is not None else "the manifest"
-        raise ValueError(f"no alignment files (*.a3m, *.sto) for {item.id} in {where}")
+        if alignment_dir is None:
+            raise ValueError(f"no alignment files for {item.id}: its record lists none and no alignment "
+                             "directory was given")
+        raise ValueError(f"no alignment files (*.a3m, *.sto) for {item.id} in {Path(alignment_dir) / item.id}/")
     return found
 
 
