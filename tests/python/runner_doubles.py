@@ -124,6 +124,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--delay", type=float, default=0.0, help="seconds per prediction")
     ap.add_argument("--scratch", type=Path)
     ap.add_argument("--mpi", action="store_true")
+    ap.add_argument("--pid-dir", type=Path, help="write rankN.pid here before the run starts")
     args = ap.parse_args(argv)
     presets = tuple(args.presets.split(","))
     comm = None
@@ -133,6 +134,9 @@ def main(argv: list[str]) -> int:
         comm = world()
     cfg = config(args.out, args.fasta, args.alignments, presets=presets, shard_size=args.shard_size,
                  scratch=args.scratch)
+    if args.pid_dir is not None:  # for tests that signal the ranks
+        rank = comm.Get_rank() if comm is not None else 0
+        (args.pid_dir / f"rank{rank}.pid").write_text(str(os.getpid()))
     result = run(cfg, prepare, models(presets, delay=args.delay), comm=comm)
     print(f"rank {result.stats.rank}: {result.stats.structures} structures, pid {os.getpid()}", flush=True)
     return 128 + result.stop_signal if result.stop_signal else 0

@@ -5,8 +5,10 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import exafold
@@ -112,3 +114,29 @@ def test_two_ranks_make_the_same_structures_as_one(tmp_path):
     again = run(d.config(tmp_path / "mpi", fasta, msas, presets=tuple(presets.split(","))), d.prepare,
                 d.models(tuple(presets.split(","))))
     assert again.stats.structures == 0 and again.summary["counts"]["pending"] == 0
+
+
+def test_sigterm_stops_every_rank_gracefully(tmp_path):
+    fasta, msas, ids = d.write_inputs(tmp_path, [10] * 40)
+    out, pids = tmp_path / "out", tmp_path / "pids"
+    pids.mkdir()
+    exe = shutil.which("mpiexec")
+    assert exe, "mpiexec not found: install the Debian packages openmpi-bin and libopenmpi-dev (cpp/tools/setup.sh)"
+    proc = subprocess.Popen([exe, "--oversubscribe", "-n", "2", sys.executable, str(Path(d.__file__)), str(out),
+                             "--mpi", "--fasta", str(fasta), "--alignments", str(msas), "--delay", "0.05",
+                             "--shard-size", "3", "--pid-dir", str(pids)], env=MPI_ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (out / "journal-r00001.jsonl").exists():
+        time.sleep(0.02)
+    time.sleep(0.5)  # some shards finished on both ranks
+    for rank in (0, 1):
+        os.kill(int((pids / f"rank{rank}.pid").read_text()), signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["session"]["interrupted"] and 0 < summary["counts"]["structures"] < len(ids), stdout + stderr
+    assert not list(out.glob("*.tmp"))
+    finished = structures(out)  # every journaled structure is in a finished shard, once
+    assert sorted(json.loads((out / "index.json").read_text())["structures"]) == sorted(finished)
+    run(d.config(out, fasta, msas), d.prepare, d.models())
+    assert sorted(structures(out)) == ids
