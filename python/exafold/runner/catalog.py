@@ -20,7 +20,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import json
-import math
 import os
 import re
 import socket
@@ -47,14 +46,17 @@ def sidecar_name(shard: str) -> str:
     return shard[: -len(".h5")] + ".json"
 
 
-def write_json_atomic(path: Path, obj: Any, *, durable: bool = True) -> None:
+def write_json_atomic(path: Path, obj: Any, *, durable: bool = True, indent: int | None = None) -> None:
     """Writes JSON to `path`.tmp and renames it, so readers see the old file or the whole new
-    one; with `durable`, fsyncs the data and the directory. NaN is written as null.
+    one; with `durable`, fsyncs the data and the directory. Compact unless `indent` is given
+    (indenting takes the json module off its C encoder). NaN is refused: JSON has none.
     """
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
+    separators = (",", ":") if indent is None else None
     with tmp.open("w") as f:
-        json.dump(_nan_to_none(obj), f, indent=1, allow_nan=False)
+        # dumps, not dump: only the one-shot encoder is the C one.
+        f.write(json.dumps(obj, indent=indent, separators=separators, allow_nan=False))
         f.write("\n")
         if durable:
             f.flush()
@@ -62,16 +64,6 @@ def write_json_atomic(path: Path, obj: Any, *, durable: bool = True) -> None:
     os.rename(tmp, path)
     if durable:
         fsync_dir(path.parent)
-
-
-def _nan_to_none(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _nan_to_none(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_nan_to_none(v) for v in x]
-    return x
 
 
 class OutputLock:
@@ -190,20 +182,29 @@ def journal_state(out_dir: Path) -> tuple[dict[str, dict], dict[str, str]]:
     return done, {k: v for k, v in failed.items() if k not in done}
 
 
+# The sidecar fields that the index and the summary use; the rest stays in the sidecars.
+INDEX_FIELDS = ("row", "model", "seed", "length", "mean_plddt", "ptm", "fraction_plddt_above", "passed",
+                "filter_reasons")
+SUMMARY_FIELDS = ("plddt_histogram",)
+
+
 def collect_rows(out_dir: Path) -> tuple[dict[str, dict], dict[str, str]]:
-    """Every finished structure's sidecar row (with its shard) keyed by id, and the failures."""
+    """Every finished structure's scores (its sidecar row, trimmed, with its shard) keyed by id,
+    and the failures. Reads each sidecar once and keeps only what the index and summary need.
+    """
     out_dir = Path(out_dir)
     done, failed = journal_state(out_dir)
-    sidecars: dict[str, list[dict]] = {}
-    rows: dict[str, dict] = {}
+    by_shard: dict[str, list[tuple[str, int]]] = {}
     for sid, rec in done.items():
-        shard = rec["shard"]
-        if shard not in sidecars:
-            sidecars[shard] = read_sidecar(out_dir / sidecar_name(shard))["rows"]
-        row = sidecars[shard][rec["offset"]]
-        if row["id"] != sid:
-            raise ValueError(f"{out_dir / shard}: row {rec['offset']} holds {row['id']!r}, the journal says {sid!r}")
-        rows[sid] = {"shard": shard, **row}
+        by_shard.setdefault(rec["shard"], []).append((sid, rec["offset"]))
+    rows: dict[str, dict] = {}
+    for shard, members in by_shard.items():
+        sidecar = read_sidecar(out_dir / sidecar_name(shard))["rows"]
+        for sid, offset in members:
+            row = sidecar[offset]
+            if row["id"] != sid:
+                raise ValueError(f"{out_dir / shard}: row {offset} holds {row['id']!r}, the journal says {sid!r}")
+            rows[sid] = {"shard": shard, **{k: row[k] for k in INDEX_FIELDS + SUMMARY_FIELDS}}
     return rows, failed
 
 
@@ -211,8 +212,7 @@ def write_index(out_dir: Path, rows: dict[str, dict], failed: dict[str, str]) ->
     """Writes index.json: id -> shard, row and scores for every structure, and id -> reason for
     every failure.
     """
-    keep = ("shard", "row", "model", "seed", "length", "mean_plddt", "ptm", "fraction_plddt_above",
-            "passed", "filter_reasons")
+    keep = ("shard",) + INDEX_FIELDS
     index = {
         "layout_version": 1,
         "structures": {sid: {k: r[k] for k in keep} for sid, r in sorted(rows.items())},

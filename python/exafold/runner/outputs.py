@@ -195,7 +195,8 @@ class ShardSink:
         fraction, passed, reasons = opts.filter.apply(plddt, mean_plddt, ptm)
         self._rows.append({
             "id": s.id, "row": int(row), "model": s.model, "seed": int(s.seed), "seconds": s.seconds,
-            "flops": s.flops, "length": n, "atoms": int(mask.sum()), "mean_plddt": mean_plddt, "ptm": ptm,
+            "flops": s.flops, "length": n, "atoms": int(mask.sum()), "mean_plddt": mean_plddt,
+            "ptm": None if math.isnan(ptm) else ptm,
             "fraction_plddt_above": fraction, "passed": passed, "filter_reasons": reasons,
             "candidates": s.candidates,
             "plddt_histogram": np.histogram(plddt, bins=PLDDT_BINS)[0].tolist(),

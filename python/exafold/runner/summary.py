@@ -205,7 +205,7 @@ def write_summary(out_dir: Path, summary: dict, *, plots: bool = True) -> list[P
     """Writes summary.json, summary.txt and (with `plots`) histograms.png into the output
     directory; returns the files written."""
     out_dir = Path(out_dir)
-    write_json_atomic(out_dir / "summary.json", summary, durable=False)
+    write_json_atomic(out_dir / "summary.json", summary, durable=False, indent=1)
     (out_dir / "summary.txt").write_text(format_summary(summary))
     written = [out_dir / "summary.json", out_dir / "summary.txt"]
     if plots:

@@ -72,6 +72,8 @@ def check_prediction(out: Mapping[str, Any], n: int, preset: str) -> dict:
     result["mean_plddt"] = float(np.mean(plddt, dtype=np.float64)) if mean is None else float(mean)
     if out.get("ptm") is not None:
         result["ptm"] = float(out["ptm"])
+    if not all(np.isfinite([result["mean_plddt"], result.get("ptm", 0.0)])):
+        raise ValueError(f"{preset} returned a non-finite mean pLDDT or pTM")
     if out.get("predicted_aligned_error") is not None:
         result["predicted_aligned_error"] = arr("predicted_aligned_error", (n, n))
     return result
