@@ -213,8 +213,10 @@ class ShardSink:
         if self._options.mmcif:
             files.append((d / f"{s.id}.cif", exafold.make_mmcif_string(*args, name=s.id)))
         for path, text in files:
-            # A rerun after a kill rewrites the file; the rename keeps readers off a partial one.
-            tmp = path.with_name(path.name + ".tmp")
+            # The rename keeps readers off a partial file; the temporary one lives at the top of
+            # the output directory, where a restart sweeps up what a kill left (catalog.reconcile),
+            # without listing a directory of millions of structures.
+            tmp = self._staging.out_dir / (path.name + ".tmp")
             tmp.write_text(text)
             tmp.replace(path)
 
