@@ -15,7 +15,8 @@ import exafold
 import numpy as np
 import pytest
 import runner_doubles as d
-from exafold.runner.job import run
+from exafold.runner.inputs import read_fasta
+from exafold.runner.job import _order_longest_first, run
 from exafold.runner.mpi import broadcast_params, chunk_bounds
 
 # Root in containers: Open MPI refuses to start without these.
@@ -105,6 +106,9 @@ def test_two_ranks_make_the_same_structures_as_one(tmp_path):
     assert sorted(index) == ids and {e["shard"][:12] for e in index.values()} == {"shard-r00000", "shard-r00001"}
     summary = json.loads((tmp_path / "mpi" / "summary.json").read_text())
     assert summary["session"]["ranks"] == 2 and summary["counts"]["structures"] == len(ids)
+    items = read_fasta(fasta, max_length=2500).items
+    _, costs = _order_longest_first(items, d.config(tmp_path / "x", fasta, msas, presets=tuple(presets.split(","))))
+    assert summary["session"]["dispenser_requests"] == len(chunk_bounds(costs, 2)) - 1
 
     one_cfg = d.config(tmp_path / "one", fasta, msas, presets=tuple(presets.split(",")))
     run(one_cfg, d.prepare, d.models(tuple(presets.split(","))))

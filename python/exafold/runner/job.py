@@ -329,6 +329,7 @@ def _run_rank(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict]
         source.close()
         if dispenser is not None:
             dispenser.join()
+            stats.dispenser_requests = dispenser.requests
     stats.wall_seconds = time.perf_counter() - start
     stats.interrupted = stop.signum is not None
     if progress is not None:

@@ -77,7 +77,7 @@ class Staging:
         """
         if self.scratch is None:
             return paths, None
-        d = Path(tempfile.mkdtemp(prefix="item-", dir=self.scratch / "inputs"))
+        d = Path(tempfile.mkdtemp(prefix=f"{item_id}-", dir=self.scratch / "inputs"))
         staged = []
         for i, p in enumerate(paths):
             # Prefixed by position: two listed files may share a name in different directories.

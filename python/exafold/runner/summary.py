@@ -39,6 +39,7 @@ class SessionStats:
     wait_seconds: float = 0.0  # the worker blocked waiting for prepared features
     write_seconds: float = 0.0
     failed: int = 0
+    dispenser_requests: int = 0  # chunks rank 0 handed out (MPI runs)
     interrupted: bool = False
 
 
@@ -115,6 +116,7 @@ def build_summary(*, config: dict, config_hash: str, inputs: int, rejected: list
             "predict_seconds": total.predict_seconds,
             "prepare_seconds": total.prepare_seconds,
             "write_seconds": total.write_seconds,
+            "dispenser_requests": total.dispenser_requests,
             "per_rank": [asdict(s) for s in sessions],
         },
         "confidence": {
@@ -154,7 +156,8 @@ def format_summary(s: dict) -> str:
         f"    compute        {t['flops'] / 1e12:.3f} TFLOP in {t['predictions']} predictions, "
         f"{t['flops_per_s'] / 1e12:.3f} TFLOP/s, MFU "
         + ("n/a (no --device-peak-tflops)" if t["mfu"] is None else f"{100 * t['mfu']:.2f}%"),
-        f"    waiting for data {t['wait_for_data_seconds']:.2f} s ({100 * t['wait_for_data_fraction']:.1f}% of worker time)",
+        f"    waiting for data {t['wait_for_data_seconds']:.2f} s ({100 * t['wait_for_data_fraction']:.1f}% of worker time)"
+        + (f", {t['dispenser_requests']} dispenser chunks" if t["ranks"] > 1 else ""),
         f"  mean pLDDT       mean {num(conf['mean_plddt']['mean'])}, median {num(conf['mean_plddt']['median'])}",
         f"  pTM              mean {num(conf['ptm']['mean'], '.3f')}, median {num(conf['ptm']['median'], '.3f')}",
     ]
