@@ -97,11 +97,14 @@ def test_manifest_errors(tmp_path):
 def test_find_alignments(tmp_path):
     d = tmp_path / "msas" / "P1"
     d.mkdir(parents=True)
-    for name in ("uniref90.sto", "bfd.a3m", "notes.txt"):
+    names = ("mgnify_hits.sto", "bfd_uniclust_hits.a3m", "uniref90_hits.sto", "custom.a3m", "notes.txt")
+    for name in names:
         (d / name).write_text("x")
     listed = tmp_path / "extra.a3m"
     item = Item("P1", "MKV", "m:2", (listed,))
-    assert find_alignments(item, tmp_path / "msas") == [listed, d / "bfd.a3m", d / "uniref90.sto"]
+    # AlphaFold2's merge order (uniref90, BFD, MGnify), after what the manifest lists.
+    assert find_alignments(item, tmp_path / "msas") == [
+        listed, d / "uniref90_hits.sto", d / "bfd_uniclust_hits.a3m", d / "mgnify_hits.sto", d / "custom.a3m"]
     with pytest.raises(ValueError, match=r"no alignment files \(\*.a3m, \*.sto\) for P2 in .*msas/P2/"):
         find_alignments(Item("P2", "MKV", "m:3"), tmp_path / "msas")
     with pytest.raises(ValueError, match="P2: its record lists none and no alignment directory was given"):

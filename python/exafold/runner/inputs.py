@@ -230,15 +230,29 @@ def _read_manifest_rows(path: Path, rows, max_length: int, residues: str) -> Inp
     return v.result()
 
 
+def alignment_order(path: Path) -> tuple[int, str]:
+    """Sort key giving AlphaFold2's merge order, uniref90, then BFD/Uniclust (uniref30 for
+    ColabFold-style searches), then MGnify, then anything else, each by name. The order decides
+    which copy of a duplicated sequence survives and the MSA's row order, so it must match the
+    reference pipeline's for parity."""
+    name = path.name.lower()
+    for rank, keys in enumerate((("uniref90",), ("bfd", "uniclust", "uniref"), ("mgnify",))):
+        if any(k in name for k in keys):
+            return rank, name
+    return 3, name
+
+
 def find_alignments(item: Item, alignment_dir: Path | None) -> list[Path]:
-    """The item's alignment files: those its manifest row lists, then `<dir>/<id>/*.a3m|*.sto`
-    sorted by name. @raises ValueError when there are none, naming where it looked.
+    """The item's alignment files: those its manifest row lists, in that order, then
+    `<dir>/<id>/*.a3m|*.sto` in AlphaFold2's order (alignment_order).
+    @raises ValueError when there are none, naming where it looked.
     """
     found = list(item.listed_alignments)
     if alignment_dir is not None:
         d = Path(alignment_dir) / item.id
         if d.is_dir():
-            found += sorted(p for p in d.iterdir() if p.suffix.lower() in ALIGNMENT_SUFFIXES and p not in found)
+            found += sorted((p for p in d.iterdir() if p.suffix.lower() in ALIGNMENT_SUFFIXES and p not in found),
+                            key=alignment_order)
     if not found:
         if alignment_dir is None:
             raise ValueError(f"no alignment files for {item.id}: its record lists none and no alignment "

@@ -1,8 +1,9 @@
 """The contracts of the injected model and feature pipeline, and the worker that calls them.
 
 - ``prepare(request: FeatureRequest) -> dict[str, np.ndarray]``: the processed features of one
-  sequence from its alignment files and seed. Runs on prefetch threads; must release the GIL
-  for its heavy work. Raising fails that item only (the message is its journaled reason).
+  sequence from its alignment files (in AlphaFold2's merge order; staged copies keep the
+  original name after an ``NNN-`` prefix) and seed. Runs on prefetch threads; must release the
+  GIL for its heavy work. Raising fails that item only (the message is its journaled reason).
 - ``models``: preset name (e.g. ``model_1_ptm``) -> ``predict(features) -> dict`` with
   ``final_atom_positions`` [N, 37, 3], ``final_atom_mask`` [N, 37], ``plddt`` [N] (0-100),
   ``mean_plddt`` (computed from plddt when absent), and for ``_ptm`` presets ``ptm`` and
