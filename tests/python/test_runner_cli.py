@@ -39,6 +39,11 @@ def test_bad_options_are_refused(tmp_path, capsys):
         parse("--fasta", "q.fa", "--model", "m=p", "--out", "o", "--shard-size", "0")
     with pytest.raises(ValueError, match="does not exist"):
         distill.build_config(parse("--fasta", str(tmp_path / "q.fa"), "--model", "m=p", "--out", "o"))
+    (tmp_path / "q.fa").write_text(">a\nMKV\n")
+    (tmp_path / "p").write_bytes(b"x")
+    with pytest.raises(ValueError, match="--resume: .* holds no journal of a previous run"):
+        distill.build_config(parse("--fasta", str(tmp_path / "q.fa"), "--model", f"m={tmp_path / 'p'}", "--out",
+                                   str(tmp_path / "new"), "--resume"))
 
 
 def test_distill_fails_clearly_without_the_model_and_writes_nothing(tmp_path, capsys):
@@ -82,5 +87,5 @@ def test_the_command_runs_a_job_once_an_engine_is_wired_in(tmp_path, monkeypatch
     assert "exafold distill summary" in capsys.readouterr().out
     assert sorted(json.loads((tmp_path / "out" / "index.json").read_text())["structures"]) == ids
     assert sorted(p.name for p in (tmp_path / "out" / "structures").iterdir()) == [f"{i}.pdb" for i in ids]
-    assert main(argv) == 0  # the rerun resumes: nothing left to do
+    assert main(argv + ["--resume"]) == 0  # the rerun resumes: nothing left to do
     assert "this session     0 structures" in capsys.readouterr().out

@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pdb", action="store_true", help="also write DIR/structures/<id>.pdb")
     p.add_argument("--mmcif", action="store_true", help="also write DIR/structures/<id>.cif")
     p.add_argument("--resume", action="store_true",
-                   help="resume a previous run (the default whenever DIR holds a journal; kept for clarity)")
+                   help="insist on resuming: fail if DIR holds no journal (a rerun resumes anyway)")
     p.add_argument("--retry-failed", action="store_true", help="predict again the items that failed before")
     p.add_argument("--prefetch-threads", type=_positive, default=2, help="feature preparation threads (default 2)")
     p.add_argument("--prefetch-depth", type=_positive, default=4, help="prepared items in flight at most (default 4)")
@@ -99,6 +99,8 @@ def build_config(args: argparse.Namespace) -> RunConfig:
     for path in [args.fasta, args.manifest, args.alignments] + [p for _, p in args.model]:
         if path is not None and not path.exists():
             raise ValueError(f"{path} does not exist")
+    if args.resume and not any(args.out.glob("journal-r*.jsonl")):
+        raise ValueError(f"--resume: {args.out} holds no journal of a previous run")
     presets = [m[0] for m in args.model]
     if len(set(presets)) != len(presets):
         raise ValueError(f"each --model preset may be given once, got {', '.join(presets)}")
