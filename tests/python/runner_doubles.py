@@ -101,9 +101,10 @@ def config(out: Path, fasta: Path, msas: Path, *, presets=("model_1_ptm",), **kw
     """A small run's configuration with the test defaults (no progress bar, no plots, small
     shards)."""
     kw.setdefault("plots", False)
+    kw.setdefault("progress", False)
     outputs = kw.pop("outputs", OutputOptions(shard_size=kw.pop("shard_size", 3), filter=Filter(min_mean_plddt=60)))
     return RunConfig(out_dir=out, fasta=fasta, alignment_dir=msas,
-                     models=tuple((p, f"{p}.npz:0") for p in presets), outputs=outputs, progress=False, **kw)
+                     models=tuple((p, f"{p}.npz:0") for p in presets), outputs=outputs, **kw)
 
 
 def models(presets=("model_1_ptm",), **kw):
