@@ -58,7 +58,7 @@ def test_memory_budget_bounds_what_is_in_flight():
     p = Prefetcher(iter(range(20)), prepare, threads=4, budget_bytes=250, estimate=lambda i: 100)
     consumed, most = 0, 0
     for r in p:
-        time.sleep(0.005)  # a slow worker: the pipeline fills up to the budget
+        time.sleep(0.02)  # a slow worker: the pipeline fills up to the budget
         consumed += 1  # the item in hand is no longer in flight
         with lock:
             most = max(most, started[0] - consumed)
