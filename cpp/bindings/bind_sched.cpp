@@ -136,15 +136,19 @@ void bind_sched(pyb::module_& m) {
   m.def("config_hash", &config_hash, arg("canonical_config"));
   pyb::class_<JournalWriter>(m, "JournalWriter")
       .def(pyb::init<std::string, std::string_view>(), arg("path"), arg("config_hash"))
-      .def("started", &JournalWriter::started, arg("id"))
+      // Each record is fsynced: release the GIL so a writer thread's journal does not stall
+      // the worker thread for the duration of the disk flush.
+      .def("started", &JournalWriter::started, arg("id"), pyb::call_guard<pyb::gil_scoped_release>())
       .def(
           "done",
           [](JournalWriter& w, std::string id, std::string shard, int64_t offset, std::string model,
              uint64_t seed, double seconds) {
             w.done({std::move(id), std::move(shard), offset, std::move(model), seed, seconds});
           },
-          arg("id"), arg("shard"), arg("offset"), arg("model"), arg("seed"), arg("seconds"))
-      .def("failed", &JournalWriter::failed, arg("id"), arg("reason"))
+          arg("id"), arg("shard"), arg("offset"), arg("model"), arg("seed"), arg("seconds"),
+          pyb::call_guard<pyb::gil_scoped_release>())
+      .def("failed", &JournalWriter::failed, arg("id"), arg("reason"),
+           pyb::call_guard<pyb::gil_scoped_release>())
       .def("finished_ids", [](const JournalWriter& w) { return w.resumed().finished_ids(); });
   m.def(
       "read_journal",
