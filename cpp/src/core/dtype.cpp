@@ -45,6 +45,14 @@ DType dtype_from_name(std::string_view name) {
        "' (expected one of float32, float64, bfloat16, float16, int8, int32, int64, uint8, bool)");
 }
 
+void to_bfloat16(const float* src, bfloat16* dst, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] = bfloat16(src[i]);
+}
+
+void from_bfloat16(const bfloat16* src, float* dst, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] = float(src[i]);
+}
+
 float16::float16(float f) {
   uint32_t x;
   std::memcpy(&x, &f, 4);
@@ -58,7 +66,7 @@ float16::float16(float f) {
     bits = uint16_t(sign | 0x7c00u);
     return;
   }
-  if (abs < 0x38800000u) {  // below the smallest normal half: subnormal or zero
+  if (abs < 0x38800000u) {    // below the smallest normal half: subnormal or zero
     if (abs < 0x33000000u) {  // below half of the smallest subnormal: rounds to zero
       bits = uint16_t(sign);
       return;

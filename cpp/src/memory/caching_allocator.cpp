@@ -24,12 +24,12 @@
 namespace exafold {
 namespace {
 
-constexpr size_t kRound = 512;                 // bytes: allocation granularity
-constexpr size_t kSmallSize = 1 << 20;         // 1 MiB: largest "small" request
-constexpr size_t kSmallSegment = 2 << 20;      // 2 MiB: segment size of the small pool
-constexpr size_t kMidSize = 10 << 20;          // 10 MiB: large requests below share segments
-constexpr size_t kLargeSegment = 20 << 20;     // 20 MiB: shared segment size of the large pool
-constexpr size_t kSegmentRound = 2 << 20;      // 2 MiB: granularity of a request's own segment
+constexpr size_t kRound = 512;              // bytes: allocation granularity
+constexpr size_t kSmallSize = 1 << 20;      // 1 MiB: largest "small" request
+constexpr size_t kSmallSegment = 2 << 20;   // 2 MiB: segment size of the small pool
+constexpr size_t kMidSize = 10 << 20;       // 10 MiB: large requests below share segments
+constexpr size_t kLargeSegment = 20 << 20;  // 20 MiB: shared segment size of the large pool
+constexpr size_t kSegmentRound = 2 << 20;   // 2 MiB: granularity of a request's own segment
 
 struct Block {
   char* ptr;
@@ -134,10 +134,10 @@ struct CachingAllocator::Impl {
     ++st.ooms;
     size_t cached = st.reserved - st.in_use;
     std::string msg =
-        cat("out of memory on ", device.str(), " (", memory_kind_name(kind), "): tried to allocate ",
-            format_bytes(bytes), "; ", format_bytes(st.in_use), " in use, ",
-            format_bytes(st.reserved), " reserved (", format_bytes(cached), " cached), limit ",
-            st.limit ? format_bytes(st.limit) : std::string("none"));
+        cat("out of memory on ", device.str(), " (", memory_kind_name(kind),
+            "): tried to allocate ", format_bytes(bytes), "; ", format_bytes(st.in_use),
+            " in use, ", format_bytes(st.reserved), " reserved (", format_bytes(cached),
+            " cached), limit ", st.limit ? format_bytes(st.limit) : std::string("none"));
     if (size_t avail = raw->available(); avail != SIZE_MAX)
       msg += cat(", ", format_bytes(avail), " free on the device");
     msg += ". Use smaller chunks, or raise the limit with set_memory_limit().";
@@ -178,9 +178,9 @@ void* CachingAllocator::allocate(size_t bytes) {
     ++I.st.cache_hits;
   } else {
     const size_t seg = Impl::segment_size(size, small);
-    b = I.new_segment(seg, small);                                       // a fresh segment
+    b = I.new_segment(seg, small);                                           // a fresh segment
     if (!b && I.release_free_segments() > 0) b = I.new_segment(seg, small);  // after a purge
-    if (!b && seg != size) b = I.new_segment(size, small);               // just what is needed
+    if (!b && seg != size) b = I.new_segment(size, small);                   // just what is needed
     if (!b) I.oom(bytes);
   }
   if (Impl::should_split(b, size)) {

@@ -24,7 +24,8 @@ bool accessible(MemoryKind kind, Device home, Device target) {
     case MemoryKind::unified:
       return caps.concurrent_managed_access || caps.integrated;
     case MemoryKind::host:
-      return caps.pageable_uses_host_page_tables || (caps.integrated && caps.pageable_memory_access);
+      return caps.pageable_uses_host_page_tables ||
+             (caps.integrated && caps.pageable_memory_access);
     case MemoryKind::pinned:
       return caps.integrated;
     case MemoryKind::device:

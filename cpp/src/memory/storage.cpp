@@ -13,8 +13,8 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device, MemoryK
   return s;
 }
 
-std::shared_ptr<Storage> Storage::borrow(void* data, size_t nbytes, Device device,
-                                         MemoryKind kind, std::shared_ptr<void> owner) {
+std::shared_ptr<Storage> Storage::borrow(void* data, size_t nbytes, Device device, MemoryKind kind,
+                                         std::shared_ptr<void> owner) {
   std::shared_ptr<Storage> s(new Storage);
   s->data_ = data;
   s->nbytes_ = nbytes;

@@ -142,8 +142,8 @@ Tensor Tensor::reshape(const Shape& shape) const {
 }
 
 Tensor Tensor::unsqueeze(int dim) const {
-  check(dim >= -rank() - 1 && dim <= rank(), "unsqueeze dimension ", dim,
-        " out of range for rank ", rank());
+  check(dim >= -rank() - 1 && dim <= rank(), "unsqueeze dimension ", dim, " out of range for rank ",
+        rank());
   if (dim < 0) dim += rank() + 1;
   Tensor t = *this;
   int64_t stride = dim < rank() ? strides_[dim] * shape_[dim] : int64_t(itemsize());
@@ -174,8 +174,8 @@ Tensor Tensor::broadcast_to(const Shape& shape) const {
 Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 
 Tensor Tensor::clone() const {
-  Tensor out = empty(shape_, dtype_, device_, device_.is_host() ? storage_->kind()
-                                                                 : MemoryKind::device);
+  Tensor out =
+      empty(shape_, dtype_, device_, device_.is_host() ? storage_->kind() : MemoryKind::device);
   copy_into(out, *this);
   return out;
 }
@@ -233,8 +233,8 @@ void copy_into(const Tensor& dst, const Tensor& src) {
   GpuBackend* gpu = gpu_backend();
   check(gpu != nullptr, "copy involving ", dst.device().str(), " and ", src.device().str(),
         " needs the CUDA backend");
-  gpu->copy(dst.data_ptr(), dst.storage()->device(), src.data_ptr(), src.storage()->device(),
-            src.nbytes());
+  gpu->copy(dst.data_ptr(), dst.storage()->device(), dst.memory_kind(), src.data_ptr(),
+            src.storage()->device(), src.memory_kind(), src.nbytes());
 }
 
 Tensor migrate(const Tensor& t, Device device) {

@@ -7,7 +7,17 @@
 
 namespace exafold {
 
-enum class DType : uint8_t { float32, float64, bfloat16, float16, int8, int32, int64, uint8, bool_ };
+enum class DType : uint8_t {
+  float32,
+  float64,
+  bfloat16,
+  float16,
+  int8,
+  int32,
+  int64,
+  uint8,
+  bool_
+};
 
 size_t dtype_size(DType t);
 std::string_view dtype_name(DType t);
@@ -46,6 +56,12 @@ struct float16 {
   explicit float16(float f);
   explicit operator float() const;
 };
+
+static_assert(sizeof(bfloat16) == 2 && sizeof(float16) == 2);
+
+/// Bulk conversions between float32 and bfloat16.
+void to_bfloat16(const float* src, bfloat16* dst, size_t n);
+void from_bfloat16(const bfloat16* src, float* dst, size_t n);
 
 template <class T>
 struct dtype_of;

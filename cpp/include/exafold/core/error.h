@@ -8,7 +8,8 @@
 
 namespace exafold {
 
-/// Base of every exafold exception; reaches Python as RuntimeError unless a subclass says otherwise.
+/// Base of every exafold exception; reaches Python as RuntimeError unless a subclass says
+/// otherwise.
 class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -61,6 +62,6 @@ inline void check(bool ok, const Args&... parts) {
 }  // namespace exafold
 
 /// Internal invariants: a failure is a bug in exafold, reported with its location.
-#define EXAFOLD_ASSERT(cond)                                                              \
+#define EXAFOLD_ASSERT(cond)                                                                   \
   ::exafold::check<::exafold::InternalError>(static_cast<bool>(cond), __FILE__, ":", __LINE__, \
                                              ": internal assertion failed: ", #cond)

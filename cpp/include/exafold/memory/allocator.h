@@ -22,18 +22,18 @@ class RawAllocator {
 };
 
 struct AllocatorStats {
-  size_t in_use = 0;         ///< bytes handed out and not yet freed (rounded sizes)
-  size_t peak_in_use = 0;    ///< maximum of in_use since the last reset_peak()
-  size_t reserved = 0;       ///< bytes held from the system, in use or cached
+  size_t in_use = 0;       ///< bytes handed out and not yet freed (rounded sizes)
+  size_t peak_in_use = 0;  ///< maximum of in_use since the last reset_peak()
+  size_t reserved = 0;     ///< bytes held from the system, in use or cached
   size_t peak_reserved = 0;
   size_t requested = 0;      ///< bytes asked for by live allocations (before rounding)
   uint64_t allocations = 0;  ///< calls to allocate() that succeeded
   uint64_t frees = 0;
-  uint64_t cache_hits = 0;   ///< allocations served from cached memory
-  uint64_t segments = 0;     ///< live segments obtained from the system
+  uint64_t cache_hits = 0;     ///< allocations served from cached memory
+  uint64_t segments = 0;       ///< live segments obtained from the system
   uint64_t system_allocs = 0;  ///< segments ever obtained from the system
-  uint64_t ooms = 0;         ///< allocations that failed
-  size_t limit = 0;          ///< cap on reserved bytes; 0 means none
+  uint64_t ooms = 0;           ///< allocations that failed
+  size_t limit = 0;            ///< cap on reserved bytes; 0 means none
 };
 
 /// Hands out memory of one kind on one device. Thread safe.

@@ -49,10 +49,10 @@ struct DeviceCaps {
   int compute_major = 0;
   int compute_minor = 0;
   size_t total_memory = 0;
-  bool integrated = false;                   ///< shares physical memory with the host (APU)
-  bool managed_memory = false;               ///< supports cudaMallocManaged
-  bool concurrent_managed_access = false;    ///< reads managed memory without host sync
-  bool pageable_memory_access = false;       ///< reads pageable host memory (HMM or ATS)
+  bool integrated = false;                      ///< shares physical memory with the host (APU)
+  bool managed_memory = false;                  ///< supports cudaMallocManaged
+  bool concurrent_managed_access = false;       ///< reads managed memory without host sync
+  bool pageable_memory_access = false;          ///< reads pageable host memory (HMM or ATS)
   bool pageable_uses_host_page_tables = false;  ///< ... through the host's page tables (ATS)
 };
 

@@ -24,8 +24,8 @@ class GpuBackend {
   virtual std::unique_ptr<RawAllocator> make_raw_allocator(Device device, MemoryKind kind) = 0;
   /// Copies n bytes between any two of host, pinned, device and managed memory, through pinned
   /// staging on a stream when one side is pageable host memory; returns when the copy is done.
-  virtual void copy(void* dst, Device dst_device, const void* src, Device src_device,
-                    size_t n) = 0;
+  virtual void copy(void* dst, Device dst_device, MemoryKind dst_kind, const void* src,
+                    Device src_device, MemoryKind src_kind, size_t n) = 0;
   /// Asks the driver to move managed memory to `device` ahead of use (a hint, never a copy).
   virtual void prefetch(const void* p, size_t n, Device device) = 0;
 };

@@ -14,8 +14,8 @@ class Storage {
   /// nbytes of `kind` memory homed on `device`, from that pair's caching allocator.
   static std::shared_ptr<Storage> allocate(size_t nbytes, Device device, MemoryKind kind);
   /// Memory owned elsewhere (a numpy array, a mapped file); `owner` is held until the storage dies.
-  static std::shared_ptr<Storage> borrow(void* data, size_t nbytes, Device device,
-                                         MemoryKind kind, std::shared_ptr<void> owner);
+  static std::shared_ptr<Storage> borrow(void* data, size_t nbytes, Device device, MemoryKind kind,
+                                         std::shared_ptr<void> owner);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;

@@ -1,0 +1,16 @@
+// Appending a benchmark's table to bench/RESULTS.md with date, machine and command.
+#pragma once
+
+#include <string>
+
+namespace exafold::bench {
+
+/// "2026-11-24 14:03 UTC".
+std::string utc_now();
+/// CPU model, core count and memory, from /proc.
+std::string machine_description();
+/// Appends a section (title, date, machine, command, the table in a code block, notes).
+void append_results(const std::string& path, const std::string& title, const std::string& command,
+                    const std::string& table, const std::string& notes);
+
+}  // namespace exafold::bench

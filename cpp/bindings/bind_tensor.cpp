@@ -1,0 +1,213 @@
+// Tensor and numpy, both ways without copying.
+//
+// Note [bfloat16 in numpy]: numpy has no bfloat16, so a bfloat16 tensor appears in numpy as
+// uint16 holding the raw bits (the top half of a float32). from_numpy(a, dtype="bfloat16") takes
+// such a uint16 array back; exafold.bfloat16_to_float32 / float32_to_bfloat16 convert values.
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common.h"
+#include "exafold/memory/migrate.h"
+#include "exafold/tensor/tensor.h"
+
+namespace exafold::py {
+namespace {
+
+pyb::dtype numpy_dtype(DType t) {
+  switch (t) {
+    case DType::float32:
+      return pyb::dtype::of<float>();
+    case DType::float64:
+      return pyb::dtype::of<double>();
+    case DType::bfloat16:
+      return pyb::dtype::of<uint16_t>();  // Note [bfloat16 in numpy]
+    case DType::float16:
+      return pyb::dtype("float16");
+    case DType::int8:
+      return pyb::dtype::of<int8_t>();
+    case DType::int32:
+      return pyb::dtype::of<int32_t>();
+    case DType::int64:
+      return pyb::dtype::of<int64_t>();
+    case DType::uint8:
+      return pyb::dtype::of<uint8_t>();
+    case DType::bool_:
+      return pyb::dtype::of<bool>();
+  }
+  fail<InternalError>("unhandled dtype");
+}
+
+std::string dtype_text(const pyb::dtype& d) { return d.attr("name").cast<std::string>(); }
+
+DType dtype_of_numpy(const pyb::dtype& d, const std::optional<std::string>& as) {
+  const char kind = d.kind();
+  const auto size = d.itemsize();
+  if (as) {
+    DType want = dtype_from_name(*as);
+    if (want == DType::bfloat16) {
+      check(kind == 'u' && size == 2,
+            "bfloat16 tensors are built from uint16 arrays of raw bits, got ", dtype_text(d));
+      return want;
+    }
+    DType got = dtype_of_numpy(d, std::nullopt);
+    check(got == want, "array dtype ", dtype_text(d), " is not ", *as);
+    return want;
+  }
+  if (kind == 'f' && size == 4) return DType::float32;
+  if (kind == 'f' && size == 8) return DType::float64;
+  if (kind == 'f' && size == 2) return DType::float16;
+  if (kind == 'i' && size == 1) return DType::int8;
+  if (kind == 'i' && size == 4) return DType::int32;
+  if (kind == 'i' && size == 8) return DType::int64;
+  if (kind == 'u' && size == 1) return DType::uint8;
+  if (kind == 'b' && size == 1) return DType::bool_;
+  fail("numpy dtype ", dtype_text(d), " has no exafold equivalent");
+}
+
+Tensor from_numpy(pyb::array a, std::optional<std::string> dtype) {
+  const DType dt = dtype_of_numpy(a.dtype(), dtype);
+  Shape shape;
+  Strides strides;
+  for (pyb::ssize_t i = 0; i < a.ndim(); ++i) {
+    shape.push_back(a.shape(i));
+    strides.push_back(a.strides(i));
+  }
+  // The tensor holds a reference to the array; dropping it needs the GIL, which the thread that
+  // releases the last tensor reference may not hold.
+  auto* ref = new pyb::object(a);
+  std::shared_ptr<void> owner(ref, [](void* p) {
+    pyb::gil_scoped_acquire gil;
+    delete static_cast<pyb::object*>(p);
+  });
+  // Borrowed memory spans from the lowest to the highest element the strides reach.
+  char* base = static_cast<char*>(a.mutable_data());
+  int64_t lo = 0, hi = 0;
+  for (int i = 0; i < shape.size(); ++i) {
+    int64_t span = (shape[i] - 1) * strides[i];
+    (span < 0 ? lo : hi) += shape[i] > 0 ? span : 0;
+  }
+  const size_t nbytes = a.size() == 0 ? 0 : size_t(hi - lo) + dtype_size(dt);
+  auto storage =
+      Storage::borrow(base + lo, nbytes, Device::cpu(), MemoryKind::host, std::move(owner));
+  return Tensor(std::move(storage), -lo, shape, strides, dt, Device::cpu());
+}
+
+pyb::array to_numpy(const Tensor& t) {
+  check(t.device().is_host() && t.memory_kind() != MemoryKind::device, "tensor lives on ",
+        t.device().str(), " (", memory_kind_name(t.memory_kind()),
+        " memory); migrate it to cpu first");
+  std::vector<pyb::ssize_t> shape(t.shape().begin(), t.shape().end());
+  std::vector<pyb::ssize_t> strides(t.strides().begin(), t.strides().end());
+  // The array's base keeps the storage alive however long numpy holds the array.
+  auto* keep = new std::shared_ptr<Storage>(t.storage());
+  pyb::capsule base(keep, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
+  return pyb::array(numpy_dtype(t.dtype()), shape, strides, t.data_ptr(), base);
+}
+
+Shape shape_of(const std::vector<int64_t>& v) { return Shape(std::span<const int64_t>(v)); }
+
+pyb::tuple tuple_of(const Dims& d) {
+  pyb::tuple t(d.size());
+  for (int i = 0; i < d.size(); ++i) t[i] = d[i];
+  return t;
+}
+
+}  // namespace
+
+void bind_tensor(pyb::module_& m) {
+  pyb::class_<Tensor>(m, "Tensor", R"(An n-dimensional array in exafold memory: shape, byte
+strides, dtype, device and memory kind. Views share memory; there is no math here.)")
+      .def_property_readonly("shape", [](const Tensor& t) { return tuple_of(t.shape()); })
+      .def_property_readonly("strides", [](const Tensor& t) { return tuple_of(t.strides()); })
+      .def_property_readonly("dtype",
+                             [](const Tensor& t) { return std::string(dtype_name(t.dtype())); })
+      .def_property_readonly("device", [](const Tensor& t) { return t.device().str(); })
+      .def_property_readonly(
+          "memory_kind",
+          [](const Tensor& t) { return std::string(memory_kind_name(t.memory_kind())); })
+      .def_property_readonly(
+          "data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()); })
+      .def_property_readonly("nbytes", &Tensor::nbytes)
+      .def_property_readonly("ndim", &Tensor::rank)
+      .def("numel", &Tensor::numel)
+      .def("is_contiguous", &Tensor::is_contiguous)
+      .def("slice", &Tensor::slice, pyb::arg("dim"), pyb::arg("start"), pyb::arg("stop"),
+           pyb::arg("step") = 1)
+      .def("select", &Tensor::select, pyb::arg("dim"), pyb::arg("index"))
+      .def(
+          "permute",
+          [](const Tensor& t, const std::vector<int>& order) { return t.permute(order); },
+          pyb::arg("order"))
+      .def("transpose", &Tensor::transpose, pyb::arg("a"), pyb::arg("b"))
+      .def(
+          "reshape",
+          [](const Tensor& t, const std::vector<int64_t>& s) { return t.reshape(shape_of(s)); },
+          pyb::arg("shape"))
+      .def("unsqueeze", &Tensor::unsqueeze, pyb::arg("dim"))
+      .def(
+          "broadcast_to",
+          [](const Tensor& t, const std::vector<int64_t>& s) {
+            return t.broadcast_to(shape_of(s));
+          },
+          pyb::arg("shape"))
+      .def("contiguous",
+           [](const Tensor& t) {
+             pyb::gil_scoped_release nogil;
+             return t.contiguous();
+           })
+      .def("clone",
+           [](const Tensor& t) {
+             pyb::gil_scoped_release nogil;
+             return t.clone();
+           })
+      .def("numpy", &to_numpy, "A numpy array sharing this tensor's memory (host tensors only).")
+      .def(
+          "__array__",
+          [](const Tensor& t, pyb::object dtype, pyb::object copy) {
+            pyb::array a = to_numpy(t);
+            if (!dtype.is_none()) a = a.attr("astype")(dtype);
+            if (!copy.is_none() && copy.cast<bool>()) a = a.attr("copy")();
+            return a;
+          },
+          pyb::arg("dtype") = pyb::none(), pyb::arg("copy") = pyb::none())
+      .def("__repr__", [](const Tensor& t) {
+        return "Tensor(shape=" + t.shape().str() + ", dtype=" + std::string(dtype_name(t.dtype())) +
+               ", device=" + t.device().str() +
+               ", memory=" + std::string(memory_kind_name(t.memory_kind())) + ")";
+      });
+
+  m.def("from_numpy", &from_numpy, pyb::arg("array"), pyb::arg("dtype") = pyb::none(),
+        "Wraps a numpy array as a Tensor sharing its memory (the tensor keeps the array alive).");
+  m.def(
+      "empty",
+      [](const std::vector<int64_t>& shape, const std::string& dtype, const std::string& device,
+         std::optional<std::string> kind) {
+        std::optional<MemoryKind> k;
+        if (kind) k = memory_kind_from_name(*kind);
+        return Tensor::empty(shape_of(shape), dtype_from_name(dtype), Device::parse(device), k);
+      },
+      pyb::arg("shape"), pyb::arg("dtype") = "float32", pyb::arg("device") = "cpu",
+      pyb::arg("kind") = pyb::none());
+  m.def(
+      "float32_to_bfloat16",
+      [](pyb::array_t<float, pyb::array::c_style | pyb::array::forcecast> a) {
+        pyb::array_t<uint16_t> out(std::vector<pyb::ssize_t>(a.shape(), a.shape() + a.ndim()));
+        to_bfloat16(a.data(), reinterpret_cast<bfloat16*>(out.mutable_data()), size_t(a.size()));
+        return out;
+      },
+      "Rounds float32 values to bfloat16 (nearest even), returned as uint16 raw bits.");
+  m.def(
+      "bfloat16_to_float32",
+      [](pyb::array_t<uint16_t, pyb::array::c_style | pyb::array::forcecast> a) {
+        pyb::array_t<float> out(std::vector<pyb::ssize_t>(a.shape(), a.shape() + a.ndim()));
+        from_bfloat16(reinterpret_cast<const bfloat16*>(a.data()), out.mutable_data(),
+                      size_t(a.size()));
+        return out;
+      },
+      "Expands bfloat16 raw bits (uint16) to float32 exactly.");
+}
+
+}  // namespace exafold::py

@@ -1,0 +1,20 @@
+// Error checking for CUDA runtime calls: every call goes through EXAFOLD_CUDA_CHECK.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include "exafold/core/error.h"
+
+namespace exafold::cuda {
+
+[[noreturn]] void cuda_fail(cudaError_t err, const char* stmt, const char* file, int line);
+
+}  // namespace exafold::cuda
+
+/// Throws (OutOfMemory for allocation failures, Error otherwise) naming the call and location.
+#define EXAFOLD_CUDA_CHECK(stmt)                                           \
+  do {                                                                     \
+    cudaError_t exafold_err_ = (stmt);                                     \
+    if (exafold_err_ != cudaSuccess)                                       \
+      ::exafold::cuda::cuda_fail(exafold_err_, #stmt, __FILE__, __LINE__); \
+  } while (0)

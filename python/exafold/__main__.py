@@ -1,0 +1,5 @@
+import sys
+
+from exafold.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``exafold`` CLI, one module each (see exafold.cli.COMMANDS)."""

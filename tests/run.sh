@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: set-up (system packages, .venv, build), the C++
+# tests, the C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer, then pytest.
+# Stops at the first failing stage; no stage may pass with zero tests.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+jobs=${EXAFOLD_BUILD_JOBS:-$(nproc)}
+
+bash cpp/tools/setup.sh
+
+echo "== C++ tests (build/release)"
+ctest --test-dir build/release --output-on-failure --no-tests=error -j "$jobs"
+
+echo "== C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer (build/asan)"
+cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEXAFOLD_SANITIZE=ON \
+  -DEXAFOLD_BUILD_TESTS=ON -DEXAFOLD_PYTHON=OFF -DEXAFOLD_CUDA=OFF >/dev/null
+cmake --build build/asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build/asan --output-on-failure --no-tests=error -j "$jobs"
+
+echo "== Python tests"
+.venv/bin/python -m pytest tests/python
