@@ -13,5 +13,6 @@ void bind_errors(pyb::module_& m);
 void bind_memory(pyb::module_& m);
 void bind_tensor(pyb::module_& m);
 void bind_info(pyb::module_& m);
+void bind_features(pyb::module_& m);
 
 }  // namespace exafold::py

@@ -7,4 +7,5 @@ PYBIND11_MODULE(_core, m) {
   exafold::py::bind_memory(m);
   exafold::py::bind_tensor(m);
   exafold::py::bind_info(m);
+  exafold::py::bind_features(m);
 }

@@ -13,7 +13,11 @@ namespace {
 
 using testing::expect_parse_error;
 
-std::vector<int32_t> dels(const Msa& m, int64_t r) { return m.row(r).deletions; }
+std::vector<int32_t> dels(const Msa& m, int64_t r) {
+  std::vector<int32_t> d(size_t(m.width()));
+  m.row(r).deletion_counts(d.data());
+  return d;
+}
 
 // ---- FASTA
 

@@ -58,10 +58,7 @@ class A3mParser {
   void start_row(std::string_view desc) {
     if (auto why = bad_text_reason(desc, "header"); !why.empty()) in_.fail(why);
     row_ = MsaRow{std::string(desc), {}, {}, in_.line_number()};
-    if (msa_.num_rows() > 0) {
-      row_.residues.reserve(size_t(msa_.width()));
-      row_.deletions.reserve(size_t(msa_.width()));
-    }
+    if (msa_.num_rows() > 0) row_.residues.reserve(size_t(msa_.width()));
     pending_ = 0;
     has_text_ = false;
     in_row_ = true;
@@ -73,9 +70,12 @@ class A3mParser {
       char c = line[i];
       switch (kKind[uint8_t(c)]) {
         case kColumn:
+          if (row_.residues.size() == INT32_MAX) in_.fail("row longer than 2^31 columns");
+          if (pending_ > 0) {
+            row_.deletions.push_back({int32_t(row_.residues.size()), pending_});
+            pending_ = 0;
+          }
           row_.residues.push_back(c);
-          row_.deletions.push_back(pending_);
-          pending_ = 0;
           break;
         case kInsertion:
           if (pending_ == INT32_MAX) in_.fail("insertion of more than 2^31 residues");

@@ -5,7 +5,8 @@
 namespace exafold::features {
 
 void FeatureDict::set(std::string name, Tensor value) {
-  auto it = std::find_if(items_.begin(), items_.end(), [&](const Item& i) { return i.first == name; });
+  auto it =
+      std::find_if(items_.begin(), items_.end(), [&](const Item& i) { return i.first == name; });
   if (it != items_.end()) {
     it->second = std::move(value);
   } else {

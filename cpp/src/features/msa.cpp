@@ -1,5 +1,6 @@
 #include "exafold/features/msa.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "exafold/core/error.h"
@@ -8,8 +9,14 @@
 
 namespace exafold::features {
 
+void MsaRow::deletion_counts(int32_t* out) const {
+  std::fill_n(out, residues.size(), 0);
+  for (const Deletion& d : deletions) out[d.column] = d.count;
+}
+
 void Msa::add_row(MsaRow row) {
-  EXAFOLD_ASSERT(row.deletions.size() == row.residues.size());
+  EXAFOLD_ASSERT(row.deletions.empty() ||
+                 size_t(row.deletions.back().column) < row.residues.size());
   EXAFOLD_ASSERT(rows_.empty() || int64_t(row.residues.size()) == width());
   rows_.push_back(std::move(row));
 }

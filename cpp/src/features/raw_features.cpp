@@ -50,7 +50,7 @@ RawFeatures build_raw_features(const FastaRecord& query, std::span<const Msa> ms
   // Rows kept, in order: the query first, then each alignment's rows (AlphaFold2's
   // make_msa_features loop), later copies of an identical aligned sequence dropped.
   std::vector<const MsaRow*> kept;
-  MsaRow query_row{query.description, query.sequence, std::vector<int32_t>(size_t(L), 0), 0};
+  MsaRow query_row{query.description, query.sequence, {}, 0};
   if (msas.empty()) kept.push_back(&query_row);
   std::unordered_set<std::string_view> seen;
   for (const Msa& msa : msas)
@@ -77,7 +77,7 @@ RawFeatures build_raw_features(const FastaRecord& query, std::span<const Msa> ms
   for (int64_t r = 0; r < R; ++r) {
     const MsaRow& row = *kept[r];
     for (int64_t j = 0; j < L; ++j) m[r * L + j] = hhblits_id_of(row.residues[j]);
-    std::copy(row.deletions.begin(), row.deletions.end(), d + r * L);
+    row.deletion_counts(d + r * L);
   }
 
   out.arrays.set("aatype", aatype);

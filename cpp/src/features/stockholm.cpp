@@ -162,9 +162,12 @@ class StockholmParser {
     for (size_t i = 0; i < n; ++i) {
       char c = seq[i];
       if (is_column[i]) {
+        if (s.row.residues.size() == INT32_MAX) in_.fail("row longer than 2^31 columns");
+        if (s.pending > 0) {
+          s.row.deletions.push_back({int32_t(s.row.residues.size()), s.pending});
+          s.pending = 0;
+        }
         s.row.residues.push_back(kKind[uint8_t(c)] == kGap ? '-' : to_upper(c));
-        s.row.deletions.push_back(s.pending);
-        s.pending = 0;
       } else if (kKind[uint8_t(c)] == kLetter) {
         if (s.pending == INT32_MAX) in_.fail("insertion of more than 2^31 residues");
         ++s.pending;

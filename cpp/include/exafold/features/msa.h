@@ -7,17 +7,28 @@
 
 namespace exafold::features {
 
+/// `count` residues of a row inserted (relative to the query) just before query column `column`.
+struct Deletion {
+  int32_t column;
+  int32_t count;
+  bool operator==(const Deletion&) const = default;
+};
+
 struct MsaRow {
   /// A3M header after '>', or the Stockholm sequence name (AlphaFold2's descriptions).
   std::string description;
   /// One entry per query column: an upper-case letter, or '-' for a gap. Insertions relative to
   /// the query are not here; they are counted in `deletions`.
   std::string residues;
-  /// Residues of this row inserted (relative to the query) just before each column: AlphaFold2's
-  /// deletion_matrix row. Insertions after the last column are not counted, as in AlphaFold2.
-  std::vector<int32_t> deletions;
+  /// The non-zero entries of AlphaFold2's deletion_matrix row, by increasing column: kept sparse
+  /// so a row costs about one byte per column. Insertions after the last column are not
+  /// counted, as in AlphaFold2.
+  std::vector<Deletion> deletions;
   /// Line where the row starts in its file, for messages about it.
   int64_t line = 0;
+
+  /// The dense deletion_matrix row: one count per column, written to out[0, residues.size()).
+  void deletion_counts(int32_t* out) const;
 };
 
 class Msa {

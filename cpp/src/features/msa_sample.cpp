@@ -1,0 +1,112 @@
+#include "exafold/features/msa_sample.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "exafold/core/error.h"
+#include "exafold/core/thread_pool.h"
+#include "exafold/features/alphabet.h"
+
+namespace exafold::features {
+
+namespace {
+
+// Philox streams of one iteration (Note [Feature randomness]).
+enum Purpose : uint64_t { kRowOrder = 1, kMaskedMsa = 2, kExtraCrop = 3 };
+uint64_t stream_of(int iteration, Purpose p) { return (uint64_t(iteration) << 8) | p; }
+
+int64_t num_clusters(const PreparedMsa& msa, const ProcessConfig& config) {
+  return std::min(config.max_clusters, msa.num_rows);
+}
+
+int64_t num_extra(const PreparedMsa& msa, const ProcessConfig& config) {
+  return std::min(config.max_extra, msa.num_rows - num_clusters(msa, config));
+}
+
+// The first k steps of a Fisher-Yates shuffle of v: v[0, k) is a uniformly random ordered
+// k-subset.
+void partial_shuffle(std::vector<int32_t>& v, size_t first, size_t k, const Philox& rng,
+                     uint64_t stream) {
+  const size_t n = v.size() - first;
+  for (size_t i = 0; i < k && i + 1 < n; ++i) {
+    size_t j = i + size_t(rng.below(stream, i, n - i));
+    std::swap(v[first + i], v[first + j]);
+  }
+}
+
+// The masked-MSA replacement for a position holding `residue`, from 53 random bits `u`.
+int8_t replacement(double u, int residue, const float* profile, const ProcessConfig& c) {
+  const double mask_prob = 1.0 - c.uniform_prob - c.profile_prob - c.same_prob;
+  double acc = 0.0;
+  for (int a = 0; a <= kGapRestype; ++a) {
+    acc += (a < kNumRestypes ? c.uniform_prob / kNumRestypes : 0.0) +
+           c.profile_prob * double(profile[a]) + (a == residue ? c.same_prob : 0.0);
+    if (u < acc) return int8_t(a);
+  }
+  return mask_prob > 0 ? int8_t(kMaskToken) : int8_t(residue);
+}
+
+}  // namespace
+
+MsaSample draw_msa_sample(const Philox& rng, int iteration, const PreparedMsa& msa,
+                          const ProcessConfig& config) {
+  config.validate();
+  const int64_t R = msa.num_rows, L = msa.num_res;
+  const int64_t S = num_clusters(msa, config), E = num_extra(msa, config);
+  MsaSample s;
+
+  s.order.resize(size_t(R));
+  std::iota(s.order.begin(), s.order.end(), 0);
+  partial_shuffle(s.order, 1, size_t(R - 1), rng, stream_of(iteration, kRowOrder));
+
+  s.bert.assign(size_t(S * L), -1);
+  const uint64_t mask_stream = stream_of(iteration, kMaskedMsa);
+  thread_pool().parallel_for(S, 8, [&](int64_t s0, int64_t s1) {
+    for (int64_t c = s0; c < s1; ++c) {
+      const uint8_t* row = msa.msa.data() + int64_t(s.order[size_t(c)]) * L;
+      for (int64_t j = 0; j < L; ++j) {
+        const uint64_t p = uint64_t(c * L + j);
+        auto b = rng.block(mask_stream, p);
+        if (double(b[0]) * 0x1p-32 >= config.replace_fraction) continue;
+        s.bert[p] =
+            replacement(unit_double(b[1], b[2]), row[j], msa.profile.data() + j * 22, config);
+      }
+    }
+  });
+
+  s.extra.resize(size_t(R - S));
+  std::iota(s.extra.begin(), s.extra.end(), 0);
+  partial_shuffle(s.extra, 0, size_t(E), rng, stream_of(iteration, kExtraCrop));
+  s.extra.resize(size_t(E));
+  return s;
+}
+
+void validate_msa_sample(const MsaSample& sample, const PreparedMsa& msa,
+                         const ProcessConfig& config) {
+  const int64_t R = msa.num_rows, L = msa.num_res;
+  const int64_t S = num_clusters(msa, config), E = num_extra(msa, config);
+  check(int64_t(sample.order.size()) == R, "sample order has ", sample.order.size(),
+        " rows, the MSA ", R);
+  check(sample.order[0] == 0, "sample order must start with the query (row 0), got ",
+        sample.order[0]);
+  std::vector<bool> seen(size_t(R), false);
+  for (int32_t r : sample.order) {
+    check(r >= 0 && r < R && !seen[size_t(r)], "sample order is not a permutation of 0..", R - 1,
+          " (row ", r, ")");
+    seen[size_t(r)] = true;
+  }
+  check(int64_t(sample.bert.size()) == S * L, "sample bert has ", sample.bert.size(),
+        " entries, expected clusters x residues = ", S * L);
+  for (int8_t t : sample.bert)
+    check(t >= -1 && t <= kMaskToken, "sample bert holds ", int(t), "; tokens are -1..22");
+  check(int64_t(sample.extra.size()) == E, "sample extra has ", sample.extra.size(),
+        " rows, expected min(max_extra, rows - clusters) = ", E);
+  std::vector<bool> used(size_t(R - S), false);
+  for (int32_t e : sample.extra) {
+    check(e >= 0 && e < R - S && !used[size_t(e)],
+          "sample extra is not a set of distinct rows in 0..", R - S - 1, " (", e, ")");
+    used[size_t(e)] = true;
+  }
+}
+
+}  // namespace exafold::features
