@@ -1,6 +1,7 @@
 // FASTA, A3M and Stockholm parsing: AlphaFold2's conventions and precise errors on bad input.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "exafold/features/a3m.h"
@@ -201,6 +202,63 @@ TEST(Stockholm, Errors) {
         parse_stockholm(std::string_view("# STOCKHOLM 1.0\n#=GR \x01\x02 PP x\n//\n", 38), "x.sto");
       },
       2, "markup line is a control character (binary data?)");
+}
+
+// ---- Files: lines crossing the reader's buffer (1 MiB) and longer than it
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() / name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path.string();
+}
+
+void expect_same(const Msa& a, const Msa& b) {
+  ASSERT_EQ(a.num_rows(), b.num_rows());
+  for (int64_t r = 0; r < a.num_rows(); ++r) {
+    EXPECT_EQ(a.row(r).residues, b.row(r).residues) << r;
+    EXPECT_EQ(a.row(r).deletions, b.row(r).deletions) << r;
+    EXPECT_EQ(a.row(r).line, b.row(r).line) << r;
+  }
+}
+
+TEST(FileReading, LinesLongerThanTheBuffer) {
+  std::string query(3 << 20, 'A');  // 3 MiB lines
+  std::string text = ">q\r\n" + query + "\r\n>r\n" + query.substr(1) + "C\nkk";
+  std::string path = write_temp("exafold_long_lines.a3m", text);
+  expect_same(read_a3m(path), parse_a3m(text, path));
+  std::filesystem::remove(path);
+}
+
+TEST(FileReading, ManyLinesAcrossBufferRefills) {
+  std::string query(150, 'G');
+  std::string text = ">q\n" + query + "\n";
+  for (int i = 0; i < 20000; ++i)  // 3.6 MB, CRLF on every other row, no final newline
+    text += ">s" + std::to_string(i) + (i % 2 ? "\r\n" : "\n") + query.substr(0, 100) + "w\n" +
+            query.substr(100) + (i == 19999 ? "" : "\n");
+  std::string path = write_temp("exafold_many_lines.a3m", text);
+  Msa m = read_a3m(path);
+  expect_same(m, parse_a3m(text, path));
+  EXPECT_EQ(m.num_rows(), 20001);
+  EXPECT_EQ(m.row(20000).line, 1 + 1 + 3 * 19999 + 1);
+  std::filesystem::remove(path);
+}
+
+TEST(FileReading, StockholmAcrossBuffers) {
+  std::string text = "# STOCKHOLM 1.0\n";
+  for (int block = 0; block < 3; ++block) {
+    text += "\n";
+    for (int i = 0; i < 4000; ++i)
+      text += "seq" + std::to_string(i) + " " + std::string(97, i % 3 ? 'A' : '-') + "c-\n";
+  }
+  text += "//\n";
+  std::string path = write_temp("exafold_blocks.sto", text);
+  Msa m = read_stockholm(path);
+  expect_same(m, parse_stockholm(text, path));
+  EXPECT_EQ(m.num_rows(), 4000);
+  // The query (seq0) has one letter per block; every other row inserts 97 residues before it.
+  EXPECT_EQ(m.width(), 3);
+  EXPECT_EQ(m.row(1).deletions, (std::vector<Deletion>{{0, 97}, {1, 97}, {2, 97}}));
+  std::filesystem::remove(path);
 }
 
 // ---- Real files (../shared/data, from OpenFold's test data)
