@@ -229,22 +229,25 @@ TEST(ProcessedFeatures, BadSamplesAreRefused) {
 TEST(NearestClusters, MatchesAScalarSearch) {
   std::mt19937 g(1);
   for (int64_t L : {1, 31, 32, 33, 200, 9000}) {
+    const int64_t stride = (L + kClusterRowAlign - 1) / kClusterRowAlign * kClusterRowAlign;
     for (int64_t S : {1, 3, 4, 5, 17}) {
       const int64_t n = 23;
-      std::vector<uint8_t> clusters(size_t(S * L)), rows(size_t(n * L));
+      std::vector<uint8_t> centres(size_t(S * stride), kNeverAgrees);
+      std::vector<uint8_t> rows(size_t(n * stride), kRowPadding);
       // Few classes so ties are common.
-      for (auto& c : clusters) c = g() % 4 == 0 ? kNeverAgrees : uint8_t(g() % 3);
-      for (auto& r : rows) r = uint8_t(g() % 3);
-      std::vector<const uint8_t*> ptrs;
-      for (int64_t k = 0; k < n; ++k) ptrs.push_back(rows.data() + k * L);
+      for (int64_t s = 0; s < S; ++s)
+        for (int64_t j = 0; j < L; ++j)
+          centres[size_t(s * stride + j)] = g() % 4 == 0 ? kNeverAgrees : uint8_t(g() % 3);
+      for (int64_t k = 0; k < n; ++k)
+        for (int64_t j = 0; j < L; ++j) rows[size_t(k * stride + j)] = uint8_t(g() % 3);
       std::vector<int32_t> got(static_cast<size_t>(n));
-      nearest_clusters(ptrs.data(), n, clusters.data(), S, L, got.data());
+      nearest_clusters(rows.data(), n, centres.data(), S, stride, got.data());
       for (int64_t k = 0; k < n; ++k) {
         int64_t best = -1, arg = 0;
         for (int64_t s = 0; s < S; ++s) {
           int64_t c = 0;
           for (int64_t j = 0; j < L; ++j)
-            c += rows[size_t(k * L + j)] == clusters[size_t(s * L + j)];
+            c += rows[size_t(k * stride + j)] == centres[size_t(s * stride + j)];
           if (c > best) best = c, arg = s;
         }
         EXPECT_EQ(got[size_t(k)], arg) << "L=" << L << " S=" << S << " row " << k;

@@ -12,7 +12,7 @@ namespace exafold::features {
 namespace {
 
 // Philox streams of one iteration (Note [Feature randomness]).
-enum Purpose : uint64_t { kRowOrder = 1, kMaskedMsa = 2, kExtraCrop = 3 };
+enum Purpose : uint64_t { kRowOrder = 1, kMaskedPositions = 2, kReplacements = 3, kExtraCrop = 4 };
 uint64_t stream_of(int iteration, Purpose p) { return (uint64_t(iteration) << 8) | p; }
 
 int64_t num_clusters(const PreparedMsa& msa, const ProcessConfig& config) {
@@ -59,17 +59,23 @@ MsaSample draw_msa_sample(const Philox& rng, int iteration, const PreparedMsa& m
   std::iota(s.order.begin(), s.order.end(), 0);
   partial_shuffle(s.order, 1, size_t(R - 1), rng, stream_of(iteration, kRowOrder));
 
+  // Position p is masked when word p % 4 of block p / 4 falls below replace_fraction; a masked
+  // position's replacement comes from block p of its own stream.
   s.bert.assign(size_t(S * L), -1);
-  const uint64_t mask_stream = stream_of(iteration, kMaskedMsa);
-  thread_pool().parallel_for(S, 8, [&](int64_t s0, int64_t s1) {
-    for (int64_t c = s0; c < s1; ++c) {
-      const uint8_t* row = msa.msa.data() + int64_t(s.order[size_t(c)]) * L;
-      for (int64_t j = 0; j < L; ++j) {
-        const uint64_t p = uint64_t(c * L + j);
-        auto b = rng.block(mask_stream, p);
-        if (double(b[0]) * 0x1p-32 >= config.replace_fraction) continue;
-        s.bert[p] =
-            replacement(unit_double(b[1], b[2]), row[j], msa.profile.data() + j * 22, config);
+  const uint64_t positions = stream_of(iteration, kMaskedPositions);
+  const uint64_t replacements = stream_of(iteration, kReplacements);
+  const double threshold = config.replace_fraction * 0x1p32;
+  thread_pool().parallel_for((S * L + 3) / 4, 1024, [&](int64_t q0, int64_t q1) {
+    for (int64_t q = q0; q < q1; ++q) {
+      const auto words = rng.block(positions, uint64_t(q));
+      for (int64_t k = 0; k < 4; ++k) {
+        const int64_t p = q * 4 + k;
+        if (p >= S * L || double(words[size_t(k)]) >= threshold) continue;
+        const int64_t c = p / L, j = p % L;
+        const uint8_t residue = msa.msa[size_t(int64_t(s.order[size_t(c)]) * L + j)];
+        const auto r = rng.block(replacements, uint64_t(p));
+        s.bert[size_t(p)] =
+            replacement(unit_double(r[0], r[1]), residue, msa.profile.data() + j * 22, config);
       }
     }
   });

@@ -1,8 +1,11 @@
 #include "features/nearest_cluster.h"
 
+#include <emmintrin.h>
+
 #include <algorithm>
 #include <cstring>
 
+#include "exafold/core/error.h"
 #include "exafold/core/thread_pool.h"
 
 namespace exafold::features {
@@ -13,8 +16,8 @@ namespace {
 // (baseline x86-64 lowers it to SSE2 pairs, the AVX2 clone to single instructions) and chosen
 // at run time.
 typedef uint8_t u8x32 __attribute__((vector_size(32)));
-typedef uint64_t u64x4 __attribute__((vector_size(32)));
 constexpr int64_t kWidth = 32;
+static_assert(kClusterRowAlign % kWidth == 0);
 
 // Vectors travel by reference: by value they would change the calling convention between the
 // two compilations (-Wpsabi), although every call is inlined.
@@ -22,35 +25,29 @@ constexpr int64_t kWidth = 32;
   std::memcpy(&v, p, sizeof v);
 }
 
-// Sum of the 32 byte counters.
+// Sum of the 32 byte counters (SSE2's sum of absolute differences against zero, per half).
 [[gnu::always_inline]] inline int64_t fold(const u8x32& acc) {
-  u64x4 w = (u64x4)acc;
-  const u64x4 bytes = {0x00FF00FF00FF00FFull, 0x00FF00FF00FF00FFull, 0x00FF00FF00FF00FFull,
-                       0x00FF00FF00FF00FFull};
-  u64x4 h = (w & bytes) + ((w >> 8) & bytes);  // four 16-bit sums per lane, each <= 510
-  h = (h * 0x0001000100010001ull) >> 48;       // their total, in the top 16 bits
-  return int64_t(h[0] + h[1] + h[2] + h[3]);
+  __m128i lo, hi;
+  std::memcpy(&lo, &acc, 16);
+  std::memcpy(&hi, reinterpret_cast<const char*>(&acc) + 16, 16);
+  __m128i s =
+      _mm_add_epi64(_mm_sad_epu8(lo, _mm_setzero_si128()), _mm_sad_epu8(hi, _mm_setzero_si128()));
+  return _mm_cvtsi128_si64(s) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(s, s));
 }
 
-// One extra row against every cluster, four clusters per pass so each load of x serves four
+// One extra row against every centre, four centres per pass so each load of x serves four
 // comparisons. Equal bytes compare to 0xFF; subtracting adds 1 to a byte counter, folded into
 // 64-bit totals before it can wrap.
-[[gnu::always_inline]] inline int32_t nearest(const uint8_t* x, const uint8_t* clusters, int64_t S,
-                                              int64_t L) {
+[[gnu::always_inline]] inline int32_t nearest(const uint8_t* x, const uint8_t* centres, int64_t S,
+                                              int64_t stride) {
   constexpr int64_t kFold = 255;
-  const int64_t nvec = L / kWidth;
+  const int64_t nvec = stride / kWidth;
   int64_t best_count = -1;
   int32_t best = 0;
-  auto consider = [&](int64_t s, int64_t count) {
-    if (count > best_count) {
-      best_count = count;
-      best = int32_t(s);
-    }
-  };
-  int64_t s = 0;
-  for (; s + 4 <= S; s += 4) {
-    const uint8_t* c[4] = {clusters + s * L, clusters + (s + 1) * L, clusters + (s + 2) * L,
-                           clusters + (s + 3) * L};
+  for (int64_t s = 0; s < S; s += 4) {
+    const int64_t m = std::min<int64_t>(4, S - s);
+    const uint8_t* c[4];
+    for (int k = 0; k < 4; ++k) c[k] = centres + (s + std::min<int64_t>(k, m - 1)) * stride;
     int64_t total[4] = {0, 0, 0, 0};
     for (int64_t v0 = 0; v0 < nvec; v0 += kFold) {
       u8x32 acc[4] = {};
@@ -65,42 +62,39 @@ constexpr int64_t kWidth = 32;
       }
       for (int k = 0; k < 4; ++k) total[k] += fold(acc[k]);
     }
-    for (int64_t j = nvec * kWidth; j < L; ++j)
-      for (int k = 0; k < 4; ++k) total[k] += x[j] == c[k][j];
-    for (int k = 0; k < 4; ++k) consider(s + k, total[k]);
-  }
-  for (; s < S; ++s) {
-    const uint8_t* c = clusters + s * L;
-    int64_t total = 0;
-    for (int64_t j = 0; j < L; ++j) total += x[j] == c[j];
-    consider(s, total);
+    for (int k = 0; k < m; ++k)
+      if (total[k] > best_count) {
+        best_count = total[k];
+        best = int32_t(s + k);
+      }
   }
   return best;
 }
 
-void nearest_baseline(const uint8_t* const* rows, int64_t k0, int64_t k1, const uint8_t* clusters,
-                      int64_t S, int64_t L, int32_t* out) {
-  for (int64_t k = k0; k < k1; ++k) out[k] = nearest(rows[k], clusters, S, L);
+void nearest_baseline(const uint8_t* rows, int64_t k0, int64_t k1, const uint8_t* centres,
+                      int64_t S, int64_t stride, int32_t* out) {
+  for (int64_t k = k0; k < k1; ++k) out[k] = nearest(rows + k * stride, centres, S, stride);
 }
 
-[[gnu::target("avx2")]] void nearest_avx2(const uint8_t* const* rows, int64_t k0, int64_t k1,
-                                          const uint8_t* clusters, int64_t S, int64_t L,
+[[gnu::target("avx2")]] void nearest_avx2(const uint8_t* rows, int64_t k0, int64_t k1,
+                                          const uint8_t* centres, int64_t S, int64_t stride,
                                           int32_t* out) {
-  for (int64_t k = k0; k < k1; ++k) out[k] = nearest(rows[k], clusters, S, L);
+  for (int64_t k = k0; k < k1; ++k) out[k] = nearest(rows + k * stride, centres, S, stride);
 }
 
 }  // namespace
 
-void nearest_clusters(const uint8_t* const* rows, int64_t n, const uint8_t* clusters, int64_t S,
-                      int64_t L, int32_t* out) {
+void nearest_clusters(const uint8_t* rows, int64_t n, const uint8_t* centres, int64_t S,
+                      int64_t stride, int32_t* out) {
+  EXAFOLD_ASSERT(stride % kClusterRowAlign == 0 && S >= 1);
   static const bool avx2 = __builtin_cpu_supports("avx2");
   // About a million byte comparisons per task.
-  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 20) / std::max<int64_t>(1, S * L));
+  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 20) / (S * stride));
   thread_pool().parallel_for(n, grain, [&](int64_t k0, int64_t k1) {
     if (avx2) {
-      nearest_avx2(rows, k0, k1, clusters, S, L, out);
+      nearest_avx2(rows, k0, k1, centres, S, stride, out);
     } else {
-      nearest_baseline(rows, k0, k1, clusters, S, L, out);
+      nearest_baseline(rows, k0, k1, centres, S, stride, out);
     }
   });
 }

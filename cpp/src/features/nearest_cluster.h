@@ -5,15 +5,20 @@
 
 namespace exafold::features {
 
-/// Sentinel for cluster positions that never agree (gap, mask token): extra rows hold 0..21.
+/// Rows are compared 32 bytes at a time: both inputs are padded to a stride that is a multiple
+/// of kClusterRowAlign, with bytes that never compare equal (kRowPadding in the extra rows,
+/// kNeverAgrees in the centres).
+inline constexpr int64_t kClusterRowAlign = 32;
+/// Centre entries that never agree: gaps, mask tokens and padding. Extra rows hold 0..21.
 inline constexpr uint8_t kNeverAgrees = 0xFF;
+inline constexpr uint8_t kRowPadding = 0xFE;
 
-/// For each of the n extra rows (rows[k], L residues each), the cluster centre with the most
-/// equal positions, the lowest index on ties: out[k]. `clusters` holds S rows of L residues with
-/// every gap and mask token replaced by kNeverAgrees, which makes "equal" AlphaFold2's
-/// agreement (one-hot over the 21 classes 0..20, gap and mask weight 0). Integer counts, so the
-/// result does not depend on the instruction set or the thread count.
-void nearest_clusters(const uint8_t* const* rows, int64_t n, const uint8_t* clusters, int64_t S,
-                      int64_t L, int32_t* out);
+/// For each of the n extra rows (rows + k * stride), the centre with the most equal positions,
+/// the lowest index on ties: out[k]. With gaps and mask tokens of the S centres replaced by
+/// kNeverAgrees, "equal" is AlphaFold2's agreement (one-hot over the 21 classes 0..20, gap and
+/// mask weight 0). Integer counts, so the result depends neither on the instruction set nor on
+/// the thread count.
+void nearest_clusters(const uint8_t* rows, int64_t n, const uint8_t* centres, int64_t S,
+                      int64_t stride, int32_t* out);
 
 }  // namespace exafold::features

@@ -29,14 +29,15 @@ float deletion_value(float d) {
 }
 
 // Deletion counts are small integers, so their transform is tabulated.
+constexpr int32_t kTabulated = 4096;
+const std::array<float, kTabulated> kDeletionValues = [] {
+  std::array<float, kTabulated> t{};
+  for (int32_t i = 0; i < kTabulated; ++i) t[size_t(i)] = deletion_value(float(i));
+  return t;
+}();
+
 float deletion_value_of_count(int32_t d) {
-  constexpr int32_t kTable = 4096;
-  static const auto table = [] {
-    std::array<float, kTable> t{};
-    for (int32_t i = 0; i < kTable; ++i) t[size_t(i)] = deletion_value(float(i));
-    return t;
-  }();
-  return (d >= 0 && d < kTable) ? table[size_t(d)] : deletion_value(float(d));
+  return (d >= 0 && d < kTabulated) ? kDeletionValues[size_t(d)] : deletion_value(float(d));
 }
 
 float has_deletion(int32_t d) { return d > 0 ? 1.0f : 0.0f; }
@@ -118,7 +119,9 @@ void write_residue_features(const PreparedMsa& msa, const Sizes& z, const Featur
 void write_cluster_features(const PreparedMsa& msa, const MsaSample& sample, const Sizes& z,
                             const FeatureDict& f, int64_t b) {
   const int64_t L = z.L, S = z.S;
-  std::vector<uint8_t> centres(size_t(S * L)), keyed(size_t(S * L));
+  const int64_t stride = (L + kClusterRowAlign - 1) / kClusterRowAlign * kClusterRowAlign;
+  std::vector<uint8_t> centres(size_t(S * L));
+  std::vector<uint8_t> keyed(size_t(S * stride), kNeverAgrees);
   int32_t* true_msa = slot<int32_t>(f, "true_msa", b);
   float* bert_mask = slot<float>(f, "bert_mask", b);
   for (int64_t s = 0; s < S; ++s) {
@@ -128,7 +131,7 @@ void write_cluster_features(const PreparedMsa& msa, const MsaSample& sample, con
       const int8_t t = sample.bert[size_t(p)];
       const uint8_t v = t >= 0 ? uint8_t(t) : row[j];
       centres[size_t(p)] = v;
-      keyed[size_t(p)] = v < kGapRestype ? v : kNeverAgrees;
+      keyed[size_t(s * stride + j)] = v < kGapRestype ? v : kNeverAgrees;
       true_msa[p] = row[j];
       bert_mask[p] = t >= 0 ? 1.0f : 0.0f;
     }
@@ -143,14 +146,15 @@ void write_cluster_features(const PreparedMsa& msa, const MsaSample& sample, con
   fill(row_mask + S, z.S_out - S, 0.0f);
 
   // Every row not sampled (before the extra crop) joins its nearest centre.
-  std::vector<const uint8_t*> rest(size_t(z.rest));
+  std::vector<uint8_t> rest(size_t(z.rest * stride), kRowPadding);
   for (int64_t k = 0; k < z.rest; ++k)
-    rest[size_t(k)] = msa.msa.data() + int64_t(sample.order[size_t(S + k)]) * L;
+    std::copy_n(msa.msa.data() + int64_t(sample.order[size_t(S + k)]) * L, L,
+                rest.data() + k * stride);
   std::vector<int32_t> assigned(size_t(z.rest));
-  nearest_clusters(rest.data(), z.rest, keyed.data(), S, L, assigned.data());
+  nearest_clusters(rest.data(), z.rest, keyed.data(), S, stride, assigned.data());
 
-  // Members grouped by cluster (counting sort), so each cluster's row is summed on one thread
-  // in a fixed order.
+  // Members grouped by cluster (counting sort), so each cluster is summed on one thread in a
+  // fixed order.
   std::vector<int64_t> start(size_t(S + 1), 0);
   for (int32_t a : assigned) ++start[size_t(a) + 1];
   for (int64_t s = 0; s < S; ++s) start[size_t(s + 1)] += start[size_t(s)];
@@ -163,32 +167,48 @@ void write_cluster_features(const PreparedMsa& msa, const MsaSample& sample, con
 
   float* feat = slot<float>(f, "msa_feat", b);
   thread_pool().parallel_for(S, 4, [&](int64_t s0, int64_t s1) {
+    std::vector<int32_t> counts(size_t(L * kMsaClasses), 0);
+    std::vector<int64_t> deletions(static_cast<size_t>(L), 0);
+    std::vector<float> quotient;
     for (int64_t s = s0; s < s1; ++s) {
-      float* out = feat + s * L * kMsaFeat;
-      std::fill_n(out, L * kMsaFeat, 0.0f);
-      // Counts of each class and deletion sums: whole numbers, exact in float32 as in
-      // AlphaFold2 (below 2^24).
+      // Class counts and deletion sums over the members and the centre itself (the buffers are
+      // zero here: the loop that reads them clears them).
       for (int64_t m = start[size_t(s)]; m < start[size_t(s + 1)]; ++m) {
         const uint8_t* x = msa.msa.data() + int64_t(members[size_t(m)]) * L;
         const int32_t* d = msa.deletions.data() + int64_t(members[size_t(m)]) * L;
         for (int64_t j = 0; j < L; ++j) {
-          out[j * kMsaFeat + kProfile + x[j]] += 1.0f;
-          out[j * kMsaFeat + kDeletionMean] += float(d[j]);
+          ++counts[size_t(j * kMsaClasses + x[j])];
+          deletions[size_t(j)] += d[j];
         }
       }
-      // The centre counts itself; 1e-6 + mask + count is summed in float32 in that order.
+      const uint8_t* c = centres.data() + s * L;
+      for (int64_t j = 0; j < L; ++j) ++counts[size_t(j * kMsaClasses + c[j])];
+      // AlphaFold2 divides counts by 1e-6 + mask + members, summed in float32 in that order.
+      // Every count is a whole number up to members + 1, so the quotients are tabulated: the
+      // same correctly rounded divisions, once each.
       const int64_t n = start[size_t(s + 1)] - start[size_t(s)];
       const float denom = (1e-6f + 1.0f) + float(n);
-      const uint8_t* c = centres.data() + s * L;
+      quotient.resize(size_t(n + 2));
+      for (int64_t k = 0; k <= n + 1; ++k) quotient[size_t(k)] = float(k) / denom;
+
       const int32_t* own = msa.deletions.data() + int64_t(sample.order[size_t(s)]) * L;
+      float* out = feat + s * L * kMsaFeat;
       for (int64_t j = 0; j < L; ++j) {
         float* o = out + j * kMsaFeat;
-        o[kProfile + c[j]] += 1.0f;
-        for (int64_t a = 0; a < kMsaClasses; ++a) o[kProfile + a] /= denom;
-        o[kDeletionMean] = deletion_value((o[kDeletionMean] + float(own[j])) / denom);
+        int32_t* cnt = counts.data() + j * kMsaClasses;
+        for (int64_t a = 0; a < kMsaClasses; ++a) o[a] = 0.0f;
         o[c[j]] = 1.0f;
         o[kHasDeletion] = has_deletion(own[j]);
         o[kDeletionValue] = deletion_value_of_count(own[j]);
+        for (int64_t a = 0; a < kMsaClasses; ++a) {
+          o[kProfile + a] = quotient[size_t(cnt[a])];
+          cnt[a] = 0;
+        }
+        // Members' deletions summed, then the centre's, as AlphaFold2 adds them (whole numbers,
+        // exact in float32 below 2^24).
+        const float del_sum = float(deletions[size_t(j)]) + float(own[j]);
+        deletions[size_t(j)] = 0;
+        o[kDeletionMean] = del_sum == 0.0f ? 0.0f : deletion_value(del_sum / denom);
       }
     }
   });

@@ -103,20 +103,24 @@ class StockholmParser {
   }
 
   void sequence_line(std::string_view line, size_t offset) {
-    size_t name_end = line.find_first_of(" \t");
-    if (name_end == std::string_view::npos)
+    auto is_blank = [](char c) { return c == ' ' || c == '\t'; };
+    size_t name_end = 0;
+    while (name_end < line.size() && !is_blank(line[name_end])) ++name_end;
+    if (name_end == line.size())
       in_.fail("expected '<name> <aligned sequence>', found only " + quote_text(line));
     std::string_view name = line.substr(0, name_end);
-    size_t seq_begin = line.find_first_not_of(" \t", name_end);
+    size_t seq_begin = name_end;
+    while (is_blank(line[seq_begin])) ++seq_begin;  // the line is stripped: a field follows
     std::string_view seq = line.substr(seq_begin);
-    if (seq.find_first_of(" \t") != std::string_view::npos)
-      in_.fail("expected '<name> <aligned sequence>', found more fields: " + quote_text(line));
     if (auto why = bad_text_reason(name, "sequence name"); !why.empty()) in_.fail(why);
-    for (size_t i = 0; i < seq.size(); ++i)
-      if (kKind[uint8_t(seq[i])] == kBad)
-        in_.fail("unexpected " + quote_byte(seq[i]) + " at column " +
-                 std::to_string(offset + seq_begin + i + 1) + " in the sequence of " +
-                 quote_text(name));
+    for (size_t i = 0; i < seq.size(); ++i) {
+      if (kKind[uint8_t(seq[i])] != kBad) continue;
+      if (is_blank(seq[i]))
+        in_.fail("expected '<name> <aligned sequence>', found more fields: " + quote_text(line));
+      in_.fail("unexpected " + quote_byte(seq[i]) + " at column " +
+               std::to_string(offset + seq_begin + i + 1) + " in the sequence of " +
+               quote_text(name));
+    }
 
     auto it = index_.find(name);
     size_t r;
