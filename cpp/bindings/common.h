@@ -13,6 +13,8 @@ void bind_errors(pyb::module_& m);
 void bind_memory(pyb::module_& m);
 void bind_tensor(pyb::module_& m);
 void bind_info(pyb::module_& m);
+void bind_sched(pyb::module_& m);
+void bind_io(pyb::module_& m);
 void bind_features(pyb::module_& m);
 
 }  // namespace exafold::py

@@ -7,5 +7,7 @@ PYBIND11_MODULE(_core, m) {
   exafold::py::bind_memory(m);
   exafold::py::bind_tensor(m);
   exafold::py::bind_info(m);
+  exafold::py::bind_sched(m);
+  exafold::py::bind_io(m);
   exafold::py::bind_features(m);
 }

@@ -79,7 +79,7 @@ CASES = {
         seed=202),
     "model_1_ptm_full": Case(
         "model_1_ptm", {},
-        Layout(n_res=14, n_res_pad=2, n_msa=8, n_msa_pad=1, n_extra=16, n_extra_pad=3,
+        Layout(n_res=14, n_res_pad=2, n_msa=10, n_msa_pad=1, n_extra=20, n_extra_pad=3,
                iterations=1, gap_after=6, gap=3, with_unknown=False),
         seed=303),
     "model_3": Case(

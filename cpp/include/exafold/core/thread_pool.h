@@ -10,8 +10,9 @@ namespace exafold {
 
 /// Note [Threads and BLAS]: exafold owns all CPU parallelism. OpenBLAS runs single-threaded and
 /// ops split work across this pool by output rows or batch entries, so the two never
-/// oversubscribe the cores and results do not depend on the thread count (no reduction is ever
-/// split across threads).
+/// oversubscribe the cores. No reduction is split across threads, so a run repeats bitwise at a
+/// given thread count; across thread counts OpenBLAS may pick other kernels for the smaller
+/// pieces, which changes results at the level of rounding only.
 class ThreadPool {
  public:
   explicit ThreadPool(int num_threads);

@@ -1,0 +1,177 @@
+// Cost model, time model, scheduling simulator and job journal.
+#include "common.h"
+#include "exafold/core/error.h"
+#include "exafold/sched/cost_model.h"
+#include "exafold/sched/journal.h"
+#include "exafold/sched/simulator.h"
+#include "numpy_vector.h"
+
+namespace exafold::py {
+namespace {
+
+using namespace exafold::sched;
+using pyb::arg;
+
+CostWorkload workload(int64_t msa_clusters, int64_t extra_msa_rows, int64_t templates,
+                      int64_t passes) {
+  return {msa_clusters, extra_msa_rows, templates, passes};
+}
+
+CostDims dims(bool ptm) {
+  CostDims d;
+  d.ptm_head = ptm;
+  return d;
+}
+
+pyb::dict result_dict(SimulationResult&& r) {
+  pyb::dict d;
+  d["makespan_s"] = r.makespan_s;
+  d["total_work_s"] = r.total_work_s;
+  d["efficiency"] = r.efficiency;
+  d["tail_idle_s"] = r.tail_idle_s;
+  d["max_tail_idle_s"] = r.max_tail_idle_s;
+  d["requests"] = r.requests;
+  d["busy_s"] = to_numpy(std::move(r.busy_s));
+  return d;
+}
+
+#define EXAFOLD_WORKLOAD_ARGS                                                    \
+  arg("msa_clusters") = 512, arg("extra_msa_rows") = 5120, arg("templates") = 4, \
+  arg("passes") = 4, arg("ptm") = true
+
+}  // namespace
+
+void bind_sched(pyb::module_& m) {
+  m.def(
+      "flop_polynomial",
+      [](int64_t n, int64_t e, int64_t t, int64_t p, bool ptm) {
+        const auto f = flop_polynomial(dims(ptm), workload(n, e, t, p));
+        return pyb::make_tuple(f.c3, f.c2, f.c1, f.c0);
+      },
+      pyb::kw_only(), EXAFOLD_WORKLOAD_ARGS,
+      "FLOPs of one AlphaFold2 prediction as (c3, c2, c1, c0) of a cubic in the length S");
+  m.def(
+      "flop_breakdown",
+      [](int64_t n, int64_t e, int64_t t, int64_t p, bool ptm) {
+        pyb::dict d;
+        for (const auto& x : flop_breakdown(dims(ptm), workload(n, e, t, p)))
+          d[pyb::str(x.module)] = pyb::make_tuple(x.flops.c3, x.flops.c2, x.flops.c1, x.flops.c0);
+        return d;
+      },
+      pyb::kw_only(), EXAFOLD_WORKLOAD_ARGS, "per-module (c3, c2, c1, c0), summed over passes");
+  m.def(
+      "prediction_flops",
+      [](int64_t s, int64_t n, int64_t e, int64_t t, int64_t p, bool ptm) {
+        return prediction_flops(s, dims(ptm), workload(n, e, t, p));
+      },
+      arg("residues"), pyb::kw_only(), EXAFOLD_WORKLOAD_ARGS);
+
+  pyb::class_<DeviceTimeModel>(m, "DeviceTimeModel")
+      .def(pyb::init([](std::string device, double f, double p, double o) {
+             return DeviceTimeModel{std::move(device), f, p, o};
+           }),
+           arg("device"), arg("flop_seconds"), arg("pair_seconds") = 0.0,
+           arg("overhead_seconds") = 0.0)
+      .def_readwrite("device", &DeviceTimeModel::device)
+      .def_readwrite("flop_seconds", &DeviceTimeModel::flop_seconds)
+      .def_readwrite("pair_seconds", &DeviceTimeModel::pair_seconds)
+      .def_readwrite("overhead_seconds", &DeviceTimeModel::overhead_seconds)
+      .def("seconds", &DeviceTimeModel::seconds, arg("residues"), arg("flops"))
+      .def_static(
+          "fit",
+          [](std::string device, std::vector<int64_t> residues, std::vector<double> flops,
+             std::vector<double> seconds) {
+            check(residues.size() == flops.size() && flops.size() == seconds.size(),
+                  "residues, flops and seconds must have the same length");
+            std::vector<TimedRun> runs;
+            for (size_t i = 0; i < residues.size(); ++i)
+              runs.push_back({residues[i], flops[i], seconds[i]});
+            return DeviceTimeModel::fit(std::move(device), runs);
+          },
+          arg("device"), arg("residues"), arg("flops"), arg("seconds"))
+      .def("to_json", &DeviceTimeModel::to_json)
+      .def_static("from_json", &DeviceTimeModel::from_json, arg("text"))
+      .def("__repr__", &DeviceTimeModel::to_json);
+
+  m.def(
+      "synthetic_lengths",
+      [](const std::string& name, int64_t count, int32_t max_length, uint64_t seed) {
+        std::vector<int32_t> v;
+        {
+          pyb::gil_scoped_release release;
+          v = synthetic_lengths(name, count, max_length, seed);
+        }
+        return to_numpy(std::move(v));
+      },
+      arg("name"), arg("count"), arg("max_length") = 2500, arg("seed") = 0);
+  m.def(
+      "item_seconds",
+      [](pyb::array_t<int32_t, pyb::array::c_style | pyb::array::forcecast> lengths,
+         const DeviceTimeModel& time, int64_t n, int64_t e, int64_t t, int64_t p, bool ptm) {
+        std::vector<double> v;
+        {
+          pyb::gil_scoped_release release;
+          v = item_seconds({lengths.data(), size_t(lengths.size())}, time, dims(ptm),
+                           workload(n, e, t, p));
+        }
+        return to_numpy(std::move(v));
+      },
+      arg("lengths"), arg("time_model"), pyb::kw_only(), EXAFOLD_WORKLOAD_ARGS);
+  m.def(
+      "simulate",
+      [](pyb::array_t<double, pyb::array::c_style | pyb::array::forcecast> item_seconds,
+         int64_t workers, const std::string& policy, int64_t min_chunk, double chunk_divisor,
+         double latency) {
+        const SimulationOptions o{workers, parse_policy(policy), min_chunk, chunk_divisor, latency};
+        SimulationResult r;
+        {
+          pyb::gil_scoped_release release;
+          r = simulate({item_seconds.data(), size_t(item_seconds.size())}, o);
+        }
+        return result_dict(std::move(r));
+      },
+      arg("item_seconds"), arg("workers"), arg("policy") = "dispenser", arg("min_chunk") = 1,
+      arg("chunk_divisor") = 2.0, arg("dispatch_latency_s") = 0.0);
+
+  m.def("config_hash", &config_hash, arg("canonical_config"));
+  pyb::class_<JournalWriter>(m, "JournalWriter")
+      .def(pyb::init<std::string, std::string_view>(), arg("path"), arg("config_hash"))
+      .def("started", &JournalWriter::started, arg("id"))
+      .def(
+          "done",
+          [](JournalWriter& w, std::string id, std::string shard, int64_t offset, std::string model,
+             uint64_t seed, double seconds) {
+            w.done({std::move(id), std::move(shard), offset, std::move(model), seed, seconds});
+          },
+          arg("id"), arg("shard"), arg("offset"), arg("model"), arg("seed"), arg("seconds"))
+      .def("failed", &JournalWriter::failed, arg("id"), arg("reason"))
+      .def("finished_ids", [](const JournalWriter& w) { return w.resumed().finished_ids(); });
+  m.def(
+      "read_journal",
+      [](const std::string& path) {
+        const JournalContents c = read_journal(path);
+        pyb::list done, failed;
+        for (const auto& d : c.done) {
+          pyb::dict x;
+          x["id"] = d.id, x["shard"] = d.shard, x["offset"] = d.offset, x["model"] = d.model;
+          x["seed"] = d.seed, x["seconds"] = d.seconds;
+          done.append(x);
+        }
+        for (const auto& f : c.failed) {
+          pyb::dict x;
+          x["id"] = f.id, x["reason"] = f.reason;
+          failed.append(x);
+        }
+        pyb::dict d;
+        d["config_hash"] = c.config_hash;
+        d["started"] = c.started;
+        d["done"] = done;
+        d["failed"] = failed;
+        d["torn_tail"] = c.torn_tail;
+        d["finished_ids"] = c.finished_ids();
+        return d;
+      },
+      arg("path"));
+}
+
+}  // namespace exafold::py

@@ -1,0 +1,73 @@
+// AlphaFold2 parameters in the official npz layout: the expected names and shapes per preset,
+// and a loader that validates everything before use.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "exafold/model/config.h"
+#include "exafold/tensor/tensor.h"
+
+namespace exafold::model {
+
+struct ParamSpec {
+  std::string name;  ///< "{haiku module path}//{parameter}", as in the official files
+  Shape shape;
+};
+
+/// Every parameter the preset defines, in a stable order. Stacked blocks (Evoformer, extra MSA,
+/// template pair stack) carry the block count as their leading dimension.
+std::vector<ParamSpec> param_spec(const ModelConfig& config);
+
+class Params {
+ public:
+  /// Reads `path` as `dtype` (float32, or float64 for the exact-parity path) after checking
+  /// every name and shape against param_spec(config). Fails listing every missing, misshapen
+  /// and unexpected array.
+  static Params load(const std::string& path, const ModelConfig& config, DType dtype);
+  /// From arrays already in memory (for example broadcast by MPI rank 0), with the same checks.
+  static Params from_arrays(std::unordered_map<std::string, Tensor> arrays,
+                            const ModelConfig& config, DType dtype);
+
+  const Tensor& get(std::string_view name) const;
+  /// Block i of a stacked parameter.
+  Tensor block(std::string_view name, int i) const { return get(name).select(0, i); }
+  DType dtype() const { return dtype_; }
+  size_t size() const { return map_.size(); }
+  int64_t num_parameters() const;
+  const std::unordered_map<std::string, Tensor>& arrays() const { return map_; }
+
+ private:
+  std::unordered_map<std::string, Tensor> map_;
+  DType dtype_ = DType::float32;
+};
+
+/// A module's view of the parameters: names relative to its haiku path, and for stacked
+/// blocks the block index applied on access. Modules take one of these, never the full path.
+class ParamScope {
+ public:
+  ParamScope(const Params& params, std::string prefix, int block = -1)
+      : params_(&params), prefix_(std::move(prefix)), block_(block) {}
+  /// The scope of a sub-module: scope / "attention".
+  ParamScope operator/(std::string_view sub) const {
+    return ParamScope(*params_, prefix_ + "/" + std::string(sub), block_);
+  }
+  /// This scope's parameters as stacked block i (for the Evoformer, extra and template stacks).
+  ParamScope block(int i) const { return ParamScope(*params_, prefix_, i); }
+  /// Parameter `name` of this module ("scale", "weights", ...), sliced to the block if any.
+  Tensor operator[](std::string_view name) const {
+    const Tensor& t = params_->get(prefix_ + "//" + std::string(name));
+    return block_ < 0 ? t : t.select(0, block_);
+  }
+  const std::string& prefix() const { return prefix_; }
+  const Params& params() const { return *params_; }
+
+ private:
+  const Params* params_;
+  std::string prefix_;
+  int block_;
+};
+
+}  // namespace exafold::model
