@@ -240,17 +240,21 @@ TEST(NearestClusters, MatchesAScalarSearch) {
           centres[size_t(s * stride + j)] = g() % 4 == 0 ? kNeverAgrees : uint8_t(g() % 3);
       for (int64_t k = 0; k < n; ++k)
         for (int64_t j = 0; j < L; ++j) rows[size_t(k * stride + j)] = uint8_t(g() % 3);
-      std::vector<int32_t> got(static_cast<size_t>(n));
-      nearest_clusters(rows.data(), n, centres.data(), S, stride, got.data());
+      std::vector<int32_t> want(static_cast<size_t>(n));
       for (int64_t k = 0; k < n; ++k) {
-        int64_t best = -1, arg = 0;
+        int64_t best = -1;
         for (int64_t s = 0; s < S; ++s) {
           int64_t c = 0;
           for (int64_t j = 0; j < L; ++j)
             c += rows[size_t(k * stride + j)] == centres[size_t(s * stride + j)];
-          if (c > best) best = c, arg = s;
+          if (c > best) best = c, want[size_t(k)] = int32_t(s);
         }
-        EXPECT_EQ(got[size_t(k)], arg) << "L=" << L << " S=" << S << " row " << k;
+      }
+      for (SimdLevel level : {SimdLevel::kBaseline, SimdLevel::kAvx2}) {
+        if (!cpu_has(level)) continue;
+        std::vector<int32_t> got(static_cast<size_t>(n));
+        nearest_clusters(rows.data(), n, centres.data(), S, stride, got.data(), level);
+        EXPECT_EQ(got, want) << "L=" << L << " S=" << S << " level " << int(level);
       }
     }
   }

@@ -34,16 +34,28 @@ void partial_shuffle(std::vector<int32_t>& v, size_t first, size_t k, const Phil
   }
 }
 
-// The masked-MSA replacement for a position holding `residue`, from 53 random bits `u`.
-int8_t replacement(double u, int residue, const float* profile, const ProcessConfig& c) {
-  const double mask_prob = 1.0 - c.uniform_prob - c.profile_prob - c.same_prob;
-  double acc = 0.0;
-  for (int a = 0; a <= kGapRestype; ++a) {
-    acc += (a < kNumRestypes ? c.uniform_prob / kNumRestypes : 0.0) +
-           c.profile_prob * double(profile[a]) + (a == residue ? c.same_prob : 0.0);
-    if (u < acc) return int8_t(a);
+// The masked-MSA replacement distribution without its "same residue" term, cumulative per
+// column: cdf[j * 22 + a] = P(class <= a) over uniform_prob * U(20 amino acids) +
+// profile_prob * profile[j]. The remaining mass is the mask token's.
+std::vector<double> replacement_cdf(const PreparedMsa& msa, const ProcessConfig& c) {
+  std::vector<double> cdf(size_t(msa.num_res) * 22);
+  for (int64_t j = 0; j < msa.num_res; ++j) {
+    double acc = 0.0;
+    for (int a = 0; a <= kGapRestype; ++a) {
+      acc += (a < kNumRestypes ? c.uniform_prob / kNumRestypes : 0.0) +
+             c.profile_prob * double(msa.profile[size_t(j * 22 + a)]);
+      cdf[size_t(j * 22 + a)] = acc;
+    }
   }
-  return mask_prob > 0 ? int8_t(kMaskToken) : int8_t(residue);
+  return cdf;
+}
+
+// The replacement of a position holding `residue` for a uniform draw u in [0, 1): the first
+// class whose cumulative probability (with same_prob added from `residue` on) exceeds u.
+int8_t replacement(double u, int residue, const double* cdf, double same_prob) {
+  for (int a = 0; a <= kGapRestype; ++a)
+    if (u < cdf[a] + (a >= residue ? same_prob : 0.0)) return int8_t(a);
+  return int8_t(kMaskToken);
 }
 
 }  // namespace
@@ -65,6 +77,7 @@ MsaSample draw_msa_sample(const Philox& rng, int iteration, const PreparedMsa& m
   const uint64_t positions = stream_of(iteration, kMaskedPositions);
   const uint64_t replacements = stream_of(iteration, kReplacements);
   const double threshold = config.replace_fraction * 0x1p32;
+  const std::vector<double> cdf = replacement_cdf(msa, config);
   thread_pool().parallel_for((S * L + 3) / 4, 1024, [&](int64_t q0, int64_t q1) {
     for (int64_t q = q0; q < q1; ++q) {
       const auto words = rng.block(positions, uint64_t(q));
@@ -75,7 +88,7 @@ MsaSample draw_msa_sample(const Philox& rng, int iteration, const PreparedMsa& m
         const uint8_t residue = msa.msa[size_t(int64_t(s.order[size_t(c)]) * L + j)];
         const auto r = rng.block(replacements, uint64_t(p));
         s.bert[size_t(p)] =
-            replacement(unit_double(r[0], r[1]), residue, msa.profile.data() + j * 22, config);
+            replacement(unit_double(r[0], r[1]), residue, cdf.data() + j * 22, config.same_prob);
       }
     }
   });

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <numbers>
@@ -169,6 +170,7 @@ void write_cluster_features(const PreparedMsa& msa, const MsaSample& sample, con
   thread_pool().parallel_for(S, 4, [&](int64_t s0, int64_t s1) {
     std::vector<int32_t> counts(size_t(L * kMsaClasses), 0);
     std::vector<int64_t> deletions(static_cast<size_t>(L), 0);
+    std::vector<uint32_t> present(static_cast<size_t>(L), 0);  // bit a: class a was counted
     std::vector<float> quotient;
     for (int64_t s = s0; s < s1; ++s) {
       // Class counts and deletion sums over the members and the centre itself (the buffers are
@@ -178,11 +180,15 @@ void write_cluster_features(const PreparedMsa& msa, const MsaSample& sample, con
         const int32_t* d = msa.deletions.data() + int64_t(members[size_t(m)]) * L;
         for (int64_t j = 0; j < L; ++j) {
           ++counts[size_t(j * kMsaClasses + x[j])];
+          present[size_t(j)] |= 1u << x[j];
           deletions[size_t(j)] += d[j];
         }
       }
       const uint8_t* c = centres.data() + s * L;
-      for (int64_t j = 0; j < L; ++j) ++counts[size_t(j * kMsaClasses + c[j])];
+      for (int64_t j = 0; j < L; ++j) {
+        ++counts[size_t(j * kMsaClasses + c[j])];
+        present[size_t(j)] |= 1u << c[j];
+      }
       // AlphaFold2 divides counts by 1e-6 + mask + members, summed in float32 in that order.
       // Every count is a whole number up to members + 1, so the quotients are tabulated: the
       // same correctly rounded divisions, once each.
@@ -194,21 +200,25 @@ void write_cluster_features(const PreparedMsa& msa, const MsaSample& sample, con
       const int32_t* own = msa.deletions.data() + int64_t(sample.order[size_t(s)]) * L;
       float* out = feat + s * L * kMsaFeat;
       for (int64_t j = 0; j < L; ++j) {
-        float* o = out + j * kMsaFeat;
+        // Built in a local row (constant-size zeroing and copy compile to a few vector moves).
+        float o[kMsaFeat] = {};
         int32_t* cnt = counts.data() + j * kMsaClasses;
-        for (int64_t a = 0; a < kMsaClasses; ++a) o[a] = 0.0f;
         o[c[j]] = 1.0f;
         o[kHasDeletion] = has_deletion(own[j]);
         o[kDeletionValue] = deletion_value_of_count(own[j]);
-        for (int64_t a = 0; a < kMsaClasses; ++a) {
+        // Only the classes present are non-zero (quotient[0] is 0).
+        for (uint32_t bits = present[size_t(j)]; bits; bits &= bits - 1) {
+          const int a = std::countr_zero(bits);
           o[kProfile + a] = quotient[size_t(cnt[a])];
           cnt[a] = 0;
         }
+        present[size_t(j)] = 0;
         // Members' deletions summed, then the centre's, as AlphaFold2 adds them (whole numbers,
         // exact in float32 below 2^24).
         const float del_sum = float(deletions[size_t(j)]) + float(own[j]);
         deletions[size_t(j)] = 0;
         o[kDeletionMean] = del_sum == 0.0f ? 0.0f : deletion_value(del_sum / denom);
+        std::memcpy(out + j * kMsaFeat, o, sizeof o);
       }
     }
   });

@@ -19,8 +19,26 @@ class Philox {
  public:
   explicit Philox(uint64_t key) : k0_(uint32_t(key)), k1_(uint32_t(key >> 32)) {}
 
-  /// 128 random bits for counter (index, stream).
-  std::array<uint32_t, 4> block(uint64_t stream, uint64_t index) const;
+  /// 128 random bits for counter (index, stream). Inline: the feature pipeline calls it per
+  /// MSA position.
+  std::array<uint32_t, 4> block(uint64_t stream, uint64_t index) const {
+    // Round multipliers and Weyl key increments from the paper.
+    constexpr uint32_t kMulA = 0xD2511F53u, kMulB = 0xCD9E8D57u;
+    constexpr uint32_t kWeylA = 0x9E3779B9u, kWeylB = 0xBB67AE85u;
+    uint32_t c0 = uint32_t(index), c1 = uint32_t(index >> 32);
+    uint32_t c2 = uint32_t(stream), c3 = uint32_t(stream >> 32);
+    uint32_t k0 = k0_, k1 = k1_;
+    for (int round = 0; round < 10; ++round) {
+      const uint64_t p0 = uint64_t(kMulA) * c0, p1 = uint64_t(kMulB) * c2;
+      c0 = uint32_t(p1 >> 32) ^ c1 ^ k0;
+      c1 = uint32_t(p1);
+      c2 = uint32_t(p0 >> 32) ^ c3 ^ k1;
+      c3 = uint32_t(p0);
+      k0 += kWeylA;
+      k1 += kWeylB;
+    }
+    return {c0, c1, c2, c3};
+  }
 
   /// Uniform integer in [0, n) from the block's first 64 bits (multiply-shift; bias below
   /// n / 2^64, far under anything observable).
