@@ -283,8 +283,12 @@ FeatureDict make_processed_features(const PreparedMsa& msa, const ProcessConfig&
   const int64_t iterations = config.num_recycle + 1;
   FeatureDict f = allocate(z, iterations);
   const Philox rng(seed);
-  for (int64_t b = 0; b < iterations; ++b)
-    write_iteration(msa, draw_msa_sample(rng, int(b), msa, config), z, f, b);
+  // Iterations are independent (each has its own streams and output slice), so they run side
+  // by side; the loops inside them then run inline on each thread.
+  thread_pool().parallel_for(iterations, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b)
+      write_iteration(msa, draw_msa_sample(rng, int(b), msa, config), z, f, b);
+  });
   return f;
 }
 
