@@ -111,6 +111,7 @@ def main():
     header = (f"{'input':<26} {'rows':>6} | {'exafold raw':>11} {'processed':>9} {'sets/s':>7} | "
               f"{'reference raw':>13} {'processed':>9} {'sets/s':>7} | {'ratio':>6}")
     lines = [header, "-" * len(header)]
+    load_before = os.getloadavg()[0]
     print(header, flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name, (fasta, msas) in cases(pathlib.Path(tmp)).items():
@@ -130,7 +131,9 @@ def main():
                  f"exafold time. exafold threads: {threads}; medians of {args.reps} (exafold) and "
                  f"{args.ref_reps} (reference, alphafold-colabfold "
                  f"{_reference_version()}) repetitions. Raw = parse + raw features; processed = "
-                 f"4 iterations, 512 clusters, 5,120 extra rows, fixed size.")
+                 f"4 iterations, 512 clusters, 5,120 extra rows, fixed size. Load average "
+                 f"{load_before:.1f} before and {os.getloadavg()[0]:.1f} after the run (the "
+                 f"machine is shared; both sides ran under the same load).")
         with open(args.record, "a") as f:
             f.write(f"\n## Feature pipeline: exafold vs AlphaFold2 reference\n\n"
                     f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
