@@ -141,7 +141,8 @@ void bind_features(pyb::module_& parent) {
         return read_fasta(path);
       },
       "path"_a, "Every record of a FASTA file; ValueError names file:line on bad input.");
-  m.def("parse_fasta", &parse_fasta, "text"_a, "name"_a = "<text>");
+  m.def("parse_fasta", &parse_fasta, "text"_a, "name"_a = "<text>",
+        pyb::call_guard<pyb::gil_scoped_release>());
 
   pyb::class_<Msa>(m, "Msa", "One alignment; row 0 is the query.")
       .def_property_readonly("source", &Msa::source)
@@ -199,14 +200,16 @@ void bind_features(pyb::module_& parent) {
       "parse_a3m",
       [options](const std::string& text, const std::string& name, int64_t max_rows,
                 std::string query) { return parse_a3m(text, name, options(max_rows, query)); },
-      "text"_a, "name"_a = "<text>", "max_rows"_a = 0, "query"_a = "");
+      "text"_a, "name"_a = "<text>", "max_rows"_a = 0, "query"_a = "",
+      pyb::call_guard<pyb::gil_scoped_release>());
   m.def(
       "parse_stockholm",
       [options](const std::string& text, const std::string& name, int64_t max_rows,
                 std::string query) {
         return parse_stockholm(text, name, options(max_rows, query));
       },
-      "text"_a, "name"_a = "<text>", "max_rows"_a = 0, "query"_a = "");
+      "text"_a, "name"_a = "<text>", "max_rows"_a = 0, "query"_a = "",
+      pyb::call_guard<pyb::gil_scoped_release>());
   m.def("af2_hit_limit", &af2_hit_limit, "path"_a);
   m.def("structure_seed", &structure_seed, "id"_a, "run_seed"_a);
 
@@ -236,13 +239,11 @@ void bind_features(pyb::module_& parent) {
   m.def(
       "build_raw_features_from_msas",
       [](const FastaRecord& query, const std::vector<const Msa*>& msas, bool deduplicate) {
-        std::vector<Msa> copies;
-        for (const Msa* a : msas) copies.push_back(*a);
         RawFeatures raw;
         {
           pyb::gil_scoped_release nogil;
-          raw =
-              build_raw_features(query, std::span<const Msa>(copies), {.deduplicate = deduplicate});
+          raw = build_raw_features(query, std::span<const Msa* const>(msas),
+                                   {.deduplicate = deduplicate});
         }
         return raw_dict(raw);
       },

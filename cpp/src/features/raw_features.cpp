@@ -43,9 +43,16 @@ void check_starts_with_query(const Msa& msa, const std::string& query) {
 
 RawFeatures build_raw_features(const FastaRecord& query, std::span<const Msa> msas,
                                const RawFeatureOptions& options) {
+  std::vector<const Msa*> pointers;
+  for (const Msa& msa : msas) pointers.push_back(&msa);
+  return build_raw_features(query, std::span<const Msa* const>(pointers), options);
+}
+
+RawFeatures build_raw_features(const FastaRecord& query, std::span<const Msa* const> msas,
+                               const RawFeatureOptions& options) {
   check_query(query);
   const auto L = int64_t(query.sequence.size());
-  for (const Msa& msa : msas) check_starts_with_query(msa, query.sequence);
+  for (const Msa* msa : msas) check_starts_with_query(*msa, query.sequence);
 
   // Rows kept, in order: the query first, then each alignment's rows (AlphaFold2's
   // make_msa_features loop), later copies of an identical aligned sequence dropped.
@@ -53,8 +60,8 @@ RawFeatures build_raw_features(const FastaRecord& query, std::span<const Msa> ms
   MsaRow query_row{query.description, query.sequence, {}, 0};
   if (msas.empty()) kept.push_back(&query_row);
   std::unordered_set<std::string_view> seen;
-  for (const Msa& msa : msas)
-    for (const MsaRow& row : msa.rows())
+  for (const Msa* msa : msas)
+    for (const MsaRow& row : msa->rows())
       if (!options.deduplicate || seen.insert(row.residues).second) kept.push_back(&row);
   const auto R = int64_t(kept.size());
 
@@ -100,7 +107,7 @@ RawFeatures build_raw_features(const FastaRecord& query, std::span<const Alignme
                         .query = query.sequence};
     msas.push_back(read_msa(f.path, read));
   }
-  return build_raw_features(query, msas, options);
+  return build_raw_features(query, std::span<const Msa>(msas), options);
 }
 
 }  // namespace exafold::features

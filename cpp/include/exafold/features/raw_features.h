@@ -49,6 +49,8 @@ struct RawFeatures {
 /// an alignment's first row is not the query.
 RawFeatures build_raw_features(const FastaRecord& query, std::span<const Msa> msas,
                                const RawFeatureOptions& options = {});
+RawFeatures build_raw_features(const FastaRecord& query, std::span<const Msa* const> msas,
+                               const RawFeatureOptions& options = {});
 
 /// Reads the files (A3M or Stockholm, read_msa), applying their hit limits and checking that
 /// each starts with the query, then builds as above.
