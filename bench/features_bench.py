@@ -138,8 +138,13 @@ def main():
             f.write(f"\n## Feature pipeline: exafold vs AlphaFold2 reference\n\n"
                     f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
                     f"- machine: {machine()}\n"
-                    f"- command: `{' '.join([pathlib.Path(sys.executable).name] + sys.argv)}`\n\n"
+                    f"- command: `{' '.join([_relative(sys.executable)] + sys.argv)}`\n\n"
                     "```\n" + "\n".join(lines) + "\n```\n\n" + notes + "\n")
+
+
+def _relative(path):
+    p = pathlib.Path(path)
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else p.name
 
 
 def _reference_version():
