@@ -1,9 +1,15 @@
-"""The AlphaFold2 reference environment for the feature parity tests, and a runner for
+"""The AlphaFold2 reference environment of the feature parity tests, and a runner for
 tests/reference/features_ref.py inside it.
 
-The environment is a venv under ~/.cache/exafold (EXAFOLD_CACHE overrides) named by a hash of
-tests/reference/requirements-features.txt and this Python's version, created on first use (about
-a minute) and reused after; EXAFOLD_REF_PYTHON points at an existing reference python instead.
+This is not the model harness's environment (tests/reference/env.sh, alphafold-colabfold 2.3.12):
+2.3.12 runs its feature transforms on TensorFlow, which that environment leaves out, while
+2.3.27 runs the same transforms on numpy + jax (alphafold/model/tf/np_backend.py). Between the
+two, data/pipeline.py, common/residue_constants.py and the config's data section are identical,
+and data/parsers.py and model/tf/data_transforms.py differ only by that backend and vectorised
+fast paths. Built like env.sh: a venv ${XDG_CACHE_HOME:-~/.cache}/exafold/refenv-features-<first
+12 hex of sha256(requirements-features.txt)>, the pinned closure installed with --no-deps from
+wheels, on first use (under a minute) and reused after. EXAFOLD_REF_FEATURES_PYTHON points at an
+existing one instead.
 """
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import fcntl
 import hashlib
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -20,22 +27,27 @@ SCRIPT = ROOT / "tests" / "reference" / "features_ref.py"
 
 
 def reference_python() -> pathlib.Path:
-    if os.environ.get("EXAFOLD_REF_PYTHON"):
-        return pathlib.Path(os.environ["EXAFOLD_REF_PYTHON"])
-    key = hashlib.sha256(REQUIREMENTS.read_bytes() + sys.version.encode()).hexdigest()[:16]
-    cache = pathlib.Path(os.environ.get("EXAFOLD_CACHE", pathlib.Path.home() / ".cache" / "exafold"))
-    venv = cache / f"ref-features-{key}"
+    if os.environ.get("EXAFOLD_REF_FEATURES_PYTHON"):
+        return pathlib.Path(os.environ["EXAFOLD_REF_FEATURES_PYTHON"])
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:12]
+    cache = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache")) / "exafold"
+    venv = cache / f"refenv-features-{digest}"
     python = venv / "bin" / "python"
     done = venv / ".complete"
     if done.exists():
         return python
     cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / f"ref-features-{key}.lock", "w") as lock:
+    with open(cache / f"refenv-features-{digest}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one builder at a time; the others wait and reuse
         if not done.exists():
-            subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-            subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+            shutil.rmtree(venv, ignore_errors=True)
+            subprocess.run(["python3", "-m", "venv", str(venv)], check=True)
+            subprocess.run([str(python), "-m", "pip", "install", "--quiet",
+                            "--disable-pip-version-check", "--no-deps", "--only-binary=:all:",
                             "-r", str(REQUIREMENTS)], check=True)
+            subprocess.run([str(python), "-c", "import alphafold.data.pipeline, "
+                            "alphafold.model.features"], check=True,
+                           env={**os.environ, "JAX_PLATFORMS": "cpu"})
             done.touch()
     return python
 
