@@ -15,6 +15,7 @@ void bind_tensor(pyb::module_& m);
 void bind_info(pyb::module_& m);
 void bind_sched(pyb::module_& m);
 void bind_io(pyb::module_& m);
+void bind_model_structure(pyb::module_& m);
 void bind_features(pyb::module_& m);
 
 }  // namespace exafold::py

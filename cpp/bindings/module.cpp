@@ -9,5 +9,6 @@ PYBIND11_MODULE(_core, m) {
   exafold::py::bind_info(m);
   exafold::py::bind_sched(m);
   exafold::py::bind_io(m);
+  exafold::py::bind_model_structure(m);
   exafold::py::bind_features(m);
 }

@@ -48,6 +48,7 @@ ModelConfig preset(std::string_view name) {
     c.trunk.opm_channels = 8;
     c.trunk.trimul_channels = 16;
     c.templates.enabled = true;
+    c.templates.channels = 16;  // c_t follows the template triangle attention value_dim
     c.templates.attention_key_dim = 16;
     c.templates.pair_blocks = 1;
     c.templates.triangle_key_dim = 16;
