@@ -3,9 +3,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "common.h"
 #include "exafold/model/alphafold.h"
+#include "exafold/model/atom_maps.h"
 #include "exafold/ops/convert.h"
 
 namespace exafold::py {
@@ -170,6 +172,28 @@ pyb::dict config_dict(const ModelConfig& c) {
 
 void bind_model(pyb::module_& m) {
   m.def("model_presets", &preset_names);
+  m.def(
+      "atom_maps",
+      [](pyb::array aatype) {
+        AtomMaps maps = atom_maps(tensor_from_numpy(aatype, std::nullopt));
+        pyb::dict d;
+        d["residx_atom37_to_atom14"] = tensor_to_numpy(maps.residx_atom37_to_atom14);
+        d["atom37_atom_exists"] = tensor_to_numpy(maps.atom37_atom_exists);
+        d["atom14_atom_exists"] = tensor_to_numpy(maps.atom14_atom_exists);
+        return d;
+      },
+      pyb::arg("aatype"), "The structure module's atom maps for residue types aatype [N].");
+  m.def(
+      "param_spec",
+      [](const std::string& preset_name,
+         const std::vector<std::pair<std::string, int>>& overrides) {
+        std::vector<std::pair<std::string, std::vector<int64_t>>> out;
+        for (const auto& s : param_spec(with_overrides(preset(preset_name), overrides)))
+          out.emplace_back(s.name, std::vector<int64_t>(s.shape.begin(), s.shape.end()));
+        return out;
+      },
+      pyb::arg("preset"), pyb::arg("overrides") = std::vector<std::pair<std::string, int>>{},
+      "Every parameter name and shape the preset defines, in the official npz layout.");
   pyb::class_<PyModel>(m, "Model")
       .def_static(
           "load",
@@ -181,6 +205,20 @@ void bind_model(pyb::module_& m) {
             return std::make_unique<PyModel>(cfg, Params::load(path, cfg, dt));
           },
           pyb::arg("path"), pyb::arg("preset"), pyb::arg("dtype") = "float32",
+          pyb::arg("overrides") = std::vector<std::pair<std::string, int>>{})
+      .def_static(
+          "from_arrays",
+          [](const pyb::dict& arrays, const std::string& preset_name, const std::string& dtype,
+             const std::vector<std::pair<std::string, int>>& overrides) {
+            ModelConfig cfg = with_overrides(preset(preset_name), overrides);
+            std::unordered_map<std::string, Tensor> tensors;
+            for (auto [k, v] : arrays)
+              tensors.emplace(k.cast<std::string>(),
+                              tensor_from_numpy(pyb::array(v.cast<pyb::object>()), std::nullopt));
+            DType dt = dtype_from_name(dtype);
+            return std::make_unique<PyModel>(cfg, Params::from_arrays(std::move(tensors), cfg, dt));
+          },
+          pyb::arg("arrays"), pyb::arg("preset"), pyb::arg("dtype") = "float32",
           pyb::arg("overrides") = std::vector<std::pair<std::string, int>>{})
       .def_property_readonly("config", [](const PyModel& p) { return config_dict(p.config()); })
       .def_property_readonly(

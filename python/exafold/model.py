@@ -60,6 +60,21 @@ class Model:
         items = sorted((overrides or {}).items())
         return cls(_core.Model.load(str(path), preset, dtype, items), preset)
 
+    @classmethod
+    def from_arrays(
+        cls,
+        arrays: Mapping[str, np.ndarray],
+        preset: str,
+        dtype: str = "float32",
+        overrides: Mapping[str, int] | None = None,
+    ) -> "Model":
+        """A model from parameter arrays already in memory (for example broadcast from MPI rank
+        0), validated exactly as a file would be. The arrays are used in place when they already
+        have ``dtype`` and are contiguous."""
+        arrs = {k: np.ascontiguousarray(v, dtype=dtype) for k, v in arrays.items()}
+        items = sorted((overrides or {}).items())
+        return cls(_core.Model.from_arrays(arrs, preset, dtype, items), preset)
+
     @property
     def config(self) -> dict:
         """The preset's dimensions and defaults."""
@@ -102,3 +117,28 @@ class Model:
 def presets() -> list[str]:
     """Every preset name Model.load accepts."""
     return list(_core.model_presets())
+
+
+def param_spec(preset: str, overrides: Mapping[str, int] | None = None) -> list[tuple[str, tuple[int, ...]]]:
+    """The official npz layout of ``preset``: every parameter name and shape."""
+    return [(n, tuple(s)) for n, s in _core.param_spec(preset, sorted((overrides or {}).items()))]
+
+
+def model_features(
+    raw: Mapping[str, np.ndarray],
+    seed: int,
+    *,
+    num_recycle: int = 3,
+    max_clusters: int = 512,
+    max_extra: int = 1024,
+) -> dict[str, np.ndarray]:
+    """The model's inputs for every recycling iteration (leading axis num_recycle + 1): the
+    feature pipeline's processed features plus the structure module's atom maps."""
+    from exafold.features import process_features
+
+    feats = process_features(raw, seed, num_recycle=num_recycle, max_clusters=max_clusters, max_extra=max_extra)
+    aatype = np.asarray(feats["aatype"])
+    first = aatype[0] if aatype.ndim == 2 else aatype
+    for name, value in _core.atom_maps(np.ascontiguousarray(first)).items():
+        feats[name] = np.broadcast_to(value, aatype.shape + value.shape[1:]) if aatype.ndim == 2 else value
+    return feats

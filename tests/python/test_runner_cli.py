@@ -46,7 +46,7 @@ def test_bad_options_are_refused(tmp_path, capsys):
                                    str(tmp_path / "new"), "--resume"))
 
 
-def test_distill_fails_clearly_without_the_model_and_writes_nothing(tmp_path, capsys):
+def test_distill_fails_clearly_on_a_bad_parameter_file_and_writes_nothing(tmp_path, capsys):
     (tmp_path / "q.fasta").write_text(">a\nMKV\n")
     (tmp_path / "p.npz").write_bytes(b"x")
     out = tmp_path / "out"
@@ -54,7 +54,7 @@ def test_distill_fails_clearly_without_the_model_and_writes_nothing(tmp_path, ca
                  "--out", str(out)])
     assert code == 2
     err = capsys.readouterr().err
-    assert "exafold distill: error: the AlphaFold2 model and feature pipeline are not available in this build" in err
+    assert f"exafold distill: error: {tmp_path / 'p.npz'}: not a parameter npz" in err
     assert not out.exists()
 
 

@@ -17,10 +17,6 @@ from exafold.runner.job import run as run_job
 from exafold.runner.outputs import Filter, OutputOptions
 
 
-class EngineUnavailableError(RuntimeError):
-    """This build cannot predict: the model or the feature pipeline is missing."""
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("distill", help="predict structures for many sequences into HDF5 shards (resumable)")
     src = p.add_mutually_exclusive_group(required=True)
@@ -132,13 +128,22 @@ def build_config(args: argparse.Namespace) -> RunConfig:
 
 def load_engine(config: RunConfig, args: argparse.Namespace, comm):
     """The feature pipeline's prepare() and one predict() per preset (contracts in
-    exafold.runner.worker). Parameters are to be read on rank 0 only and broadcast with
-    exafold.runner.mpi.broadcast_params. This build has no model to run, so it refuses.
-    @raises EngineUnavailableError always, until the model and the feature pipeline are wired.
-    """
-    raise EngineUnavailableError(
-        "the AlphaFold2 model and feature pipeline are not available in this build, so exafold distill "
-        "cannot predict; no output was written")
+    exafold.runner.worker). Parameters are read on rank 0 only and broadcast to the others."""
+    from exafold.features import build_raw_features
+    from exafold.model import Model, model_features
+    from exafold.runner.mpi import broadcast_params
+
+    def prepare(request):
+        raw = build_raw_features(request.sequence, list(request.alignments))
+        return model_features(raw, request.seed, num_recycle=config.recycles,
+                              max_clusters=config.max_msa_clusters, max_extra=config.max_extra_msa)
+
+    rank0 = comm is None or comm.Get_rank() == 0
+    models = {}
+    for preset, path in args.model:
+        model = Model.from_arrays(broadcast_params(path if rank0 else None, comm), preset)
+        models[preset] = lambda features, m=model: m(features, num_recycle=config.recycles)
+    return prepare, models
 
 
 def run(args: argparse.Namespace) -> int:

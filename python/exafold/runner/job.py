@@ -118,14 +118,23 @@ class _StopFlag:
         self._previous.clear()
 
 
+def _flop_polynomial(preset: str, config: RunConfig) -> tuple[float, float, float, float]:
+    """FLOPs of one prediction with `preset` as a cubic in the length: the preset's own sizes
+    when exafold knows it, else the official monomer sizes."""
+    if preset in exafold.presets():
+        return exafold._core.preset_flop_polynomial(preset, msa_clusters=config.max_msa_clusters,
+                                                    extra_msa_rows=config.max_extra_msa,
+                                                    passes=config.recycles + 1)
+    return exafold.flop_polynomial(msa_clusters=config.max_msa_clusters, extra_msa_rows=config.max_extra_msa,
+                                   templates=0, passes=config.recycles + 1, ptm=preset.endswith("_ptm"))
+
+
 def _order_longest_first(items: list[inputs.Item], config: RunConfig) -> tuple[list[inputs.Item], np.ndarray]:
     """Items by descending predicted cost (ties in input order) and their costs in FLOPs."""
     lengths = np.array([len(i.sequence) for i in items], dtype=np.float64)
     costs = np.zeros_like(lengths)
     for preset, _ in config.models:
-        c3, c2, c1, c0 = exafold.flop_polynomial(msa_clusters=config.max_msa_clusters,
-                                                 extra_msa_rows=config.max_extra_msa, templates=0,
-                                                 passes=config.recycles + 1, ptm=preset.endswith("_ptm"))
+        c3, c2, c1, c0 = _flop_polynomial(preset, config)
         costs += ((c3 * lengths + c2) * lengths + c1) * lengths + c0
     order = np.argsort(-costs, kind="stable")
     return [items[i] for i in order], costs[order]
