@@ -9,6 +9,7 @@ Every random choice comes from one generator per structure keyed by ``structure_
 """
 from __future__ import annotations
 
+import os
 from typing import Mapping, Sequence, Union
 
 import numpy as np
@@ -52,7 +53,7 @@ __all__ = [
     "structure_seed",
 ]
 
-Alignment = Union[str, "tuple[str, int]", Msa]
+Alignment = Union[str, os.PathLike, "tuple[str, int]", Msa]
 
 
 def build_raw_features(query: FastaRecord | str, alignments: Sequence[Alignment] = (), *,
@@ -70,7 +71,8 @@ def build_raw_features(query: FastaRecord | str, alignments: Sequence[Alignment]
         return build_raw_features_from_msas(query, list(alignments), deduplicate)
     if any(isinstance(a, Msa) for a in alignments):
         raise TypeError("alignments must be all paths or all Msa objects")
-    specs = [a if isinstance(a, str) else (str(a[0]), int(a[1])) for a in alignments]
+    specs = [os.fspath(a) if isinstance(a, (str, os.PathLike)) else (os.fspath(a[0]), int(a[1]))
+             for a in alignments]
     return _build_raw_features(query, specs, deduplicate)
 
 
