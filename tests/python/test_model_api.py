@@ -69,3 +69,32 @@ def test_demo_job_end_to_end(tmp_path, capsys):
     assert ids <= {"6KWC_1", "2Q2K_A"}
     assert (out / "DEMO_WEIGHTS.txt").exists()
     assert len(list(out.rglob("*.pdb"))) == 2
+
+
+def tiny_features(n=6, s=3, e=4, seed=0):
+    rng = np.random.default_rng(seed)
+    aatype = rng.integers(0, 20, n).astype(np.int32)
+    feats = {
+        "aatype": aatype,
+        "residue_index": np.arange(n, dtype=np.int32),
+        "seq_mask": np.ones(n, np.float32),
+        "target_feat": np.concatenate([np.zeros((n, 1)), np.eye(21)[aatype]], axis=1).astype(np.float32),
+        "msa_feat": (rng.random((s, n, 49)) < 0.1).astype(np.float32),
+        "msa_mask": np.ones((s, n), np.float32),
+        "extra_msa": rng.integers(0, 22, (e, n)).astype(np.int32),
+        "extra_msa_mask": np.ones((e, n), np.float32),
+        "extra_has_deletion": np.zeros((e, n), np.float32),
+        "extra_deletion_value": np.zeros((e, n), np.float32),
+    }
+    feats.update(exafold._core.atom_maps(aatype))
+    return feats
+
+
+@pytest.mark.parametrize("preset", [p for p in exafold.presets() if not p.startswith("reduced")])
+def test_every_official_preset_loads_and_runs(preset):
+    model = exafold.Model.from_arrays(demo_arrays(preset), preset)
+    assert model.num_parameters == sum(int(np.prod(s)) for _, s in exafold.model.param_spec(preset))
+    out = model(tiny_features(), num_recycle=0)
+    assert out["final_atom_positions"].shape == (6, 37, 3)
+    assert np.isfinite(out["final_atom_positions"]).all() and np.isfinite(out["plddt"]).all()
+    assert ("ptm" in out) == preset.endswith("_ptm")
