@@ -16,5 +16,6 @@ void bind_info(pyb::module_& m);
 void bind_sched(pyb::module_& m);
 void bind_io(pyb::module_& m);
 void bind_model_trunk(pyb::module_& m);
+void bind_model_structure(pyb::module_& m);
 
 }  // namespace exafold::py

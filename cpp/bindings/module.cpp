@@ -10,4 +10,5 @@ PYBIND11_MODULE(_core, m) {
   exafold::py::bind_sched(m);
   exafold::py::bind_io(m);
   exafold::py::bind_model_trunk(m);
+  exafold::py::bind_model_structure(m);
 }

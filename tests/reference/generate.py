@@ -76,15 +76,14 @@ def generate(case_name, out, alpha):
         batch = {**feats, "prev": prev}
         ret64 = runner.apply(apply, params, batch, dtype=np.float64)
         ret32 = runner.apply(apply, params, batch, dtype=np.float32)
-        next_prev = ret64.pop("prev")
+        next_prev, prev32 = ret64.pop("prev"), ret32.pop("prev")
         out64, out32 = runner.flatten(ret64), runner.flatten(ret32)
-        del out32["prev/prev_msa_first_row"], out32["prev/prev_pair"], out32["prev/prev_pos"]
         np.savez(out / f"iter{r}_out64.npz", **out64)
         np.savez(out / f"iter{r}_out32.npz", **out32)
         gaps[f"iter{r}"] = compare.gaps(out32, out64, compare.mask_table(feats))
         if r + 1 < len(per_iter):
             recycle[f"iter{r + 1}"] = compare.recycle_margins(
-                next_prev["prev_pos"], ret32["prev"]["prev_pos"], per_iter[r + 1])
+                next_prev["prev_pos"], prev32["prev_pos"], per_iter[r + 1])
         outputs64.append(out64)
         prev = next_prev
     timings["forward_fp64_and_fp32"] = time.perf_counter() - t0
