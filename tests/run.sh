@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: set-up (system packages, .venv, build), the C++
-# tests, the C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer, then pytest.
+# tests, the C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer, a bounded
+# libFuzzer run per alignment parser, then pytest (including parity with the AlphaFold2
+# reference, whose fixtures are generated once and cached under ~/.cache/exafold).
 # Stops at the first failing stage; no stage may pass with zero tests.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +20,12 @@ cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEXAFOLD_SANITIZE=ON
 cmake --build build/asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/asan --output-on-failure --no-tests=error -j "$jobs"
+
+echo "== Parser fuzzing: libFuzzer, ${EXAFOLD_FUZZ_SECONDS:-20} s per parser (build/fuzz)"
+cmake -S tests/fuzz -B build/fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DEXAFOLD_FUZZ_SECONDS="${EXAFOLD_FUZZ_SECONDS:-20}" >/dev/null
+cmake --build build/fuzz -j "$jobs"
+ctest --test-dir build/fuzz --output-on-failure --no-tests=error
 
 echo "== Python tests"
 .venv/bin/python -m pytest tests/python

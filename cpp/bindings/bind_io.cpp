@@ -126,6 +126,8 @@ void bind_io(pyb::module_& m) {
                              seed,
                              runtime_seconds,
                              flops};
+            // The arrays stay referenced by the arguments; HDF5 writes need no Python.
+            pyb::gil_scoped_release release;
             return w.append(s);
           },
           arg("id"), arg("sequence"), arg("aatype"), arg("residue_index"), arg("atom_positions"),

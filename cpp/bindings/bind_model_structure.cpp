@@ -305,7 +305,7 @@ double compute_tol(const pyb::array& prev_positions, const pyb::array& positions
 }  // namespace
 
 void bind_model_structure(pyb::module_& m) {
-  pyb::module_ mod = m.def_submodule("_modules", "Single AlphaFold2 modules, for parity tests");
+  pyb::module_ mod = test_modules(m);
   using pyb::arg;
   mod.def(
       "structure_module",

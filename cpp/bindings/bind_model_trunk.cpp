@@ -322,8 +322,7 @@ void bind_modules(pyb::module_& m) {
 }  // namespace
 
 void bind_model_trunk(pyb::module_& m) {
-  pyb::module_ modules =
-      m.def_submodule("_modules", "Trunk algorithms one by one, for parity tests");
+  pyb::module_ modules = test_modules(m);
   bind_modules(modules);
 }
 

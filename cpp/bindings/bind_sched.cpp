@@ -1,8 +1,10 @@
 // Cost model, time model, scheduling simulator and job journal.
 #include "common.h"
 #include "exafold/core/error.h"
+#include "exafold/model/config.h"
 #include "exafold/sched/cost_model.h"
 #include "exafold/sched/journal.h"
+#include "exafold/sched/model_cost.h"
 #include "exafold/sched/simulator.h"
 #include "numpy_vector.h"
 
@@ -50,6 +52,15 @@ void bind_sched(pyb::module_& m) {
       },
       pyb::kw_only(), EXAFOLD_WORKLOAD_ARGS,
       "FLOPs of one AlphaFold2 prediction as (c3, c2, c1, c0) of a cubic in the length S");
+  m.def(
+      "preset_flop_polynomial",
+      [](const std::string& preset, int64_t n, int64_t e, int64_t p) {
+        const auto f = flop_polynomial(cost_dims(model::preset(preset)), workload(n, e, 0, p));
+        return pyb::make_tuple(f.c3, f.c2, f.c1, f.c0);
+      },
+      arg("preset"), pyb::kw_only(), arg("msa_clusters") = 512, arg("extra_msa_rows") = 5120,
+      arg("passes") = 4,
+      "flop_polynomial for a model preset's own sizes, without templates (as exafold runs it)");
   m.def(
       "flop_breakdown",
       [](int64_t n, int64_t e, int64_t t, int64_t p, bool ptm) {
@@ -136,15 +147,20 @@ void bind_sched(pyb::module_& m) {
   m.def("config_hash", &config_hash, arg("canonical_config"));
   pyb::class_<JournalWriter>(m, "JournalWriter")
       .def(pyb::init<std::string, std::string_view>(), arg("path"), arg("config_hash"))
-      .def("started", &JournalWriter::started, arg("id"))
+      // Each record is fsynced: release the GIL so a writer thread's journal does not stall
+      // the worker thread for the duration of the disk flush.
+      .def("started", &JournalWriter::started, arg("id"),
+           pyb::call_guard<pyb::gil_scoped_release>())
       .def(
           "done",
           [](JournalWriter& w, std::string id, std::string shard, int64_t offset, std::string model,
              uint64_t seed, double seconds) {
             w.done({std::move(id), std::move(shard), offset, std::move(model), seed, seconds});
           },
-          arg("id"), arg("shard"), arg("offset"), arg("model"), arg("seed"), arg("seconds"))
-      .def("failed", &JournalWriter::failed, arg("id"), arg("reason"))
+          arg("id"), arg("shard"), arg("offset"), arg("model"), arg("seed"), arg("seconds"),
+          pyb::call_guard<pyb::gil_scoped_release>())
+      .def("failed", &JournalWriter::failed, arg("id"), arg("reason"),
+           pyb::call_guard<pyb::gil_scoped_release>())
       .def("finished_ids", [](const JournalWriter& w) { return w.resumed().finished_ids(); });
   m.def(
       "read_journal",

@@ -67,7 +67,9 @@ DType dtype_of_numpy(const pyb::dtype& d, const std::optional<std::string>& as) 
   fail("numpy dtype ", dtype_text(d), " has no exafold equivalent");
 }
 
-Tensor from_numpy(pyb::array a, std::optional<std::string> dtype) {
+}  // namespace
+
+Tensor tensor_from_numpy(pyb::array a, std::optional<std::string> dtype) {
   const DType dt = dtype_of_numpy(a.dtype(), dtype);
   Shape shape;
   Strides strides;
@@ -95,7 +97,7 @@ Tensor from_numpy(pyb::array a, std::optional<std::string> dtype) {
   return Tensor(std::move(storage), -lo, shape, strides, dt, Device::cpu());
 }
 
-pyb::array to_numpy(const Tensor& t) {
+pyb::array tensor_to_numpy(const Tensor& t) {
   check(t.device().is_host() && t.memory_kind() != MemoryKind::device, "tensor lives on ",
         t.device().str(), " (", memory_kind_name(t.memory_kind()),
         " memory); migrate it to cpu first");
@@ -106,6 +108,8 @@ pyb::array to_numpy(const Tensor& t) {
   pyb::capsule base(keep, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
   return pyb::array(numpy_dtype(t.dtype()), shape, strides, t.data_ptr(), base);
 }
+
+namespace {
 
 Shape shape_of(const std::vector<int64_t>& v) { return Shape(std::span<const int64_t>(v)); }
 
@@ -163,11 +167,12 @@ strides, dtype, device and memory kind. Views share memory; there is no math her
              pyb::gil_scoped_release nogil;
              return t.clone();
            })
-      .def("numpy", &to_numpy, "A numpy array sharing this tensor's memory (host tensors only).")
+      .def("numpy", &tensor_to_numpy,
+           "A numpy array sharing this tensor's memory (host tensors only).")
       .def(
           "__array__",
           [](const Tensor& t, pyb::object dtype, pyb::object copy) {
-            pyb::array a = to_numpy(t);
+            pyb::array a = tensor_to_numpy(t);
             if (!dtype.is_none()) a = a.attr("astype")(dtype);
             if (!copy.is_none() && copy.cast<bool>()) a = a.attr("copy")();
             return a;
@@ -179,7 +184,7 @@ strides, dtype, device and memory kind. Views share memory; there is no math her
                ", memory=" + std::string(memory_kind_name(t.memory_kind())) + ")";
       });
 
-  m.def("from_numpy", &from_numpy, pyb::arg("array"), pyb::arg("dtype") = pyb::none(),
+  m.def("from_numpy", &tensor_from_numpy, pyb::arg("array"), pyb::arg("dtype") = pyb::none(),
         "Wraps a numpy array as a Tensor sharing its memory (the tensor keeps the array alive).");
   m.def(
       "empty",

@@ -5,9 +5,24 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
+#include <string>
+
+#include "exafold/tensor/tensor.h"
+
 namespace exafold::py {
 
 namespace pyb = pybind11;
+
+/// exafold._core._modules: single AlphaFold2 modules exposed for the parity tests. Every area
+/// adds its entry points to the one submodule.
+pyb::module_ test_modules(pyb::module_& m);
+
+/// A numpy array as a Tensor sharing its memory (the tensor keeps the array alive); bfloat16
+/// from uint16 raw bits when dtype says so (Note [bfloat16 in numpy] in bind_tensor.cpp).
+Tensor tensor_from_numpy(pyb::array a, std::optional<std::string> dtype);
+/// A host Tensor as a numpy array sharing its memory (the array keeps the storage alive).
+pyb::array tensor_to_numpy(const Tensor& t);
 
 void bind_errors(pyb::module_& m);
 void bind_memory(pyb::module_& m);
@@ -15,7 +30,9 @@ void bind_tensor(pyb::module_& m);
 void bind_info(pyb::module_& m);
 void bind_sched(pyb::module_& m);
 void bind_io(pyb::module_& m);
-void bind_model_trunk(pyb::module_& m);
 void bind_model_structure(pyb::module_& m);
+void bind_model_trunk(pyb::module_& m);
+void bind_model(pyb::module_& m);
+void bind_features(pyb::module_& m);
 
 }  // namespace exafold::py

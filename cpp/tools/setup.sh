@@ -7,7 +7,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 
 packages=(build-essential cmake ninja-build pkg-config libopenblas-dev libhdf5-dev zlib1g-dev
-          libgtest-dev libgmock-dev python3-venv)
+          libgtest-dev libgmock-dev python3-venv libopenmpi-dev openmpi-bin clang
+          libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,5 +36,7 @@ echo "setup: building exafold (build/release)"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-build-isolation \
   -Cbuild-dir=build/release -Ccmake.define.EXAFOLD_BUILD_TESTS=ON \
   -Ccmake.define.EXAFOLD_BUILD_BENCH=ON -e "$root"
-echo "setup: done ($("$venv/bin/exafold" info --json | "$venv/bin/python" -c \
-  'import json,sys; i=json.load(sys.stdin); print("exafold", i["version"], "CUDA" if i["cuda_built"] else "CPU-only")'))"
+# The installed package must import: a broken build fails here, not in the first test.
+summary=$("$venv/bin/python" -c \
+  'import exafold; i = exafold.info(); print("exafold", i["version"], "CUDA" if i["cuda_built"] else "CPU-only")')
+echo "setup: done ($summary)"

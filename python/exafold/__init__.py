@@ -37,9 +37,13 @@ from exafold._core import (
     synthetic_lengths,
 )
 
+from exafold.model import Model, presets  # noqa: E402
+
 __version__: str = info()["version"]
 
 __all__ = [
+    "Model",
+    "presets",
     "DeviceTimeModel",
     "JournalWriter",
     "MigratableMemory",

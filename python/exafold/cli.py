@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Each module defines register(subparsers), which adds its subcommand and sets func=run.
-COMMANDS = ["info", "memory_demo", "simulate"]
+COMMANDS = ["info", "memory_demo", "simulate", "distill", "demo"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, OSError, MemoryError) as e:
+    # RuntimeError: a missing engine or MPI library, a failed rank; bugs still show a traceback.
+    except (ValueError, OSError, MemoryError, RuntimeError) as e:
         print(f"exafold {args.command}: error: {e}", file=sys.stderr)
         return 2
 

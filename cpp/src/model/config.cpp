@@ -74,6 +74,39 @@ ModelConfig preset(std::string_view name) {
   fail("unknown model preset '", name, "'; known:", known);
 }
 
+ModelConfig with_overrides(ModelConfig c, const std::vector<std::pair<std::string, int>>& sizes) {
+  const std::pair<const char*, int*> fields[] = {
+      {"evoformer_blocks", &c.evoformer_blocks},
+      {"extra_blocks", &c.extra_blocks},
+      {"c_m", &c.c_m},
+      {"c_z", &c.c_z},
+      {"c_s", &c.c_s},
+      {"c_e", &c.c_e},
+      {"opm_channels", &c.trunk.opm_channels},
+      {"trimul_channels", &c.trunk.trimul_channels},
+      {"structure_channels", &c.structure.channels},
+      {"sidechain_channels", &c.structure.sidechain_channels},
+      {"plddt_channels", &c.plddt_channels},
+      {"num_recycle", &c.num_recycle},
+      {"max_msa_clusters", &c.max_msa_clusters},
+      {"max_extra_msa", &c.max_extra_msa},
+  };
+  for (const auto& [name, value] : sizes) {
+    int* field = nullptr;
+    for (const auto& [n, f] : fields)
+      if (name == n) field = f;
+    if (!field) {
+      std::string known;
+      for (const auto& [n, f] : fields) known += std::string(" ") + n;
+      fail("unknown model setting '", name, "'; known:", known);
+    }
+    *field = value;
+  }
+  if (!sizes.empty()) c.name += "+overrides";
+  c.validate();
+  return c;
+}
+
 std::vector<std::string> preset_names() {
   std::vector<std::string> v;
   for (int k = 1; k <= 5; ++k) {

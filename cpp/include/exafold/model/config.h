@@ -73,6 +73,11 @@ struct ModelConfig {
 /// "model_1" ... "model_5", "model_1_ptm" ... "model_5_ptm"; "reduced" and "reduced_ptm" are the
 /// small test presets (the parity fixtures' sizes). Throws on unknown names, listing the known.
 ModelConfig preset(std::string_view name);
+/// `config` with named sizes replaced (evoformer_blocks, extra_blocks, c_m, c_z, c_s, c_e,
+/// opm_channels, trimul_channels, structure_channels, sidechain_channels, plddt_channels,
+/// num_recycle, max_msa_clusters, max_extra_msa), validated; unknown names are an error.
+ModelConfig with_overrides(ModelConfig config,
+                           const std::vector<std::pair<std::string, int>>& sizes);
 std::vector<std::string> preset_names();
 
 }  // namespace exafold::model

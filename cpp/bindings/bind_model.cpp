@@ -1,0 +1,234 @@
+// exafold._core.Model: load official parameters, run AlphaFold2 on processed features.
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "common.h"
+#include "exafold/model/alphafold.h"
+#include "exafold/model/atom_maps.h"
+#include "exafold/ops/convert.h"
+
+namespace exafold::py {
+namespace {
+
+using namespace exafold::model;
+
+/// Input arrays by name; a missing name is a ValueError naming it.
+class FeatureArrays {
+ public:
+  explicit FeatureArrays(const pyb::dict& d) {
+    for (auto [k, v] : d) arrays_.emplace(k.cast<std::string>(), pyb::array(v.cast<pyb::object>()));
+  }
+  bool has(const std::string& name) const { return arrays_.count(name) > 0; }
+  /// The array as a Tensor sharing its memory; `iteration` selects along a leading
+  /// iteration axis when the array has one (rank == base_rank + 1).
+  Tensor get(const std::string& name, int base_rank, int iteration) const {
+    auto it = arrays_.find(name);
+    check(it != arrays_.end(), "feature '", name, "' is missing");
+    Tensor t = tensor_from_numpy(it->second, std::nullopt);
+    if (t.rank() == base_rank + 1) {
+      check(iteration < t.size(0), "feature '", name, "' has ", t.size(0),
+            " iterations, iteration ", iteration, " was asked for");
+      return t.select(0, iteration);
+    }
+    check(t.rank() == base_rank, "feature '", name, "' has shape ", t.shape().str(),
+          ", expected rank ", base_rank, " (or ", base_rank + 1, " with a leading iteration axis)");
+    return t;
+  }
+  /// Iterations present: the leading axis of aatype when it has one, else 1.
+  int iterations() const {
+    auto it = arrays_.find("aatype");
+    check(it != arrays_.end(), "feature 'aatype' is missing");
+    return it->second.ndim() == 2 ? int(it->second.shape(0)) : 1;
+  }
+
+ private:
+  std::map<std::string, pyb::array> arrays_;
+};
+
+ModelFeatures features_at(const FeatureArrays& f, int r) {
+  ModelFeatures m;
+  m.trunk.aatype = f.get("aatype", 1, r);
+  m.trunk.residue_index = f.get("residue_index", 1, r);
+  m.trunk.seq_mask = f.get("seq_mask", 1, r);
+  m.trunk.target_feat = f.get("target_feat", 2, r);
+  m.trunk.msa_feat = f.get("msa_feat", 3, r);
+  m.trunk.msa_mask = f.get("msa_mask", 2, r);
+  m.trunk.extra_msa = f.get("extra_msa", 2, r);
+  m.trunk.extra_msa_mask = f.get("extra_msa_mask", 2, r);
+  m.trunk.extra_has_deletion = f.get("extra_has_deletion", 2, r);
+  m.trunk.extra_deletion_value = f.get("extra_deletion_value", 2, r);
+  m.residx_atom37_to_atom14 = f.get("residx_atom37_to_atom14", 2, r);
+  m.atom37_atom_exists = f.get("atom37_atom_exists", 2, r);
+  m.atom14_atom_exists = f.get("atom14_atom_exists", 2, r);
+  return m;
+}
+
+void put(pyb::dict& d, const char* name, const Tensor& t) {
+  if (t.defined()) d[name] = tensor_to_numpy(t);
+}
+
+pyb::dict outputs_dict(const IterationOutputs& o, bool ptm) {
+  pyb::dict d;
+  put(d, "msa", o.trunk.msa);
+  put(d, "pair", o.trunk.pair);
+  put(d, "single", o.trunk.single);
+  put(d, "msa_first_row", o.trunk.msa_first_row);
+  put(d, "structure_module", o.structure.representation);
+  put(d, "final_atom_positions", o.structure.final_atom_positions);
+  put(d, "final_atom_mask", o.structure.final_atom_mask);
+  put(d, "final_atom14_positions", o.structure.final_atom14_positions);
+  put(d, "traj", o.structure.traj);
+  put(d, "angles_sin_cos", o.structure.angles_sin_cos);
+  put(d, "distogram_logits", o.heads.distogram_logits);
+  put(d, "masked_msa_logits", o.heads.masked_msa_logits);
+  put(d, "experimentally_resolved_logits", o.heads.experimentally_resolved_logits);
+  put(d, "plddt_logits", o.heads.plddt_logits);
+  put(d, "plddt", o.heads.plddt);
+  d["mean_plddt"] = o.heads.mean_plddt;
+  if (ptm) {
+    put(d, "pae_logits", o.heads.pae_logits);
+    put(d, "aligned_confidence_probs", o.heads.aligned_confidence_probs);
+    put(d, "predicted_aligned_error", o.heads.predicted_aligned_error);
+    d["max_predicted_aligned_error"] = o.heads.max_predicted_aligned_error;
+    d["ptm"] = o.heads.ptm;
+  }
+  put(d, "prev_msa_first_row", o.next.prev_msa_first_row);
+  put(d, "prev_pair", o.next.prev_pair);
+  put(d, "prev_pos", o.next.prev_pos);
+  return d;
+}
+
+class PyModel {
+ public:
+  PyModel(ModelConfig cfg, Params params) : cfg_(std::move(cfg)), params_(std::move(params)) {}
+
+  pyb::dict run_iteration(const pyb::dict& features, std::optional<pyb::dict> prev,
+                          int64_t chunk_size) const {
+    FeatureArrays f(features);
+    ModelFeatures m = features_at(f, 0);
+    Recycled r;
+    if (prev) {
+      FeatureArrays p(*prev);
+      r.prev_msa_first_row = cast(p.get("prev_msa_first_row", 2, 0));
+      r.prev_pair = cast(p.get("prev_pair", 3, 0));
+      r.prev_pos = cast(p.get("prev_pos", 3, 0));
+    } else {
+      r = Recycled::zeros(m.trunk.aatype.size(0), cfg_.c_m, cfg_.c_z, params_.dtype());
+    }
+    IterationOutputs o;
+    {
+      pyb::gil_scoped_release nogil;
+      o = model::run_iteration(cfg_, params_, m, r, RunOptions{chunk_size});
+    }
+    return outputs_dict(o, cfg_.ptm);
+  }
+
+  pyb::dict run(const pyb::dict& features, std::optional<int> num_recycle,
+                int64_t chunk_size) const {
+    FeatureArrays f(features);
+    std::vector<ModelFeatures> per_iteration;
+    for (int r = 0; r < f.iterations(); ++r) per_iteration.push_back(features_at(f, r));
+    IterationOutputs o;
+    {
+      pyb::gil_scoped_release nogil;
+      o = run_model(cfg_, params_, per_iteration, num_recycle.value_or(cfg_.num_recycle),
+                    RunOptions{chunk_size});
+    }
+    return outputs_dict(o, cfg_.ptm);
+  }
+
+  const ModelConfig& config() const { return cfg_; }
+  const Params& params() const { return params_; }
+
+ private:
+  /// Recycled inputs in the run's precision (the reference hands them over as float32).
+  Tensor cast(const Tensor& t) const { return ops::to_dtype(t, params_.dtype()); }
+
+  ModelConfig cfg_;
+  Params params_;
+};
+
+pyb::dict config_dict(const ModelConfig& c) {
+  pyb::dict d;
+  d["name"] = c.name;
+  d["c_m"] = c.c_m;
+  d["c_z"] = c.c_z;
+  d["c_s"] = c.c_s;
+  d["c_e"] = c.c_e;
+  d["evoformer_blocks"] = c.evoformer_blocks;
+  d["extra_blocks"] = c.extra_blocks;
+  d["templates"] = c.templates.enabled;
+  d["ptm"] = c.ptm;
+  d["num_recycle"] = c.num_recycle;
+  d["max_msa_clusters"] = c.max_msa_clusters;
+  d["max_extra_msa"] = c.max_extra_msa;
+  return d;
+}
+
+}  // namespace
+
+void bind_model(pyb::module_& m) {
+  m.def("model_presets", &preset_names);
+  m.def(
+      "atom_maps",
+      [](pyb::array aatype) {
+        AtomMaps maps = atom_maps(tensor_from_numpy(aatype, std::nullopt));
+        pyb::dict d;
+        d["residx_atom37_to_atom14"] = tensor_to_numpy(maps.residx_atom37_to_atom14);
+        d["atom37_atom_exists"] = tensor_to_numpy(maps.atom37_atom_exists);
+        d["atom14_atom_exists"] = tensor_to_numpy(maps.atom14_atom_exists);
+        return d;
+      },
+      pyb::arg("aatype"), "The structure module's atom maps for residue types aatype [N].");
+  m.def(
+      "param_spec",
+      [](const std::string& preset_name,
+         const std::vector<std::pair<std::string, int>>& overrides) {
+        std::vector<std::pair<std::string, std::vector<int64_t>>> out;
+        for (const auto& s : param_spec(with_overrides(preset(preset_name), overrides)))
+          out.emplace_back(s.name, std::vector<int64_t>(s.shape.begin(), s.shape.end()));
+        return out;
+      },
+      pyb::arg("preset"), pyb::arg("overrides") = std::vector<std::pair<std::string, int>>{},
+      "Every parameter name and shape the preset defines, in the official npz layout.");
+  pyb::class_<PyModel>(m, "Model")
+      .def_static(
+          "load",
+          [](const std::string& path, const std::string& preset_name, const std::string& dtype,
+             const std::vector<std::pair<std::string, int>>& overrides) {
+            ModelConfig cfg = with_overrides(preset(preset_name), overrides);
+            DType dt = dtype_from_name(dtype);
+            pyb::gil_scoped_release nogil;
+            return std::make_unique<PyModel>(cfg, Params::load(path, cfg, dt));
+          },
+          pyb::arg("path"), pyb::arg("preset"), pyb::arg("dtype") = "float32",
+          pyb::arg("overrides") = std::vector<std::pair<std::string, int>>{})
+      .def_static(
+          "from_arrays",
+          [](const pyb::dict& arrays, const std::string& preset_name, const std::string& dtype,
+             const std::vector<std::pair<std::string, int>>& overrides) {
+            ModelConfig cfg = with_overrides(preset(preset_name), overrides);
+            std::unordered_map<std::string, Tensor> tensors;
+            for (auto [k, v] : arrays)
+              tensors.emplace(k.cast<std::string>(),
+                              tensor_from_numpy(pyb::array(v.cast<pyb::object>()), std::nullopt));
+            DType dt = dtype_from_name(dtype);
+            return std::make_unique<PyModel>(cfg, Params::from_arrays(std::move(tensors), cfg, dt));
+          },
+          pyb::arg("arrays"), pyb::arg("preset"), pyb::arg("dtype") = "float32",
+          pyb::arg("overrides") = std::vector<std::pair<std::string, int>>{})
+      .def_property_readonly("config", [](const PyModel& p) { return config_dict(p.config()); })
+      .def_property_readonly(
+          "dtype", [](const PyModel& p) { return std::string(dtype_name(p.params().dtype())); })
+      .def_property_readonly("num_parameters",
+                             [](const PyModel& p) { return p.params().num_parameters(); })
+      .def("run_iteration", &PyModel::run_iteration, pyb::arg("features"),
+           pyb::arg("prev") = pyb::none(), pyb::arg("chunk_size") = 0)
+      .def("run", &PyModel::run, pyb::arg("features"), pyb::arg("num_recycle") = pyb::none(),
+           pyb::arg("chunk_size") = 0);
+}
+
+}  // namespace exafold::py

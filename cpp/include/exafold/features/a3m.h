@@ -1,0 +1,25 @@
+// Reading A3M alignments (A3M file -> Msa), as HHblits writes them and AlphaFold2 reads them.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "exafold/features/msa.h"
+
+namespace exafold::features {
+
+/// Reads an A3M file, streaming: only the kept rows are held, never the file's text.
+/// Format: FASTA records; the first is the query. Upper-case letters and '-' are query columns,
+/// lower-case letters are insertions (counted in the deletion matrix), '.' (gaps in insert
+/// columns) is skipped. Lines starting with '#' before the first record are comments.
+/// @throws IoError when the file cannot be read; ParseError (file and line) for an empty file,
+/// text that is not an A3M record, a header that is not UTF-8 text, a record without sequence,
+/// any other character in a sequence, a row whose column count differs from the query's, or a
+/// first row that is not options.query.
+Msa read_a3m(const std::string& path, const MsaReadOptions& options = {});
+
+/// As read_a3m, from text in memory; `name` stands for the file in messages.
+Msa parse_a3m(std::string_view text, const std::string& name = "<text>",
+              const MsaReadOptions& options = {});
+
+}  // namespace exafold::features

@@ -1,0 +1,46 @@
+// AlphaFold2 supplement Algorithm 2: inference with recycling (trunk, structure module, heads).
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "exafold/model/config.h"
+#include "exafold/model/heads.h"
+#include "exafold/model/params.h"
+#include "exafold/model/recycling_embedder.h"
+#include "exafold/model/structure_module.h"
+#include "exafold/model/trunk.h"
+
+namespace exafold::model {
+
+/// The processed features of one recycling iteration: the trunk's inputs and the atom maps the
+/// structure module needs.
+struct ModelFeatures {
+  TrunkFeatures trunk;
+  Tensor residx_atom37_to_atom14;  ///< [N, 37] int
+  Tensor atom37_atom_exists;       ///< [N, 37]
+  Tensor atom14_atom_exists;       ///< [N, 14]
+};
+
+/// Everything one iteration produces, and what it hands to the next.
+struct IterationOutputs {
+  TrunkOutputs trunk;
+  StructureModuleOutputs structure;
+  HeadsOutputs heads;
+  Recycled next;  ///< msa_first_row, pair and atom positions, for the next iteration
+};
+
+/// One iteration given its recycled inputs (the first iteration's are Recycled::zeros).
+IterationOutputs run_iteration(const ModelConfig& config, const Params& params,
+                               const ModelFeatures& features, const Recycled& prev,
+                               const RunOptions& options = {});
+
+/// num_recycle + 1 iterations, iteration r reading features[min(r, size-1)] (AlphaFold2
+/// resamples the MSA per iteration; one set may serve all). `on_iteration`, when given, sees
+/// each iteration's outputs as they finish. Returns the last iteration's outputs.
+IterationOutputs run_model(
+    const ModelConfig& config, const Params& params, const std::vector<ModelFeatures>& features,
+    int num_recycle, const RunOptions& options = {},
+    const std::function<void(int, const IterationOutputs&)>& on_iteration = nullptr);
+
+}  // namespace exafold::model

@@ -1,0 +1,55 @@
+#include "exafold/model/alphafold.h"
+
+#include "exafold/core/error.h"
+
+namespace exafold::model {
+
+IterationOutputs run_iteration(const ModelConfig& config, const Params& params,
+                               const ModelFeatures& features, const Recycled& prev,
+                               const RunOptions& options) {
+  IterationOutputs out;
+  out.trunk = run_trunk(config, params, features.trunk, prev, options);
+  StructureModuleFeatures sf{features.trunk.seq_mask, features.trunk.aatype,
+                             features.residx_atom37_to_atom14, features.atom37_atom_exists,
+                             features.atom14_atom_exists};
+  if (params.dtype() == DType::float64)
+    out.structure =
+        run_structure_module<double>(config, params, out.trunk.single, out.trunk.pair, sf);
+  else
+    out.structure =
+        run_structure_module<float>(config, params, out.trunk.single, out.trunk.pair, sf);
+  HeadsInputs hi;
+  hi.single = out.trunk.single;
+  hi.pair = out.trunk.pair;
+  hi.msa = out.trunk.msa;
+  hi.msa_rows = out.trunk.msa.size(0);
+  hi.structure_module = out.structure.representation;
+  hi.seq_mask = features.trunk.seq_mask;
+  out.heads = params.dtype() == DType::float64 ? run_heads<double>(config, params, hi)
+                                               : run_heads<float>(config, params, hi);
+  out.next.prev_msa_first_row = out.trunk.msa_first_row;
+  out.next.prev_pair = out.trunk.pair;
+  out.next.prev_pos = out.structure.final_atom_positions;
+  return out;
+}
+
+IterationOutputs run_model(const ModelConfig& config, const Params& params,
+                           const std::vector<ModelFeatures>& features, int num_recycle,
+                           const RunOptions& options,
+                           const std::function<void(int, const IterationOutputs&)>& on_iteration) {
+  check(!features.empty(), "run_model needs the features of at least one iteration");
+  check(num_recycle >= 0, "num_recycle must be >= 0, got ", num_recycle);
+  const Tensor& aatype = features[0].trunk.aatype;
+  check(aatype.rank() == 1, "aatype must be [N], got ", aatype.shape().str());
+  Recycled prev = Recycled::zeros(aatype.size(0), config.c_m, config.c_z, params.dtype());
+  IterationOutputs out;
+  for (int r = 0; r <= num_recycle; ++r) {
+    const ModelFeatures& f = features[std::min<size_t>(size_t(r), features.size() - 1)];
+    out = run_iteration(config, params, f, prev, options);
+    if (on_iteration) on_iteration(r, out);
+    prev = out.next;
+  }
+  return out;
+}
+
+}  // namespace exafold::model

@@ -1,0 +1,160 @@
+"""``exafold distill``: predict structures for a set of sequences into a distillation dataset.
+
+Rerunning the same command resumes: finished items (from the journal) are skipped, unfinished
+ones redone. Under an MPI launcher (mpiexec, srun, flux run) every rank runs this command and
+work is dispensed from rank 0 (docs/scaling.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from exafold.runner import inputs
+from exafold.runner.job import RunConfig
+from exafold.runner.job import run as run_job
+from exafold.runner.outputs import Filter, OutputOptions
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("distill", help="predict structures for many sequences into HDF5 shards (resumable)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--fasta", type=Path, help="query sequences (FASTA)")
+    src.add_argument("--manifest", type=Path, help="TSV/CSV with columns id, sequence[, alignments]")
+    p.add_argument("--alignments", type=Path, metavar="DIR", help="alignment directory: DIR/<id>/*.a3m|*.sto")
+    p.add_argument("--model", action="append", required=True, metavar="PRESET=PATH", type=_model_arg,
+                   help="parameter set, e.g. model_1_ptm=params/params_model_1_ptm.npz; repeat for several "
+                        "(the best by mean pLDDT is kept)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    p.add_argument("--seed", type=int, default=0, help="run seed; each structure's seed derives from it and its id")
+    p.add_argument("--max-msa-clusters", type=_positive, default=512)
+    p.add_argument("--max-extra-msa", type=_positive, default=1024)
+    p.add_argument("--recycles", type=_non_negative, default=3)
+    p.add_argument("--max-length", type=_positive, default=2500, help="longer sequences fail (default 2500)")
+    p.add_argument("--residues", choices=inputs.RESIDUE_POLICIES, default="strict",
+                   help="strict: only the 20 standard residues; unknown: B J O U X Z become X")
+    p.add_argument("--shard-size", type=_positive, default=1000, help="structures per HDF5 shard")
+    p.add_argument("--pae", choices=["float16", "float32", "none"], default="float16", help="PAE storage in shards")
+    p.add_argument("--filter-min-plddt", type=float, default=70.0, help="minimum mean pLDDT (default 70)")
+    p.add_argument("--filter-min-ptm", type=float, help="minimum pTM (models with a PAE head)")
+    p.add_argument("--filter-plddt-level", type=float, default=70.0,
+                   help="pLDDT level for --filter-min-fraction (default 70)")
+    p.add_argument("--filter-min-fraction", type=float, default=0.0,
+                   help="minimum fraction of residues at or above --filter-plddt-level")
+    p.add_argument("--scratch", type=Path, metavar="DIR",
+                   help="node-local directory to stage alignments and write shards through")
+    p.add_argument("--pdb", action="store_true", help="also write DIR/structures/<id>.pdb")
+    p.add_argument("--mmcif", action="store_true", help="also write DIR/structures/<id>.cif")
+    p.add_argument("--resume", action="store_true",
+                   help="insist on resuming: fail if DIR holds no journal (a rerun resumes anyway)")
+    p.add_argument("--retry-failed", action="store_true", help="predict again the items that failed before")
+    p.add_argument("--prefetch-threads", type=_positive, default=2, help="feature preparation threads (default 2)")
+    p.add_argument("--prefetch-depth", type=_positive, default=4, help="prepared items in flight at most (default 4)")
+    p.add_argument("--memory-budget", type=float, default=8.0, metavar="GIB",
+                   help="bytes of prepared features in flight, in GiB (default 8)")
+    p.add_argument("--device-peak-tflops", type=float, help="the device's peak, for MFU in the summary")
+    p.add_argument("--mpi", choices=["auto", "on", "off"], default="auto",
+                   help="auto: use MPI when launched with more than one rank")
+    p.add_argument("--progress", choices=["auto", "bar", "log"], default="auto",
+                   help="auto: a bar on a terminal, log lines otherwise")
+    p.set_defaults(func=run)
+
+
+def _positive(text: str) -> int:
+    v = int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return v
+
+
+def _non_negative(text: str) -> int:
+    v = int(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
+    return v
+
+
+def _model_arg(text: str) -> tuple[str, Path]:
+    preset, sep, path = text.partition("=")
+    if not sep or not preset or not path:
+        raise argparse.ArgumentTypeError(f"expected PRESET=PATH, got {text!r}")
+    return preset, Path(path)
+
+
+def launched_ranks() -> int:
+    """The rank count an MPI launcher announced in the environment (1 when none did)."""
+    for var in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_STEP_NUM_TASKS", "FLUX_JOB_SIZE"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 1
+
+
+def build_config(args: argparse.Namespace) -> RunConfig:
+    """The run's configuration from the command line, checking that the named files exist."""
+    for path in [args.fasta, args.manifest, args.alignments] + [p for _, p in args.model]:
+        if path is not None and not path.exists():
+            raise ValueError(f"{path} does not exist")
+    if args.resume and not any(args.out.glob("journal-r*.jsonl")):
+        raise ValueError(f"--resume: {args.out} holds no journal of a previous run")
+    presets = [m[0] for m in args.model]
+    if len(set(presets)) != len(presets):
+        raise ValueError(f"each --model preset may be given once, got {', '.join(presets)}")
+    return RunConfig(
+        out_dir=args.out,
+        fasta=args.fasta,
+        manifest=args.manifest,
+        alignment_dir=args.alignments,
+        # The parameters' identity in the configuration hash: name and size, not a 400 MB hash.
+        models=tuple((preset, f"{path.name}:{path.stat().st_size}") for preset, path in args.model),
+        seed=args.seed,
+        max_msa_clusters=args.max_msa_clusters,
+        max_extra_msa=args.max_extra_msa,
+        recycles=args.recycles,
+        max_length=args.max_length,
+        residues=args.residues,
+        outputs=OutputOptions(shard_size=args.shard_size, pae=args.pae, pdb=args.pdb, mmcif=args.mmcif,
+                              filter=Filter(args.filter_min_plddt, args.filter_min_ptm, args.filter_plddt_level,
+                                            args.filter_min_fraction)),
+        scratch=args.scratch,
+        prefetch_threads=args.prefetch_threads,
+        prefetch_depth=args.prefetch_depth,
+        memory_budget_bytes=int(args.memory_budget * 2**30),
+        device_peak_flops=None if args.device_peak_tflops is None else args.device_peak_tflops * 1e12,
+        retry_failed=args.retry_failed,
+        progress={"auto": None, "bar": True, "log": False}[args.progress],
+    )
+
+
+def load_engine(config: RunConfig, args: argparse.Namespace, comm):
+    """The feature pipeline's prepare() and one predict() per preset (contracts in
+    exafold.runner.worker). Parameters are read on rank 0 only and broadcast to the others."""
+    from exafold.features import build_raw_features
+    from exafold.model import Model, model_features
+    from exafold.runner.mpi import broadcast_params
+
+    def prepare(request):
+        raw = build_raw_features(request.sequence, list(request.alignments))
+        return model_features(raw, request.seed, num_recycle=config.recycles,
+                              max_clusters=config.max_msa_clusters, max_extra=config.max_extra_msa)
+
+    rank0 = comm is None or comm.Get_rank() == 0
+    models = {}
+    for preset, path in args.model:
+        model = Model.from_arrays(broadcast_params(path if rank0 else None, comm), preset)
+        models[preset] = lambda features, m=model: m(features, num_recycle=config.recycles)
+    return prepare, models
+
+
+def run(args: argparse.Namespace) -> int:
+    config = build_config(args)
+    comm = None
+    if args.mpi == "on" or (args.mpi == "auto" and launched_ranks() > 1):
+        from exafold.runner.mpi import world
+
+        comm = world()
+    prepare, models = load_engine(config, args, comm)
+    result = run_job(config, prepare, models, comm=comm)
+    if result.summary is not None:
+        print((config.out_dir / "summary.txt").read_text(), end="")
+    return 128 + result.stop_signal if result.stop_signal else 0

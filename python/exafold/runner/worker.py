@@ -1,0 +1,142 @@
+"""The contracts of the injected model and feature pipeline, and the worker that calls them.
+
+- ``prepare(request: FeatureRequest) -> dict[str, np.ndarray]``: the processed features of one
+  sequence from its alignment files (in AlphaFold2's merge order; staged copies keep the
+  original name after an ``NNN-`` prefix) and seed. Runs on prefetch threads; must release the
+  GIL for its heavy work. Raising fails that item only (the message is its journaled reason).
+- ``models``: preset name (e.g. ``model_1_ptm``) -> ``predict(features) -> dict`` with
+  ``final_atom_positions`` [N, 37, 3], ``final_atom_mask`` [N, 37], ``plddt`` [N] (0-100),
+  ``mean_plddt`` (computed from plddt when absent), and for ``_ptm`` presets ``ptm`` and
+  ``predicted_aligned_error`` [N, N]. Runs on the worker thread. With several presets each
+  sequence is predicted by all of them and the best by mean pLDDT is kept.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+import exafold
+
+from . import inputs
+from .outputs import Structure
+from .pipeline import estimate_feature_bytes
+from .staging import Staging
+from .summary import SessionStats
+
+if TYPE_CHECKING:
+    from .job import RunConfig
+
+
+@dataclass(frozen=True)
+class FeatureRequest:
+    """What prepare() gets: the query, its alignment files (already staged) and its seed."""
+
+    id: str
+    sequence: str
+    alignments: tuple[str, ...]
+    seed: int
+
+
+Prepare = Callable[[FeatureRequest], Mapping[str, np.ndarray]]
+Predict = Callable[[Mapping[str, np.ndarray]], Mapping[str, Any]]
+
+
+def failure_reason(e: BaseException) -> str:
+    """An exception as a journal reason: the message of input and I/O errors, else type and message."""
+    text = str(e)
+    return text if isinstance(e, (ValueError, OSError)) and text else f"{type(e).__name__}: {text}"
+
+
+def check_prediction(out: Mapping[str, Any], n: int, preset: str) -> dict:
+    """predict()'s result checked against the sequence length, with mean_plddt filled in.
+    @raises ValueError naming the model and the array at fault."""
+    def arr(key: str, shape: tuple) -> np.ndarray:
+        if key not in out:
+            raise ValueError(f"{preset} returned no {key}")
+        a = np.asarray(out[key])
+        if a.shape != shape:
+            raise ValueError(f"{preset} returned {key} of shape {a.shape}, expected {shape}")
+        return a
+
+    positions = arr("final_atom_positions", (n, 37, 3))
+    mask = arr("final_atom_mask", (n, 37))
+    plddt = arr("plddt", (n,)).astype(np.float32)
+    if not np.isfinite(positions[mask > 0]).all() or not np.isfinite(plddt).all():
+        raise ValueError(f"{preset} returned non-finite coordinates or pLDDT")
+    result = {"final_atom_positions": positions, "final_atom_mask": mask, "plddt": plddt}
+    mean = out.get("mean_plddt")
+    result["mean_plddt"] = float(np.mean(plddt, dtype=np.float64)) if mean is None else float(mean)
+    if out.get("ptm") is not None:
+        result["ptm"] = float(out["ptm"])
+    if not all(np.isfinite([result["mean_plddt"], result.get("ptm", 0.0)])):
+        raise ValueError(f"{preset} returned a non-finite mean pLDDT or pTM")
+    if out.get("predicted_aligned_error") is not None:
+        result["predicted_aligned_error"] = arr("predicted_aligned_error", (n, n))
+    return result
+
+
+class Worker:
+    """Calls the injected callables for one rank: prepare_item() on the prefetch threads,
+    predict_item() on the worker thread; counts predictions, FLOPs and time in `stats`."""
+
+    def __init__(self, config: RunConfig, prepare: Prepare, models: Mapping[str, Predict], staging: Staging,
+                 rank: int) -> None:
+        self.config = config
+        self.prepare = prepare
+        self.models = models
+        self.staging = staging
+        self.stats = SessionStats(rank=rank)
+        self._passes = config.recycles + 1
+
+    def prepare_item(self, item: inputs.Item) -> Mapping[str, np.ndarray]:
+        """Runs on a prefetch thread: find, check and stage the alignments, then prepare."""
+        paths = inputs.find_alignments(item, self.config.alignment_dir)
+        for p in paths:
+            inputs.check_alignment(p)
+        staged, tmp = self.staging.stage_inputs(item.id, paths)
+        try:
+            seed = inputs.structure_seed(item.id, self.config.seed)
+            return self.prepare(FeatureRequest(item.id, item.sequence, tuple(map(str, staged)), seed))
+        finally:
+            self.staging.unstage(tmp)
+
+    def estimate(self, item: inputs.Item) -> int:
+        c = self.config
+        return estimate_feature_bytes(len(item.sequence), c.max_msa_clusters, c.max_extra_msa, self._passes)
+
+    def flops(self, features: Mapping[str, np.ndarray], length: int, preset: str) -> float:
+        """Analytic FLOPs from the features' real MSA depths (shallow MSAs give fewer rows)."""
+        c = self.config
+        clusters = features["msa_feat"].shape[-3] if "msa_feat" in features else c.max_msa_clusters
+        extra = features["extra_msa"].shape[-2] if "extra_msa" in features else c.max_extra_msa
+        return exafold.prediction_flops(length, msa_clusters=int(clusters), extra_msa_rows=int(extra), templates=0,
+                                        passes=self._passes, ptm=preset.endswith("_ptm"))
+
+    def predict_item(self, item: inputs.Item, features: Mapping[str, np.ndarray]) -> Structure:
+        """Every model on the item, the best by mean pLDDT kept. Any model failing fails the
+        item: a structure must come from the same set of models as the rest of the dataset."""
+        n = len(item.sequence)
+        best: Structure | None = None
+        candidates: dict[str, float] = {}
+        for preset, predict in self.models.items():
+            t0 = time.perf_counter()
+            try:
+                result = check_prediction(predict(features), n, preset)
+            except Exception as e:
+                raise RuntimeError(f"prediction with {preset} failed: {failure_reason(e)}") from e
+            seconds = time.perf_counter() - t0
+            flops = self.flops(features, n, preset)
+            self.stats.predictions += 1
+            self.stats.flops += flops
+            self.stats.predict_seconds += seconds
+            candidates[preset] = result["mean_plddt"]
+            if best is None or result["mean_plddt"] > best.result["mean_plddt"]:
+                seed = inputs.structure_seed(item.id, self.config.seed)
+                best = Structure(item.id, item.sequence, seed, preset, seconds, flops, result)
+        best.candidates = candidates
+        return best

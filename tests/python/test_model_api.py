@@ -1,0 +1,71 @@
+"""The model's Python surface: atom maps, in-memory parameters, demo weights, cost by preset."""
+
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+import exafold
+from exafold.demo import demo_arrays, demo_params_path
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "reference"))
+import fixtures  # noqa: E402
+
+
+@pytest.mark.reference
+def test_atom_maps_match_the_reference_features():
+    # The harness built these with AlphaFold2's residue_constants, independently of exafold;
+    # padded residues (seq_mask 0) it leaves zero, so only real ones are compared.
+    feats = np.load(pathlib.Path(fixtures.fixture_dir("reduced")) / "features.npz")
+    real = feats["seq_mask"][0] > 0
+    maps = exafold._core.atom_maps(np.ascontiguousarray(feats["aatype"][0]))
+    for name in ("residx_atom37_to_atom14", "atom37_atom_exists", "atom14_atom_exists"):
+        np.testing.assert_array_equal(maps[name][real], feats[name][0][real])
+    with pytest.raises(ValueError, match="outside 0..20"):
+        exafold._core.atom_maps(np.array([0, 21], dtype=np.int32))
+
+
+def test_demo_weights_fit_the_preset_and_are_deterministic():
+    a, b = demo_arrays("reduced_ptm"), demo_arrays("reduced_ptm")
+    assert a.keys() == b.keys()
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert dict(exafold.model.param_spec("reduced_ptm")).keys() == a.keys()
+    model = exafold.Model.from_arrays(a, "reduced_ptm")
+    assert model.num_parameters == sum(v.size for v in a.values())
+    assert exafold.Model.load(demo_params_path("reduced_ptm"), "reduced_ptm").num_parameters == model.num_parameters
+
+
+def test_from_arrays_validates_like_a_file():
+    a = demo_arrays("reduced_ptm")
+    a.pop("alphafold/alphafold_iteration/distogram_head/half_logits//bias")
+    with pytest.raises(ValueError, match="missing alphafold/alphafold_iteration/distogram_head/half_logits//bias"):
+        exafold.Model.from_arrays(a, "reduced_ptm")
+    with pytest.raises(ValueError, match="unknown model preset 'model_9'"):
+        exafold.Model.from_arrays(a, "model_9")
+    with pytest.raises(ValueError, match="unknown model setting 'layers'"):
+        exafold.Model.from_arrays(a, "reduced_ptm", overrides={"layers": 3})
+
+
+def test_cost_follows_the_preset():
+    official = exafold.flop_polynomial(msa_clusters=128, extra_msa_rows=512, templates=0, passes=2, ptm=True)
+    assert exafold._core.preset_flop_polynomial("model_1_ptm", msa_clusters=128, extra_msa_rows=512, passes=2) == official
+    reduced = exafold._core.preset_flop_polynomial("reduced_ptm", msa_clusters=128, extra_msa_rows=512, passes=2)
+    assert 0 < reduced[1] < official[1] / 10
+
+
+def test_demo_job_end_to_end(tmp_path, capsys):
+    from exafold.cli import main
+
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert text.count("DEMO WEIGHTS: random parameters") == 2
+    assert "structures       2" in text
+    shards = sorted(out.rglob("*.h5"))
+    assert shards
+    data = exafold.read_shard(str(shards[0]))
+    ids = set(data["ids"]) if "ids" in data else set(data["index"])
+    assert ids <= {"6KWC_1", "2Q2K_A"}
+    assert (out / "DEMO_WEIGHTS.txt").exists()
+    assert len(list(out.rglob("*.pdb"))) == 2

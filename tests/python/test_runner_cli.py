@@ -1,0 +1,91 @@
+"""``exafold distill``: registered, parses its options, and refuses to run without the model and
+feature pipeline, writing nothing."""
+
+import argparse
+import json
+
+import pytest
+from exafold.cli import build_parser, main
+from exafold.commands import distill
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    return build_parser().parse_args(["distill", *argv])
+
+
+def test_options_build_the_run_configuration(tmp_path):
+    (tmp_path / "q.fasta").write_text(">a\nMKV\n")
+    (tmp_path / "msas").mkdir()
+    params = tmp_path / "params_model_1_ptm.npz"
+    params.write_bytes(b"0" * 10)
+    (tmp_path / "p2.npz").write_bytes(b"0" * 3)
+    args = parse("--fasta", str(tmp_path / "q.fasta"), "--alignments", str(tmp_path / "msas"),
+                 "--model", f"model_1_ptm={params}", "--model", f"model_2_ptm={tmp_path / 'p2.npz'}",
+                 "--out", str(tmp_path / "out"), "--seed", "7", "--recycles", "0", "--shard-size", "50",
+                 "--filter-min-plddt", "80", "--filter-min-ptm", "0.6", "--filter-min-fraction", "0.5",
+                 "--pdb", "--memory-budget", "0.5", "--device-peak-tflops", "989", "--progress", "log")
+    cfg = distill.build_config(args)
+    assert cfg.models == (("model_1_ptm", "params_model_1_ptm.npz:10"), ("model_2_ptm", "p2.npz:3"))
+    assert (cfg.seed, cfg.recycles, cfg.outputs.shard_size, cfg.outputs.pdb) == (7, 0, 50, True)
+    assert (cfg.outputs.filter.min_mean_plddt, cfg.outputs.filter.min_ptm, cfg.outputs.filter.min_fraction) == (80, 0.6, 0.5)
+    assert cfg.memory_budget_bytes == 2**29 and cfg.device_peak_flops == 989e12 and cfg.progress is False
+
+
+def test_bad_options_are_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        parse("--fasta", "q.fa", "--model", "model_1", "--out", "o")
+    assert "expected PRESET=PATH" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse("--fasta", "q.fa", "--model", "m=p", "--out", "o", "--shard-size", "0")
+    with pytest.raises(ValueError, match="does not exist"):
+        distill.build_config(parse("--fasta", str(tmp_path / "q.fa"), "--model", "m=p", "--out", "o"))
+    (tmp_path / "q.fa").write_text(">a\nMKV\n")
+    (tmp_path / "p").write_bytes(b"x")
+    with pytest.raises(ValueError, match="--resume: .* holds no journal of a previous run"):
+        distill.build_config(parse("--fasta", str(tmp_path / "q.fa"), "--model", f"m={tmp_path / 'p'}", "--out",
+                                   str(tmp_path / "new"), "--resume"))
+
+
+def test_distill_fails_clearly_on_a_bad_parameter_file_and_writes_nothing(tmp_path, capsys):
+    (tmp_path / "q.fasta").write_text(">a\nMKV\n")
+    (tmp_path / "p.npz").write_bytes(b"x")
+    out = tmp_path / "out"
+    code = main(["distill", "--fasta", str(tmp_path / "q.fasta"), "--model", f"model_1={tmp_path / 'p.npz'}",
+                 "--out", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"exafold distill: error: {tmp_path / 'p.npz'}: not a parameter npz" in err
+    assert not out.exists()
+
+
+def test_launcher_environment_selects_mpi(monkeypatch):
+    for var in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_STEP_NUM_TASKS", "FLUX_JOB_SIZE"):
+        monkeypatch.delenv(var, raising=False)
+    assert distill.launched_ranks() == 1
+    monkeypatch.setenv("SLURM_STEP_NUM_TASKS", "64")
+    assert distill.launched_ranks() == 64
+
+
+def test_the_command_runs_a_job_once_an_engine_is_wired_in(tmp_path, monkeypatch, capsys):
+    # Stands in for the lead's wiring of load_engine: the command line around it is what is tested.
+    import runner_doubles as d
+
+    fasta, msas, ids = d.write_inputs(tmp_path, [12, 30, 7])
+    params = tmp_path / "params_model_1_ptm.npz"
+    params.write_bytes(b"0")
+    seen = {}
+
+    def load_engine(config, args, comm):
+        seen["comm"], seen["presets"] = comm, [m[0] for m in config.models]
+        return d.prepare, d.models(("model_1_ptm",))
+
+    monkeypatch.setattr(distill, "load_engine", load_engine)
+    argv = ["distill", "--fasta", str(fasta), "--alignments", str(msas), "--model", f"model_1_ptm={params}",
+            "--out", str(tmp_path / "out"), "--shard-size", "2", "--pdb", "--progress", "log", "--mpi", "off"]
+    assert main(argv) == 0
+    assert seen == {"comm": None, "presets": ["model_1_ptm"]}
+    assert "exafold distill summary" in capsys.readouterr().out
+    assert sorted(json.loads((tmp_path / "out" / "index.json").read_text())["structures"]) == ids
+    assert sorted(p.name for p in (tmp_path / "out" / "structures").iterdir()) == [f"{i}.pdb" for i in ids]
+    assert main(argv + ["--resume"]) == 0  # the rerun resumes: nothing left to do
+    assert "this session     0 structures" in capsys.readouterr().out

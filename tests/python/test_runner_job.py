@@ -1,0 +1,173 @@
+"""Whole runs with the test doubles: every id once, best model kept, longest first, failures that
+fail only their items, resume, configuration guard, unwritable outputs, staging, summary."""
+
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+
+import exafold
+import numpy as np
+import pytest
+import runner_doubles as d
+from exafold.runner.job import run
+from exafold.runner.outputs import Filter, OutputError, OutputOptions
+
+PRESETS = ("model_1_ptm", "model_2_ptm")
+
+
+def shard_ids(out: Path) -> Counter:
+    return Counter(i for p in sorted(out.glob("shard-*.h5")) for i in exafold.read_shard(str(p))["ids"])
+
+
+def test_a_run_writes_every_id_once_and_keeps_the_best_model(tmp_path):
+    lengths = [12, 40, 7, 33, 25, 9, 18, 50, 3]
+    fasta, msas, ids = d.write_inputs(tmp_path, lengths)
+    cfg = d.config(tmp_path / "out", fasta, msas, presets=PRESETS, device_peak_flops=1e15, plots=True)
+    result = run(cfg, d.prepare, d.models(PRESETS))
+    out = cfg.out_dir
+    assert shard_ids(out) == Counter(ids)
+    assert len(list(out.glob("shard-*.h5"))) == 3 and not list(out.glob("*.tmp"))
+
+    index = json.loads((out / "index.json").read_text())
+    assert sorted(index["structures"]) == ids and index["failed"] == {}
+    for sid, entry in index["structures"].items():
+        shard = exafold.read_shard(str(out / entry["shard"]))
+        assert shard["ids"][entry["row"]] == sid
+        feats = {"aatype": np.frombuffer(shard["sequences"][entry["row"]].encode(), np.uint8),
+                 "seed": np.array([d.seed_of(sid)], np.uint64)}
+        means = {p: d.make_predict(p)(feats)["mean_plddt"] for p in PRESETS}
+        assert entry["model"] == max(means, key=means.get)
+        assert entry["passed"] == (entry["mean_plddt"] >= 60) and entry["seed"] == d.seed_of(sid)
+
+    s = result.summary
+    assert json.loads((out / "summary.json").read_text())["counts"] == s["counts"]
+    assert s["counts"]["structures"] == 9 and s["counts"]["failed"] == 0 and s["counts"]["pending"] == 0
+    assert s["counts"]["passed_filter"] + s["counts"]["filtered_out"] == 9
+    t = s["session"]
+    assert t["structures"] == 9 and t["predictions"] == 18 and t["residues_per_s"] > 0
+    assert t["mfu"] == pytest.approx(t["flops_per_s"] / 1e15)
+    assert t["wait_for_data_seconds"] >= 0 and not t["interrupted"]
+    assert sum(s["confidence"]["histograms"]["residue_plddt"]["counts"]) == sum(lengths)
+    assert "9 structures on 1 rank(s)" in (out / "summary.txt").read_text()
+    assert (out / "histograms.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_items_are_dispatched_longest_first(tmp_path):
+    fasta, msas, _ = d.write_inputs(tmp_path, [5, 30, 12, 40, 8, 22])
+    order = []
+
+    def prepare(request):
+        order.append(len(request.sequence))
+        return d.prepare(request)
+
+    run(d.config(tmp_path / "out", fasta, msas, prefetch_threads=1), prepare, d.models())
+    assert order == [40, 30, 22, 12, 8, 5]
+
+
+def test_bad_inputs_fail_only_their_own_items(tmp_path):
+    fasta, msas, ids = d.write_inputs(tmp_path, [10] * 8)
+    (msas / ids[0] / "uniref90.a3m").unlink()                                     # no alignments
+    (msas / ids[1] / "uniref90.a3m").write_text("")                               # empty
+    (msas / ids[2] / "bfd.sto").write_text("# STOCKHOLM 1.0\nq MKV\nh1 M")        # truncated
+    (msas / ids[3] / "uniref90.a3m").write_text(">q\nMKV\n>h\nCORRUPT\n")          # parser error
+    with fasta.open("a") as f:
+        f.write(">bad_residue\nMK1V\n>long\n" + "A" * 30 + "\n>" + ids[5] + "\nMKV\n")
+    fail_seed = d.seed_of(ids[4])
+    result = run(d.config(tmp_path / "out", fasta, msas, max_length=20), d.prepare,
+                 {"model_1_ptm": d.make_predict("model_1_ptm", fail_ids=frozenset([fail_seed]))})
+    out = tmp_path / "out"
+    assert shard_ids(out) == Counter(ids[5:])
+    failed = json.loads((out / "index.json").read_text())["failed"]
+    assert failed[ids[0]].startswith(f"features: no alignment files (*.a3m, *.sto) for {ids[0]}")
+    assert failed[ids[1]].endswith("uniref90.a3m: empty alignment file")
+    assert failed[ids[2]].endswith("bfd.sto: truncated Stockholm file: no closing '//' line")
+    assert failed[ids[3]].endswith("uniref90.a3m:2: unparseable alignment row")
+    assert failed[ids[4]] == "prediction with model_1_ptm failed: MemoryError: out of device memory (test)"
+    assert failed["bad_residue"].endswith("input.fasta:17: residue '1' at position 3 is not allowed")
+    assert failed["long"].endswith("length 30 exceeds the maximum 20")
+    c = result.summary["counts"]
+    assert c["structures"] == 3 and c["failed"] == 8 and c["inputs"] == 11
+    assert result.summary["rejected_records"] == [
+        {"source": f"{fasta}:21", "reason": f"duplicate id '{ids[5]}' (first at {fasta}:11)"}]
+    assert "bad_residue" in (out / "summary.txt").read_text()
+
+
+def test_rerun_resumes_and_guards_the_configuration(tmp_path):
+    fasta, msas, ids = d.write_inputs(tmp_path, [10, 20, 30, 15])
+    cfg = d.config(tmp_path / "out", fasta, msas)
+    run(cfg, d.prepare, d.models())
+    before = {p.name: p.read_bytes() for p in cfg.out_dir.glob("shard-*.h5")}
+    calls = []
+
+    def counting(request):
+        calls.append(request.id)
+        return d.prepare(request)
+
+    again = run(cfg, counting, d.models())
+    assert calls == [] and again.stats.structures == 0 and again.summary["counts"]["structures"] == 4
+    with fasta.open("a") as f:
+        f.write(">late1\nMKVLA\n")
+    (msas / "late1").mkdir()
+    (msas / "late1" / "x.a3m").write_text(">late1\nMKVLA\n")
+    run(cfg, counting, d.models())
+    assert calls == ["late1"] and shard_ids(cfg.out_dir) == Counter(ids + ["late1"])
+    assert all((cfg.out_dir / n).read_bytes() == b for n, b in before.items())
+    with pytest.raises(ValueError, match="was written by a run with configuration .* this run's is"):
+        run(d.config(tmp_path / "out", fasta, msas, seed=7), d.prepare, d.models())
+
+
+def test_failed_items_are_retried_on_request(tmp_path):
+    fasta, msas, ids = d.write_inputs(tmp_path, [10, 12])
+    (msas / ids[0] / "uniref90.a3m").write_text(">q\nCORRUPT\n")
+    cfg = d.config(tmp_path / "out", fasta, msas)
+    assert run(cfg, d.prepare, d.models()).summary["counts"]["failed"] == 1
+    (msas / ids[0] / "uniref90.a3m").write_text(">q\nMKV\n")
+    assert run(cfg, d.prepare, d.models()).summary["counts"]["failed"] == 1  # failures are final by default
+    retry = d.config(tmp_path / "out", fasta, msas, retry_failed=True)
+    s = run(retry, d.prepare, d.models()).summary
+    assert s["counts"]["failed"] == 0 and shard_ids(cfg.out_dir) == Counter(ids)
+
+
+def test_an_unwritable_output_directory_is_a_clear_error(tmp_path):
+    fasta, msas, ids = d.write_inputs(tmp_path, [10, 11, 12, 13, 14])
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputError, match=r"output directory .*file/out is not writable"):
+        run(d.config(tmp_path / "file" / "out", fasta, msas), d.prepare, d.models())
+
+    cfg = d.config(tmp_path / "out", fasta, msas, shard_size=2)
+    out = cfg.out_dir
+    out.mkdir()
+    (out / "shard-r00000-00001.h5.tmp").mkdir()  # the second shard cannot be created
+    with pytest.raises(OutputError, match=r"cannot create shard .*shard-r00000-00001.h5.tmp"):
+        run(cfg, d.prepare, d.models())
+    first = out / "shard-r00000-00000.h5"
+    digest = hashlib.sha256(first.read_bytes()).hexdigest()
+    assert len(exafold.read_shard(str(first))["ids"]) == 2
+    (out / "shard-r00000-00001.h5.tmp").rmdir()
+    run(cfg, d.prepare, d.models())
+    assert hashlib.sha256(first.read_bytes()).hexdigest() == digest
+    assert shard_ids(out) == Counter(ids)
+
+
+def test_a_run_through_scratch_leaves_it_empty(tmp_path):
+    fasta, msas, ids = d.write_inputs(tmp_path, [10, 20, 30])
+    cfg = d.config(tmp_path / "out", fasta, msas, scratch=tmp_path / "node", shard_size=2)
+    run(cfg, d.prepare, d.models())
+    assert shard_ids(cfg.out_dir) == Counter(ids)
+    (scratch,) = (tmp_path / "node").iterdir()
+    assert [p for p in scratch.rglob("*") if p.is_file()] == []
+
+
+def test_filter_thresholds_are_recorded_per_structure(tmp_path):
+    fasta, msas, ids = d.write_inputs(tmp_path, [10, 20, 30, 40, 15, 25])
+    flt = Filter(min_mean_plddt=50, min_ptm=0.5, plddt_level=60, min_fraction=0.3)
+    cfg = d.config(tmp_path / "out", fasta, msas, outputs=OutputOptions(shard_size=4, filter=flt))
+    s = run(cfg, d.prepare, d.models()).summary
+    index = json.loads((cfg.out_dir / "index.json").read_text())["structures"]
+    for entry in index.values():
+        expect = {k for k, bad in (("mean_plddt", entry["mean_plddt"] < 50), ("ptm", entry["ptm"] < 0.5),
+                                   ("fraction", entry["fraction_plddt_above"] < 0.3)) if bad}
+        assert set(entry["filter_reasons"]) == expect and entry["passed"] == (not expect)
+    assert s["counts"]["filtered_out"] == sum(1 for e in index.values() if not e["passed"])
+    assert sum(s["counts"]["filter_reasons"].values()) == sum(len(e["filter_reasons"]) for e in index.values())
