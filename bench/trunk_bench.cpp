@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <random>
 #include <string>
@@ -73,7 +74,7 @@ int main(int argc, char** argv) {
   int64_t n = 256, s = 128, e = 1024, chunk = 0;
   int reps = 3;
   std::string record;
-  std::string command = "trunk_bench";
+  std::string command = argv[0];
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     command += " " + a;
@@ -210,10 +211,17 @@ int main(int argc, char** argv) {
                   "Host trunk: one Evoformer and one extra-MSA block, N=%lld S=%lld E=%lld, "
                   "float32, %d threads",
                   (long long)n, (long long)s, (long long)e, thread_pool().num_threads());
+    // The machine is shared: the load average says how much the numbers may be diluted.
+    std::ifstream loadavg("/proc/loadavg");
+    std::string load;
+    std::getline(loadavg, load);
     bench::append_results(record, title, command, table,
                           "Median of the repetitions per module after one warm-up call; FLOPs "
                           "count the matrix products (2 per multiply-add). chunk " +
-                              std::to_string(chunk) + " (0: unchunked).");
+                              std::to_string(chunk) +
+                              " (0: unchunked). /proc/loadavg at the "
+                              "end: " +
+                              load + ".");
   }
   return 0;
 }

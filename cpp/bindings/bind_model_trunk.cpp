@@ -129,10 +129,7 @@ pyb::array module_call(const TrunkParams& p, std::vector<pyb::handle> arrays, Co
 
 void bind_modules(pyb::module_& m) {
   pyb::class_<TrunkParams>(m, "TrunkParams",
-                           "Parameters loaded and validated for one preset (opaque).")
-      .def_property_readonly("preset", [](const TrunkParams& p) { return p.config.name; })
-      .def_property_readonly("dtype",
-                             [](const TrunkParams& p) { return dtype_name(p.params.dtype()); });
+                           "Parameters loaded and validated for one preset (opaque).");
   m.def(
       "load_params",
       [](const std::string& path, const std::string& preset, const std::string& dtype,

@@ -108,6 +108,18 @@ TEST_F(Trunk, ShapesAndChunkIndependence) {
   }
 }
 
+TEST_F(Trunk, ZeroRecycledInputsForTheFirstIteration) {
+  const Params params = random_params<double>(config);
+  const Recycled explicit_zeros{filled<float>({kN, config.c_m}, rng, 0.0),
+                                filled<float>({kN, kN, config.c_z}, rng, 0.0),
+                                filled<float>({kN, 37, 3}, rng, 0.0)};
+  const TrunkOutputs a = run_trunk(config, params, f, explicit_zeros);
+  const TrunkOutputs b =
+      run_trunk(config, params, f, Recycled::zeros(kN, config.c_m, config.c_z, DType::float64));
+  EXPECT_EQ(max_abs(a.pair, b.pair), 0.0);
+  EXPECT_EQ(max_abs(a.msa, b.msa), 0.0);
+}
+
 TEST_F(Trunk, FloatTracksDouble) {
   const TrunkOutputs d = run_trunk(config, random_params<double>(config), f, prev);
   const TrunkOutputs s = run_trunk(config, random_params<float>(config), f, prev);

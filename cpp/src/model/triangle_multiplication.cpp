@@ -36,9 +36,12 @@ Tensor triangle_multiplication(const ParamScope& p, TriangleEdges edges, const T
   const int64_t chunk = chunk_rows(chunk_size, n);
   const int64_t nn = n * n;
 
-  // a, b channel-major [c_i, N, N], so each channel's contraction is one matrix product
-  const Scratch<T> a(ci * nn);
-  const Scratch<T> b(ci * nn);
+  // Channel-major operands [c_i, N, N], so each channel's contraction is one product
+  // lhs @ rhs^T: outgoing o = a b^T; incoming o = b^T a = (b^T) (a^T)^T, so there both are
+  // stored transposed and swapped.
+  const bool incoming = edges == TriangleEdges::incoming;
+  const Scratch<T> lhs(ci * nn);
+  const Scratch<T> rhs(ci * nn);
   const Scratch<T> x(chunk * n * c);
   {
     const Scratch<T> proj(chunk * n * ci);
@@ -46,23 +49,25 @@ Tensor triangle_multiplication(const ParamScope& p, TriangleEdges edges, const T
     auto project = [&](int64_t r0, int64_t nr, const LinearParams<T>& lin,
                        const LinearParams<T>& gate_lin, T* dst) {
       const int64_t rows = nr * n;
-      // [rows, c_i], gated and masked, then scattered channel-major
+      // [rows, c_i], gated and masked, then scattered channel-major (transposed: incoming)
       ops::linear<T>(x.get(), rows, c, lin.weights, lin.bias, ci, proj.get());
       ops::linear<T>(x.get(), rows, c, gate_lin.weights, gate_lin.bias, ci, gate.get());
       thread_pool().parallel_for(ci, 1, [&](int64_t k0, int64_t k1) {
         for (int64_t k = k0; k < k1; ++k)
-          for (int64_t r = 0; r < rows; ++r) {
-            const size_t e = size_t(r * ci + k);
-            dst[k * nn + r0 * n + r] = mask[r0 * n + r] * proj[e] * sigmoid(gate[e]);
-          }
+          for (int64_t p = r0; p < r0 + nr; ++p)
+            for (int64_t q = 0; q < n; ++q) {
+              const int64_t e = ((p - r0) * n + q) * ci + k;
+              dst[k * nn + (incoming ? q * n + p : p * n + q)] =
+                  mask[p * n + q] * proj[e] * sigmoid(gate[e]);
+            }
       });
     };
     for (int64_t r0 = 0; r0 < n; r0 += chunk) {
       const int64_t nr = std::min(chunk, n - r0);
       // [nr, N, c_z]
       ops::layer_norm<T>(z.data<T>() + r0 * n * c, nr * n, c, ln_in.scale, ln_in.offset, x.get());
-      project(r0, nr, left, left_gate, a.get());
-      project(r0, nr, right, right_gate, b.get());
+      project(r0, nr, left, left_gate, incoming ? rhs.get() : lhs.get());
+      project(r0, nr, right, right_gate, incoming ? lhs.get() : rhs.get());
     }
   }
 
@@ -72,17 +77,12 @@ Tensor triangle_multiplication(const ParamScope& p, TriangleEdges edges, const T
   const Scratch<T> gate(chunk * n * c);
   for (int64_t i0 = 0; i0 < n; i0 += chunk) {
     const int64_t ni = std::min(chunk, n - i0);
-    // [c_i, ni, N], one product per channel
+    // [c_i, ni, N], one product per channel: outgoing o[i, j] = sum_k a[i, k] b[j, k],
+    // incoming o[i, j] = sum_k a[k, j] b[k, i] (the left operand is row k of column j)
     thread_pool().parallel_for(ci, 1, [&](int64_t k0, int64_t k1) {
-      for (int64_t k = k0; k < k1; ++k) {
-        const T* ak = a.get() + k * nn;
-        const T* bk = b.get() + k * nn;
-        T* pk = prod.get() + k * ni * n;
-        if (edges == TriangleEdges::outgoing)  // o[i, j] = sum_k a[i, k] b[j, k]
-          ops::gemm_serial<T>(false, true, ni, n, n, T(1), ak + i0 * n, n, bk, n, T(0), pk, n);
-        else  // o[i, j] = sum_k b[k, i] a[k, j]
-          ops::gemm_serial<T>(true, false, ni, n, n, T(1), bk + i0, n, ak, n, T(0), pk, n);
-      }
+      for (int64_t k = k0; k < k1; ++k)
+        ops::gemm_serial<T>(false, true, ni, n, n, T(1), lhs.get() + k * nn + i0 * n, n,
+                            rhs.get() + k * nn, n, T(0), prod.get() + k * ni * n, n);
     });
     // [ni, N, c_i], then center_layer_norm over c_i
     thread_pool().parallel_for(ni * n, 64, [&](int64_t r0, int64_t r1) {

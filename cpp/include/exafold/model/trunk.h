@@ -36,6 +36,14 @@ struct TrunkOutputs {
   Tensor msa_first_row;  ///< [N, c_m]
 };
 
+/// Note [Trunk memory]: besides the activations (msa, extra MSA, pair) and one update of the
+/// same size, the largest temporaries per module, for a chunk of C batch rows, are
+///   attention (row, column, triangle): 5 C L h d (q, k, v, gate, weighted values; L tokens,
+///     h heads of width d), one [L, L] logit block per thread, and the [h, N, N] pair bias;
+///   outer product mean: 2 S N c_o (projections) and 2 C N c_o^2 (outer products);
+///   triangle multiplication: 2 c_i N^2 (the gated projections, whole) and 2 C N (c_i + c_z);
+///   transitions: C L (c + 4 c).
+/// With C = 0 (everything at once) the outer products alone are N^2 c_o^2 values.
 struct RunOptions {
   /// Rows of the batch dimension that attention, triangle and transition modules process at a
   /// time; <= 0 processes everything at once. Results do not depend on it beyond rounding.
