@@ -84,5 +84,9 @@ def test_fits_a_real_demo_run(tmp_path, capsys):
     assert main(["fit-time-model", "--runs", str(tmp_path / "run"), "--out", str(model)]) == 0
     assert "fitted on 5 structures, lengths 16-64" in capsys.readouterr().out
     assert np.isfinite(json.loads(model.read_text())["fit"]["r2"])
+    # The recorded FLOPs are the reduced preset's own, not the official sizes' (hundreds of times more).
+    rows = json.loads((tmp_path / "run" / "shard-r00000-00000.json").read_text())["rows"]
+    official = exafold.prediction_flops(64, msa_clusters=8, extra_msa_rows=16, templates=0, passes=1, ptm=True)
+    assert 0 < next(r["flops"] for r in rows if r["length"] == 64) < official / 10
     assert main([*distill, "--out", str(tmp_path / "run2"), "--time-model", str(model)]) == 0
     assert len(json.loads((tmp_path / "run2" / "index.json").read_text())["structures"]) == 5
