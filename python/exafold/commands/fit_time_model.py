@@ -78,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"  seconds per pair (S^2) {model.pair_seconds:.4e}")
     print(f"  seconds per call       {model.overhead_seconds:.4e}")
     print(f"  R^2 {report['r2']:.4f}, median relative error {100 * report['median_relative_error']:.1f}%")
+    if min(model.flop_seconds, model.pair_seconds, model.overhead_seconds) < 0:
+        # Unconstrained least squares: a negative term only bends the curve to fit these lengths.
+        print(f"  note: a negative term means the data do not resolve it; trust the model within "
+              f"lengths {lengths.min()}-{lengths.max()}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({**json.loads(model.to_json()), "fit": report}, indent=2) + "\n")
     print(f"saved {args.out}")
