@@ -140,5 +140,7 @@ def model_features(
     aatype = np.asarray(feats["aatype"])
     first = aatype[0] if aatype.ndim == 2 else aatype
     for name, value in _core.atom_maps(np.ascontiguousarray(first)).items():
-        feats[name] = np.broadcast_to(value, aatype.shape + value.shape[1:]) if aatype.ndim == 2 else value
+        # A copy, not a broadcast view: with one iteration the view counts as contiguous, so it
+        # would reach the engine read-only, which the engine refuses.
+        feats[name] = np.broadcast_to(value, aatype.shape + value.shape[1:]).copy() if aatype.ndim == 2 else value
     return feats

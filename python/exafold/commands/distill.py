@@ -11,6 +11,7 @@ import argparse
 import os
 from pathlib import Path
 
+from exafold.commands.fit_time_model import load_time_model
 from exafold.runner import inputs
 from exafold.runner.job import RunConfig
 from exafold.runner.job import run as run_job
@@ -53,6 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prefetch-depth", type=_positive, default=4, help="prepared items in flight at most (default 4)")
     p.add_argument("--memory-budget", type=float, default=8.0, metavar="GIB",
                    help="bytes of prepared features in flight, in GiB (default 8)")
+    p.add_argument("--time-model", type=Path, metavar="FILE",
+                   help="order work longest first by this fitted model's seconds (exafold fit-time-model) "
+                        "instead of FLOPs")
     p.add_argument("--device-peak-tflops", type=float, help="the device's peak, for MFU in the summary")
     p.add_argument("--mpi", choices=["auto", "on", "off"], default="auto",
                    help="auto: use MPI when launched with more than one rank")
@@ -92,7 +96,8 @@ def launched_ranks() -> int:
 
 def build_config(args: argparse.Namespace) -> RunConfig:
     """The run's configuration from the command line, checking that the named files exist."""
-    for path in [args.fasta, args.manifest, args.alignments] + [p for _, p in args.model]:
+    time_model = args.time_model
+    for path in [args.fasta, args.manifest, args.alignments, time_model] + [p for _, p in args.model]:
         if path is not None and not path.exists():
             raise ValueError(f"{path} does not exist")
     if args.resume and not any(args.out.glob("journal-r*.jsonl")):
@@ -122,6 +127,7 @@ def build_config(args: argparse.Namespace) -> RunConfig:
         memory_budget_bytes=int(args.memory_budget * 2**30),
         device_peak_flops=None if args.device_peak_tflops is None else args.device_peak_tflops * 1e12,
         retry_failed=args.retry_failed,
+        time_model=None if time_model is None else load_time_model(time_model).to_json(),
         progress={"auto": None, "bar": True, "log": False}[args.progress],
     )
 

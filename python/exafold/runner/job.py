@@ -58,6 +58,9 @@ class RunConfig:
     plots: bool = True  # histograms.png in the summary (matplotlib)
     chunk_divisor: float = 2.0
     min_chunk: int = 1
+    # A fitted exafold.DeviceTimeModel as JSON: order and split work by its predicted seconds
+    # instead of FLOPs. Left out of the hash: it changes only the order, not the structures.
+    time_model: str | None = None
 
     def canonical(self) -> dict:
         """The settings that change what a structure or its verdict is; their hash guards
@@ -130,12 +133,19 @@ def _flop_polynomial(preset: str, config: RunConfig) -> tuple[float, float, floa
 
 
 def _order_longest_first(items: list[inputs.Item], config: RunConfig) -> tuple[list[inputs.Item], np.ndarray]:
-    """Items by descending predicted cost (ties in input order) and their costs in FLOPs."""
+    """Items by descending predicted cost (ties in input order) and their costs: FLOPs, or
+    seconds when the run has a fitted time model (it also charges the S^2 memory-bound work and
+    the fixed per-call overhead that FLOPs miss, which matter most for short sequences)."""
     lengths = np.array([len(i.sequence) for i in items], dtype=np.float64)
+    time_model = None if config.time_model is None else exafold.DeviceTimeModel.from_json(config.time_model)
     costs = np.zeros_like(lengths)
     for preset, _ in config.models:
         c3, c2, c1, c0 = _flop_polynomial(preset, config)
-        costs += ((c3 * lengths + c2) * lengths + c1) * lengths + c0
+        flops = ((c3 * lengths + c2) * lengths + c1) * lengths + c0
+        if time_model is None:
+            costs += flops
+        else:
+            costs += time_model.flop_seconds * flops + time_model.pair_seconds * lengths**2 + time_model.overhead_seconds
     order = np.argsort(-costs, kind="stable")
     return [items[i] for i in order], costs[order]
 

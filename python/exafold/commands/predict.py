@@ -1,0 +1,131 @@
+"""``exafold predict``: structures for a handful of sequences, written straight to PDB/mmCIF.
+
+No shards, journal or resumption (that is ``exafold distill``): features are built, every model
+is run, the best by mean pLDDT is kept and written to DIR/<id>.pdb and/or DIR/<id>.cif with the
+per-residue pLDDT in the B-factor column, and one line per structure is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+import exafold
+from exafold.commands.distill import _model_arg, _non_negative, _positive
+from exafold.runner import inputs
+from exafold.runner.outputs import aatype_of
+
+FORMATS = ("pdb", "mmcif")
+_SUFFIX = {"pdb": ".pdb", "mmcif": ".cif"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("predict", help="predict a few structures and write them as PDB/mmCIF files")
+    p.add_argument("--fasta", type=Path, required=True, help="query sequences (FASTA)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--alignments", type=Path, metavar="DIR", help="alignment directory: DIR/<id>/*.a3m|*.sto")
+    src.add_argument("--a3m", type=Path, action="append", metavar="FILE",
+                     help="alignment file for the (single) query; repeat for several")
+    p.add_argument("--model", action="append", required=True, metavar="PRESET=PATH", type=_model_arg,
+                   help="parameter set, e.g. model_1_ptm=params/params_model_1_ptm.npz; repeat for several "
+                        "(the best by mean pLDDT is kept)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    p.add_argument("--seed", type=int, default=0, help="run seed; each structure's seed derives from it and its id")
+    p.add_argument("--recycles", type=_non_negative, default=3)
+    p.add_argument("--max-msa-clusters", type=_positive, default=512)
+    p.add_argument("--max-extra-msa", type=_positive, default=1024)
+    p.add_argument("--format", type=_formats, default=("pdb",), help="pdb, mmcif or pdb,mmcif (default pdb)")
+    p.set_defaults(func=run)
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    bad = [f for f in names if f not in FORMATS]
+    if not names or bad:
+        raise argparse.ArgumentTypeError(f"formats are pdb and mmcif, got {text!r}")
+    return names
+
+
+def read_items(fasta: Path) -> list[inputs.Item]:
+    """The FASTA's records; any bad record is an error naming its file and line."""
+    found = inputs.read_fasta(fasta, max_length=10**9)
+    if found.rejected:
+        r = found.rejected[0]
+        raise ValueError(f"{r.source}: {r.reason}")
+    return found.items
+
+
+def alignments_for(item: inputs.Item, args: argparse.Namespace) -> list[Path]:
+    """The item's checked alignment files (--a3m files, or DIR/<id>/)."""
+    paths = list(args.a3m) if args.a3m else inputs.find_alignments(item, args.alignments)
+    for p in paths:
+        inputs.check_alignment(p)
+    return paths
+
+
+def predict_one(item: inputs.Item, models: dict[str, exafold.Model], args: argparse.Namespace) -> dict:
+    """Every model on one item; returns the best result by mean pLDDT, with its preset and the
+    seconds it took (feature building excluded)."""
+    from exafold.features import build_raw_features
+    from exafold.model import model_features
+
+    try:
+        raw = build_raw_features(item.sequence, [str(p) for p in alignments_for(item, args)])
+    except ValueError as e:
+        raise ValueError(f"{item.source} ({item.id}): {e}") from None
+    seed = inputs.structure_seed(item.id, args.seed)
+    feats = model_features(raw, seed, num_recycle=args.recycles, max_clusters=args.max_msa_clusters,
+                           max_extra=args.max_extra_msa)
+    best = None
+    for preset, model in models.items():
+        t0 = time.perf_counter()
+        out = model(feats, num_recycle=args.recycles)
+        out["seconds"], out["preset"] = time.perf_counter() - t0, preset
+        if best is None or float(out["mean_plddt"]) > float(best["mean_plddt"]):
+            best = out
+    return best
+
+
+def write_structure(item: inputs.Item, result: dict, out_dir: Path, formats: tuple[str, ...]) -> list[Path]:
+    """Writes the structure in each format, pLDDT in the B-factor column; returns the paths."""
+    args = (aatype_of(item.sequence), np.arange(1, len(item.sequence) + 1, dtype=np.int32),
+            np.asarray(result["final_atom_positions"], dtype=np.float32),
+            (np.asarray(result["final_atom_mask"]) > 0).astype(np.uint8),
+            np.asarray(result["plddt"], dtype=np.float32))
+    written = []
+    for fmt in formats:
+        text = exafold.make_pdb_string(*args) if fmt == "pdb" else exafold.make_mmcif_string(*args, name=item.id)
+        path = out_dir / f"{item.id}{_SUFFIX[fmt]}"
+        path.write_text(text)
+        written.append(path)
+    return written
+
+
+def run(args: argparse.Namespace) -> int:
+    for path in [args.fasta, args.alignments, *(args.a3m or []), *(p for _, p in args.model)]:
+        if path is not None and not path.exists():
+            raise ValueError(f"{path} does not exist")
+    items = read_items(args.fasta)
+    if args.a3m and len(items) > 1:
+        raise ValueError(f"{args.fasta}: --a3m serves a single query, the file holds {len(items)}; "
+                         "use --alignments DIR")
+    # Inputs are checked before the (slow) model loads, so a typo fails at once.
+    for item in items:
+        try:
+            alignments_for(item, args)
+        except ValueError as e:
+            raise ValueError(f"{item.source} ({item.id}): {e}") from None
+    models = {preset: exafold.Model.load(str(path), preset) for preset, path in args.model}
+    args.out.mkdir(parents=True, exist_ok=True)
+    print(f"{'id':<20} {'length':>6} {'model':<14} {'pLDDT':>6} {'pTM':>6} {'seconds':>8}")
+    for item in items:
+        r = predict_one(item, models, args)
+        write_structure(item, r, args.out, args.format)
+        ptm = float(r["ptm"]) if r.get("ptm") is not None else math.nan
+        print(f"{item.id:<20} {len(item.sequence):>6} {r['preset']:<14} {float(r['mean_plddt']):>6.2f} "
+              f"{ptm:>6.3f} {r['seconds']:>8.2f}", flush=True)
+    return 0
