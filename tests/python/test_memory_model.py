@@ -60,6 +60,9 @@ def model(preset, overrides):
 def measured_peak(preset, overrides, n, s, e, chunk, iterations=2):
     m = model(preset, overrides)
     feats = features(n, s, e)
+    # Blocks cached by earlier runs could serve a request unsplit (see memory_model.h); from an
+    # empty cache the peak depends on this run's allocations alone.
+    exafold.empty_cache()
     exafold.reset_peak_memory()
     before = exafold.memory_stats()["in_use"]
     out = m(feats, num_recycle=iterations - 1, chunk_size=chunk)

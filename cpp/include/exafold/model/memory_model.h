@@ -21,7 +21,10 @@ struct MemoryWorkload {
 /// Peak bytes the caching allocator holds during run_model above what was live before it
 /// (parameters and features are not counted: they are live before and after). Models every
 /// allocation of the trunk's modules (chunked as run_model chunks them, rounded as the allocator
-/// rounds) and the N^2 outputs of the heads; chunk_size <= 0 means unchunked.
+/// rounds) and the N^2 outputs of the heads; chunk_size <= 0 means unchunked. The allocator may
+/// hand a request over 1 MiB a free block up to 1 MiB larger without splitting it, and counts the
+/// whole block in use, so the measured peak can exceed this by up to 1 MiB per live large block,
+/// depending on what the cache holds.
 int64_t predict_peak_bytes(const ModelConfig& config, const MemoryWorkload& w, int64_t chunk_size,
                            DType dtype);
 
