@@ -33,6 +33,7 @@ void bind_io(pyb::module_& m);
 void bind_model_structure(pyb::module_& m);
 void bind_model_trunk(pyb::module_& m);
 void bind_model(pyb::module_& m);
+void bind_memory_model(pyb::module_& m);
 void bind_features(pyb::module_& m);
 
 }  // namespace exafold::py

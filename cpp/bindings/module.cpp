@@ -21,5 +21,6 @@ PYBIND11_MODULE(_core, m) {
   exafold::py::bind_model_structure(m);
   exafold::py::bind_model_trunk(m);
   exafold::py::bind_model(m);
+  exafold::py::bind_memory_model(m);
   exafold::py::bind_features(m);
 }

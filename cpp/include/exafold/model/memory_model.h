@@ -1,0 +1,37 @@
+// Peak allocator memory of one AlphaFold2 prediction, predicted from the sizes alone, and the
+// largest chunk size that keeps a prediction inside a memory budget (issue 3).
+#pragma once
+
+#include <cstdint>
+
+#include "exafold/core/dtype.h"
+#include "exafold/model/config.h"
+
+namespace exafold::model {
+
+/// The sizes a prediction's memory depends on besides the model config.
+struct MemoryWorkload {
+  int64_t residues = 0;    ///< N
+  int64_t clusters = 0;    ///< MSA cluster rows S
+  int64_t extra_rows = 0;  ///< extra-MSA rows E
+  int iterations = 2;      ///< recycling passes; from the second on the previous outputs are live
+  int threads = 0;         ///< the thread pool's size; 0 = the shared pool's
+};
+
+/// Peak bytes the caching allocator holds during run_model above what was live before it
+/// (parameters and features are not counted: they are live before and after). Models every
+/// allocation of the trunk's modules (chunked as run_model chunks them, rounded as the allocator
+/// rounds) and the N^2 outputs of the heads; chunk_size <= 0 means unchunked. The allocator may
+/// hand a request over 1 MiB a free block up to 1 MiB larger without splitting it, and counts the
+/// whole block in use, so the measured peak can exceed this by up to 1 MiB per live large block,
+/// depending on what the cache holds.
+int64_t predict_peak_bytes(const ModelConfig& config, const MemoryWorkload& w, int64_t chunk_size,
+                           DType dtype);
+
+/// The largest chunk size whose predicted peak fits in budget_bytes: 0 (unchunked) when that
+/// fits, else the largest fitting chunk in 1..N. Throws OutOfMemory naming the smallest possible
+/// peak when even chunk 1 does not fit.
+int64_t choose_chunk(const ModelConfig& config, const MemoryWorkload& w, int64_t budget_bytes,
+                     DType dtype);
+
+}  // namespace exafold::model
