@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -27,24 +26,13 @@ import numpy as np
 from exafold.demo import demo_params_path
 from exafold.features import build_raw_features, parse_a3m
 from exafold.model import Model, model_features
+from bench_machine import machine  # noqa: E402
 
 LENGTHS = (16, 24, 32, 48, 64, 96, 128)
 AA = np.array(list("ACDEFGHIKLMNPQRSTVWY"))
 # The demo job's sizes (exafold demo): shallow enough for a CPU, deep enough to fill the
 # clusters and the extra MSA.
 CONFIG = dict(num_recycle=1, max_clusters=32, max_extra=64)
-
-
-def machine() -> str:
-    """CPU model, cores and memory, as the other entries of bench/RESULTS.md give them."""
-    model = platform.machine()
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{model}, {os.cpu_count()} cores, {memory:.0f} GiB"
 
 
 def features(n: int, rng: np.random.Generator, chains: int = 1) -> dict:

@@ -11,7 +11,6 @@ with the dispenser is printed beside it. Appends a section to bench/RESULTS.md w
 import argparse
 import datetime
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -21,17 +20,7 @@ from pathlib import Path
 
 import exafold
 from exafold.demo import demo_params_path, examples_dir
-
-
-
-def machine() -> str:
-    model = platform.machine()
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{model}, {os.cpu_count()} cores"
+from bench_machine import machine  # noqa: E402
 
 
 def make_inputs(root: Path, copies: int) -> tuple[Path, Path]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -23,20 +22,9 @@ import numpy as np
 from exafold.runner.job import RunConfig, run
 from exafold.runner.outputs import OutputOptions
 from exafold.runner.pipeline import Prefetcher
+from bench_machine import machine  # noqa: E402
 
 LENGTH = 100
-
-
-def machine() -> str:
-    """CPU model, cores and memory, as the other entries of bench/RESULTS.md give them."""
-    model = platform.machine()
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{model}, {os.cpu_count()} cores, {memory:.0f} GiB"
 
 
 def make_inputs(root: Path, n: int) -> tuple[Path, Path]:
