@@ -26,25 +26,7 @@ using model::Params;
 using model::ParamScope;
 using model::Rigid;
 
-constexpr auto kCast = pyb::array::c_style | pyb::array::forcecast;
-
 std::string dtype_text(const pyb::dtype& d) { return d.attr("name").cast<std::string>(); }
-
-Shape shape_of(const pyb::array& a) {
-  Shape s;
-  for (pyb::ssize_t i = 0; i < a.ndim(); ++i) s.push_back(a.shape(i));
-  return s;
-}
-
-/// A contiguous exafold copy of `a` in V (numpy casts), made while the GIL is held.
-template <class V>
-Tensor copy_as(const pyb::array& a) {
-  auto c = pyb::array_t<V, kCast>::ensure(a);
-  check(bool(c), "expected a numeric array");
-  Tensor t = Tensor::empty(shape_of(c), dtype_v<V>);
-  std::memcpy(t.data_ptr(), c.data(), t.nbytes());
-  return t;
-}
 
 /// A copy keeping the array's own dtype (masks and index maps, which the engine checks).
 Tensor copy_keep(const pyb::array& a) {
@@ -54,27 +36,6 @@ Tensor copy_keep(const pyb::array& a) {
   if (d.is(pyb::dtype::of<int32_t>())) return copy_as<int32_t>(a);
   if (d.is(pyb::dtype::of<int64_t>())) return copy_as<int64_t>(a);
   fail("arrays of dtype ", dtype_text(d), " are not accepted here");
-}
-
-pyb::array to_numpy(const Tensor& t) {
-  const Tensor c = t.contiguous();
-  std::vector<pyb::ssize_t> shape(c.shape().begin(), c.shape().end());
-  pyb::array out;
-  switch (c.dtype()) {
-    case DType::float32:
-      out = pyb::array_t<float>(shape);
-      break;
-    case DType::float64:
-      out = pyb::array_t<double>(shape);
-      break;
-    case DType::int32:
-      out = pyb::array_t<int32_t>(shape);
-      break;
-    default:
-      fail<InternalError>("no numpy conversion for ", dtype_name(c.dtype()));
-  }
-  std::memcpy(out.mutable_data(), c.data_ptr(), c.nbytes());
-  return out;
 }
 
 template <class T>
@@ -136,14 +97,14 @@ pyb::dict structure_module(const std::string& preset, const pyb::dict& arrays,
     o = model::run_structure_module<T>(config, params, s, z, f);
   }
   pyb::dict out;
-  out["final_atom_positions"] = to_numpy(o.final_atom_positions);
-  out["final_atom_mask"] = to_numpy(o.final_atom_mask);
-  out["representations/structure_module"] = to_numpy(o.representation);
-  out["traj"] = to_numpy(o.traj);
-  out["sidechains/angles_sin_cos"] = to_numpy(o.angles_sin_cos);
-  out["sidechains/unnormalized_angles_sin_cos"] = to_numpy(o.unnormalized_angles_sin_cos);
-  out["final_atom14_positions"] = to_numpy(o.final_atom14_positions);
-  out["final_atom14_mask"] = to_numpy(o.final_atom14_mask);
+  out["final_atom_positions"] = tensor_to_numpy(o.final_atom_positions);
+  out["final_atom_mask"] = tensor_to_numpy(o.final_atom_mask);
+  out["representations/structure_module"] = tensor_to_numpy(o.representation);
+  out["traj"] = tensor_to_numpy(o.traj);
+  out["sidechains/angles_sin_cos"] = tensor_to_numpy(o.angles_sin_cos);
+  out["sidechains/unnormalized_angles_sin_cos"] = tensor_to_numpy(o.unnormalized_angles_sin_cos);
+  out["final_atom14_positions"] = tensor_to_numpy(o.final_atom14_positions);
+  out["final_atom14_mask"] = tensor_to_numpy(o.final_atom14_mask);
   return out;
 }
 
@@ -167,7 +128,7 @@ pyb::array invariant_point_attention(const std::string& preset, const pyb::dict&
         z);
     out = ipa(a, m, frames);
   }
-  return to_numpy(out);
+  return tensor_to_numpy(out);
 }
 
 template <class T>
@@ -200,7 +161,7 @@ pyb::tuple backbone_update(const std::string& preset, const pyb::dict& arrays,
     for (int k = 0; k < 4; ++k) q_out.data<T>()[i * 4 + k] = frames[i].quat[k];
     for (int k = 0; k < 3; ++k) t_out.data<T>()[i * 3 + k] = frames[i].trans[k];
   }
-  return pyb::make_tuple(to_numpy(q_out), to_numpy(t_out));
+  return pyb::make_tuple(tensor_to_numpy(q_out), tensor_to_numpy(t_out));
 }
 
 template <class T>
@@ -217,7 +178,7 @@ pyb::tuple torsion_angles(const std::string& preset, const pyb::dict& arrays, co
             "rigid_sidechain",
         config.structure.sidechain_blocks, a, ia);
   }
-  return pyb::make_tuple(to_numpy(angles.sin_cos), to_numpy(angles.unnormalized));
+  return pyb::make_tuple(tensor_to_numpy(angles.sin_cos), tensor_to_numpy(angles.unnormalized));
 }
 
 template <class T>
@@ -243,9 +204,9 @@ pyb::dict all_atom(const pyb::array& aatype, const pyb::array& rotation,
     }
   }
   pyb::dict out;
-  out["frames_rotation"] = to_numpy(rot);
-  out["frames_translation"] = to_numpy(trans);
-  out["atom14_positions"] = to_numpy(atom14);
+  out["frames_rotation"] = tensor_to_numpy(rot);
+  out["frames_translation"] = tensor_to_numpy(trans);
+  out["atom14_positions"] = tensor_to_numpy(atom14);
   return out;
 }
 
@@ -254,7 +215,7 @@ pyb::array atom14_to_atom37(const pyb::array& atom14, const pyb::array& residx_a
                             const pyb::array& atom37_atom_exists) {
   const Tensor pos = copy_as<T>(atom14), index = copy_keep(residx_atom37_to_atom14),
                exists = copy_keep(atom37_atom_exists);
-  return to_numpy(model::atom14_to_atom37<T>(pos, index, exists));
+  return tensor_to_numpy(model::atom14_to_atom37<T>(pos, index, exists));
 }
 
 template <class T>
@@ -279,16 +240,16 @@ pyb::dict heads(const std::string& preset, const pyb::dict& arrays, const pyb::d
     o = model::run_heads<T>(config, params, in);
   }
   pyb::dict out;
-  out["distogram/logits"] = to_numpy(o.distogram_logits);
-  out["masked_msa/logits"] = to_numpy(o.masked_msa_logits);
-  out["experimentally_resolved/logits"] = to_numpy(o.experimentally_resolved_logits);
-  out["predicted_lddt/logits"] = to_numpy(o.plddt_logits);
-  out["plddt"] = to_numpy(o.plddt);
+  out["distogram/logits"] = tensor_to_numpy(o.distogram_logits);
+  out["masked_msa/logits"] = tensor_to_numpy(o.masked_msa_logits);
+  out["experimentally_resolved/logits"] = tensor_to_numpy(o.experimentally_resolved_logits);
+  out["predicted_lddt/logits"] = tensor_to_numpy(o.plddt_logits);
+  out["plddt"] = tensor_to_numpy(o.plddt);
   out["mean_plddt"] = o.mean_plddt;
   if (config.ptm) {
-    out["predicted_aligned_error/logits"] = to_numpy(o.pae_logits);
-    out["aligned_confidence_probs"] = to_numpy(o.aligned_confidence_probs);
-    out["predicted_aligned_error"] = to_numpy(o.predicted_aligned_error);
+    out["predicted_aligned_error/logits"] = tensor_to_numpy(o.pae_logits);
+    out["aligned_confidence_probs"] = tensor_to_numpy(o.aligned_confidence_probs);
+    out["predicted_aligned_error"] = tensor_to_numpy(o.predicted_aligned_error);
     out["max_predicted_aligned_error"] = o.max_predicted_aligned_error;
     out["ptm"] = o.ptm;
   }

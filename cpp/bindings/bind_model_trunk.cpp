@@ -33,31 +33,6 @@ struct TrunkParams {
   Params params;
 };
 
-/// A contiguous copy of a numpy array as E (forcecast converts any numeric input).
-template <class E>
-Tensor copy_array(const pyb::handle& h) {
-  auto a = pyb::array_t<E, pyb::array::c_style | pyb::array::forcecast>::ensure(h);
-  check(bool(a), "expected a numeric array");
-  Shape shape;
-  for (pyb::ssize_t i = 0; i < a.ndim(); ++i) shape.push_back(a.shape(i));
-  Tensor t = Tensor::empty(shape, dtype_v<E>);
-  if (t.numel() > 0) std::memcpy(t.data_ptr(), a.data(), t.nbytes());
-  return t;
-}
-
-template <class E>
-pyb::array to_array(const Tensor& t) {
-  const Tensor c = t.contiguous();
-  std::vector<pyb::ssize_t> shape(c.shape().begin(), c.shape().end());
-  pyb::array_t<E> a(shape);
-  if (c.numel() > 0) std::memcpy(a.mutable_data(), c.data_ptr(), c.nbytes());
-  return a;
-}
-
-pyb::array to_numpy(const Tensor& t) {
-  return t.dtype() == DType::float64 ? to_array<double>(t) : to_array<float>(t);
-}
-
 pyb::handle item(const pyb::dict& d, const char* what, const char* key) {
   check(d.contains(key), what, " lacks '", key, "'");
   return d[key];
@@ -77,9 +52,9 @@ ParamScope scope_of(const TrunkParams& p, const std::string& scope, int block) {
 TrunkFeatures features_of(const pyb::dict& d, DType dtype) {
   auto real = [&](const char* key) {
     const pyb::handle h = item(d, "features", key);
-    return dtype == DType::float64 ? copy_array<double>(h) : copy_array<float>(h);
+    return dtype == DType::float64 ? copy_as<double>(h) : copy_as<float>(h);
   };
-  auto integer = [&](const char* key) { return copy_array<int64_t>(item(d, "features", key)); };
+  auto integer = [&](const char* key) { return copy_as<int64_t>(item(d, "features", key)); };
   return {integer("aatype"),           integer("residue_index"), real("seq_mask"),
           real("target_feat"),         real("msa_feat"),         real("msa_mask"),
           integer("extra_msa"),        real("extra_msa_mask"),   real("extra_has_deletion"),
@@ -89,7 +64,7 @@ TrunkFeatures features_of(const pyb::dict& d, DType dtype) {
 Recycled recycled_of(const pyb::dict& d, DType dtype) {
   auto real = [&](const char* key) {
     const pyb::handle h = item(d, "prev", key);
-    return dtype == DType::float64 ? copy_array<double>(h) : copy_array<float>(h);
+    return dtype == DType::float64 ? copy_as<double>(h) : copy_as<float>(h);
   };
   return {real("prev_msa_first_row"), real("prev_pair"), real("prev_pos")};
 }
@@ -117,13 +92,13 @@ template <class Compute>
 pyb::array module_call(const TrunkParams& p, std::vector<pyb::handle> arrays, Compute compute) {
   return dispatch(p, [&]<class T>() {
     std::vector<Tensor> in;
-    for (const auto& a : arrays) in.push_back(copy_array<T>(a));
+    for (const auto& a : arrays) in.push_back(copy_as<T>(a));
     Tensor out;
     {
       pyb::gil_scoped_release release;
       out = compute.template operator()<T>(in);
     }
-    return to_numpy(out);
+    return tensor_to_numpy(out);
   });
 }
 
@@ -238,15 +213,15 @@ void bind_modules(pyb::module_& m) {
          int64_t chunk_size) {
         const ColumnAttention col = column_of(column);
         return dispatch(p, [&]<class T>() {
-          Tensor m = copy_array<T>(msa), mm = copy_array<T>(msa_mask);
-          Tensor z = copy_array<T>(pair), zm = copy_array<T>(pair_mask);
+          Tensor m = copy_as<T>(msa), mm = copy_as<T>(msa_mask);
+          Tensor z = copy_as<T>(pair), zm = copy_as<T>(pair_mask);
           {
             pyb::gil_scoped_release release;
             evoformer_block<T>(scope_of(p, scope, block), col, m, z, mm, zm, chunk_size);
           }
           pyb::dict out;
-          out["msa"] = to_numpy(m);
-          out["pair"] = to_numpy(z);
+          out["msa"] = tensor_to_numpy(m);
+          out["pair"] = tensor_to_numpy(z);
           return out;
         });
       },
@@ -271,9 +246,9 @@ void bind_modules(pyb::module_& m) {
                 embed_extra_msa<T>(evo, f.extra_msa, f.extra_has_deletion, f.extra_deletion_value);
           }
           pyb::dict out;
-          out["msa"] = to_numpy(e.msa);
-          out["pair"] = to_numpy(e.pair);
-          out["extra_msa_activations"] = to_numpy(extra);
+          out["msa"] = tensor_to_numpy(e.msa);
+          out["pair"] = tensor_to_numpy(e.pair);
+          out["extra_msa_activations"] = tensor_to_numpy(extra);
           return out;
         });
       },
@@ -283,16 +258,16 @@ void bind_modules(pyb::module_& m) {
   m.def(
       "recycled_distogram",
       [](pyb::handle aatype, pyb::handle prev_pos, int64_t bins, const std::string& dtype) {
-        const Tensor aa = copy_array<int64_t>(aatype);
+        const Tensor aa = copy_as<int64_t>(aatype);
         const bool f64 = dtype_from_name(dtype) == DType::float64;
-        const Tensor pos = f64 ? copy_array<double>(prev_pos) : copy_array<float>(prev_pos);
+        const Tensor pos = f64 ? copy_as<double>(prev_pos) : copy_as<float>(prev_pos);
         Tensor out;
         {
           pyb::gil_scoped_release release;
           out = f64 ? recycled_distogram<double>(aa, pos, bins)
                     : recycled_distogram<float>(aa, pos, bins);
         }
-        return to_numpy(out);
+        return tensor_to_numpy(out);
       },
       arg("aatype"), arg("prev_pos"), arg("bins") = 15, arg("dtype") = "float64",
       "The recycled-distance one-hot [N, N, bins] of Algorithm 32.");
@@ -308,10 +283,10 @@ void bind_modules(pyb::module_& m) {
           o = run_trunk(p.config, p.params, f, r, RunOptions{chunk_size});
         }
         pyb::dict out;
-        out["msa"] = to_numpy(o.msa);
-        out["pair"] = to_numpy(o.pair);
-        out["single"] = to_numpy(o.single);
-        out["msa_first_row"] = to_numpy(o.msa_first_row);
+        out["msa"] = tensor_to_numpy(o.msa);
+        out["pair"] = tensor_to_numpy(o.pair);
+        out["single"] = tensor_to_numpy(o.single);
+        out["msa_first_row"] = tensor_to_numpy(o.msa_first_row);
         return out;
       },
       arg("params"), arg("features"), arg("prev"), arg("chunk_size") = 0,

@@ -111,6 +111,36 @@ pyb::array tensor_to_numpy(const Tensor& t) {
 
 namespace {
 
+template <class E>
+Tensor copy_cast(const pyb::handle& h) {
+  auto a = pyb::array_t<E, pyb::array::c_style | pyb::array::forcecast>::ensure(h);
+  check(bool(a), "expected a numeric array");
+  Shape shape;
+  for (pyb::ssize_t i = 0; i < a.ndim(); ++i) shape.push_back(a.shape(i));
+  Tensor t = Tensor::empty(shape, dtype_v<E>);
+  if (t.numel() > 0) std::memcpy(t.data_ptr(), a.data(), t.nbytes());
+  return t;
+}
+
+}  // namespace
+
+Tensor tensor_copy_as(const pyb::handle& h, DType dtype) {
+  switch (dtype) {
+    case DType::float32:
+      return copy_cast<float>(h);
+    case DType::float64:
+      return copy_cast<double>(h);
+    case DType::int32:
+      return copy_cast<int32_t>(h);
+    case DType::int64:
+      return copy_cast<int64_t>(h);
+    default:
+      fail<InternalError>("no array copy as ", dtype_name(dtype));
+  }
+}
+
+namespace {
+
 Shape shape_of(const std::vector<int64_t>& v) { return Shape(std::span<const int64_t>(v)); }
 
 pyb::tuple tuple_of(const Dims& d) {

@@ -23,6 +23,13 @@ pyb::module_ test_modules(pyb::module_& m);
 Tensor tensor_from_numpy(pyb::array a, std::optional<std::string> dtype);
 /// A host Tensor as a numpy array sharing its memory (the array keeps the storage alive).
 pyb::array tensor_to_numpy(const Tensor& t);
+/// A contiguous exafold copy of an array-like in `dtype` (float32, float64, int32 or int64; numpy
+/// casts), made while the GIL is held, for entry points whose C++ wants one precision.
+Tensor tensor_copy_as(const pyb::handle& h, DType dtype);
+template <class E>
+Tensor copy_as(const pyb::handle& h) {
+  return tensor_copy_as(h, dtype_v<E>);
+}
 
 void bind_errors(pyb::module_& m);
 void bind_memory(pyb::module_& m);
