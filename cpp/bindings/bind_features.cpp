@@ -126,9 +126,10 @@ void bind_features(pyb::module_& parent) {
              return FastaRecord{std::move(description), std::move(sequence), 0};
            }),
            "description"_a, "sequence"_a)
-      .def_readonly("description", &FastaRecord::description)
-      .def_readonly("sequence", &FastaRecord::sequence)
-      .def_readonly("line", &FastaRecord::line)
+      .def_readonly("description", &FastaRecord::description,
+                    "The header line after '>'; its first word is the id.")
+      .def_readonly("sequence", &FastaRecord::sequence, "One-letter residues, upper case.")
+      .def_readonly("line", &FastaRecord::line, "Line of the header in its file (0 if built).")
       .def("__repr__", [](const FastaRecord& r) {
         return "FastaRecord('" + r.description + "', " + std::to_string(r.sequence.size()) +
                " residues)";
@@ -142,31 +143,38 @@ void bind_features(pyb::module_& parent) {
       },
       "path"_a, "Every record of a FASTA file; ValueError names file:line on bad input.");
   m.def("parse_fasta", &parse_fasta, "text"_a, "name"_a = "<text>",
-        pyb::call_guard<pyb::gil_scoped_release>());
+        pyb::call_guard<pyb::gil_scoped_release>(),
+        "Every record of FASTA text; errors name `name`:line.");
 
   pyb::class_<Msa>(m, "Msa", "One alignment; row 0 is the query.")
-      .def_property_readonly("source", &Msa::source)
-      .def_property_readonly("num_rows", &Msa::num_rows)
-      .def_property_readonly("width", &Msa::width)
+      .def_property_readonly("source", &Msa::source, "The file (or name) it was read from.")
+      .def_property_readonly("num_rows", &Msa::num_rows, "Rows, the query included.")
+      .def_property_readonly("width", &Msa::width, "Columns: the query's length.")
       .def("__len__", &Msa::num_rows)
-      .def_property_readonly("descriptions",
-                             [](const Msa& a) {
-                               std::vector<std::string> v;
-                               for (const auto& r : a.rows()) v.push_back(r.description);
-                               return v;
-                             })
-      .def_property_readonly("sequences",
-                             [](const Msa& a) {
-                               std::vector<std::string> v;
-                               for (const auto& r : a.rows()) v.push_back(r.residues);
-                               return v;
-                             })
-      .def_property_readonly("lines",
-                             [](const Msa& a) {
-                               std::vector<int64_t> v;
-                               for (const auto& r : a.rows()) v.push_back(r.line);
-                               return v;
-                             })
+      .def_property_readonly(
+          "descriptions",
+          [](const Msa& a) {
+            std::vector<std::string> v;
+            for (const auto& r : a.rows()) v.push_back(r.description);
+            return v;
+          },
+          "Each row's description.")
+      .def_property_readonly(
+          "sequences",
+          [](const Msa& a) {
+            std::vector<std::string> v;
+            for (const auto& r : a.rows()) v.push_back(r.residues);
+            return v;
+          },
+          "Each row over the query's columns (insertions removed).")
+      .def_property_readonly(
+          "lines",
+          [](const Msa& a) {
+            std::vector<int64_t> v;
+            for (const auto& r : a.rows()) v.push_back(r.line);
+            return v;
+          },
+          "The line each row starts on in its file.")
       .def_property_readonly("msa", &msa_ids, "[rows, width] int32 HHblits ids (0..21)")
       .def_property_readonly("deletion_matrix", &msa_deletions, "[rows, width] int32")
       .def("__repr__", [](const Msa& a) {
@@ -182,26 +190,28 @@ void bind_features(pyb::module_& parent) {
       [options](const std::string& path, int64_t max_rows, std::string query) {
         return read_released([&] { return read_msa(path, options(max_rows, std::move(query))); });
       },
-      "path"_a, "max_rows"_a = 0, "query"_a = "");
+      "path"_a, "max_rows"_a = 0, "query"_a = "",
+      "An A3M or Stockholm file (by suffix): the first max_rows rows (0: all); when query is "
+      "given, the first row must be it. ValueError names file:line.");
   m.def(
       "read_a3m",
       [options](const std::string& path, int64_t max_rows, std::string query) {
         return read_released([&] { return read_a3m(path, options(max_rows, std::move(query))); });
       },
-      "path"_a, "max_rows"_a = 0, "query"_a = "");
+      "path"_a, "max_rows"_a = 0, "query"_a = "", "An A3M file; arguments as read_msa.");
   m.def(
       "read_stockholm",
       [options](const std::string& path, int64_t max_rows, std::string query) {
         return read_released(
             [&] { return read_stockholm(path, options(max_rows, std::move(query))); });
       },
-      "path"_a, "max_rows"_a = 0, "query"_a = "");
+      "path"_a, "max_rows"_a = 0, "query"_a = "", "A Stockholm file; arguments as read_msa.");
   m.def(
       "parse_a3m",
       [options](const std::string& text, const std::string& name, int64_t max_rows,
                 std::string query) { return parse_a3m(text, name, options(max_rows, query)); },
       "text"_a, "name"_a = "<text>", "max_rows"_a = 0, "query"_a = "",
-      pyb::call_guard<pyb::gil_scoped_release>());
+      pyb::call_guard<pyb::gil_scoped_release>(), "A3M text; errors name `name`:line.");
   m.def(
       "parse_stockholm",
       [options](const std::string& text, const std::string& name, int64_t max_rows,
@@ -209,9 +219,13 @@ void bind_features(pyb::module_& parent) {
         return parse_stockholm(text, name, options(max_rows, query));
       },
       "text"_a, "name"_a = "<text>", "max_rows"_a = 0, "query"_a = "",
-      pyb::call_guard<pyb::gil_scoped_release>());
-  m.def("af2_hit_limit", &af2_hit_limit, "path"_a);
-  m.def("structure_seed", &structure_seed, "id"_a, "run_seed"_a);
+      pyb::call_guard<pyb::gil_scoped_release>(), "Stockholm text; errors name `name`:line.");
+  m.def("af2_hit_limit", &af2_hit_limit, "path"_a,
+        "Rows AlphaFold2 keeps of an alignment file, judged by its name (uniref90 10,000, mgnify "
+        "501; 0 = all for BFD and UniRef30/UniClust).");
+  m.def("structure_seed", &structure_seed, "id"_a, "run_seed"_a,
+        "A structure's 64-bit feature seed from its id and the run's seed (Note [Feature "
+        "randomness]).");
 
   m.def(
       "build_raw_features",
@@ -261,14 +275,21 @@ void bind_features(pyb::module_& parent) {
            "max_clusters"_a = 512, "max_extra"_a = 1024, "num_recycle"_a = 3,
            "replace_fraction"_a = 0.15, "uniform_prob"_a = 0.1, "profile_prob"_a = 0.1,
            "same_prob"_a = 0.1, "fixed_size"_a = false)
-      .def_readwrite("max_clusters", &ProcessConfig::max_clusters)
-      .def_readwrite("max_extra", &ProcessConfig::max_extra)
-      .def_readwrite("num_recycle", &ProcessConfig::num_recycle)
-      .def_readwrite("replace_fraction", &ProcessConfig::replace_fraction)
-      .def_readwrite("uniform_prob", &ProcessConfig::uniform_prob)
-      .def_readwrite("profile_prob", &ProcessConfig::profile_prob)
-      .def_readwrite("same_prob", &ProcessConfig::same_prob)
-      .def_readwrite("fixed_size", &ProcessConfig::fixed_size);
+      .def_readwrite("max_clusters", &ProcessConfig::max_clusters,
+                     "MSA cluster centres per iteration, the query included.")
+      .def_readwrite("max_extra", &ProcessConfig::max_extra, "Extra-MSA rows per iteration.")
+      .def_readwrite("num_recycle", &ProcessConfig::num_recycle,
+                     "Recycles: num_recycle + 1 feature sets are drawn.")
+      .def_readwrite("replace_fraction", &ProcessConfig::replace_fraction,
+                     "Fraction of cluster-centre positions the masked-MSA objective replaces.")
+      .def_readwrite("uniform_prob", &ProcessConfig::uniform_prob,
+                     "Probability a replaced position becomes a uniformly random residue.")
+      .def_readwrite("profile_prob", &ProcessConfig::profile_prob,
+                     "Probability a replaced position is drawn from the MSA profile.")
+      .def_readwrite("same_prob", &ProcessConfig::same_prob,
+                     "Probability a replaced position keeps its residue.")
+      .def_readwrite("fixed_size", &ProcessConfig::fixed_size,
+                     "Pad the MSA dimensions to max_clusters and max_extra.");
 
   m.def(
       "process_features",

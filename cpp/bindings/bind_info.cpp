@@ -5,41 +5,45 @@
 namespace exafold::py {
 
 void bind_info(pyb::module_& m) {
-  m.def("info", [] {
-    SystemInfo s = system_info();
-    pyb::dict d;
-    d["version"] = s.version;
-    d["build_type"] = s.build_type;
-    d["compiler"] = s.compiler;
-    d["sanitized"] = s.sanitized;
-    d["cuda_built"] = s.cuda_built;
-    d["cuda_version"] = s.cuda_version;
-    d["num_threads"] = s.num_threads;
-    d["blas_vendor"] = s.blas_vendor;
-    d["blas_config"] = s.blas_config;
-    d["blas_threads"] = s.blas_threads;
-    pyb::list gpus;
-    for (const auto& g : s.gpus) {
-      pyb::dict x;
-      x["device"] = "cuda:" + std::to_string(g.index);
-      x["name"] = g.caps.name;
-      x["compute_capability"] =
-          std::to_string(g.caps.compute_major) + "." + std::to_string(g.caps.compute_minor);
-      x["total_memory"] = g.caps.total_memory;
-      x["free_memory"] = g.free_memory;
-      x["integrated"] = g.caps.integrated;
-      x["managed_memory"] = g.caps.managed_memory;
-      x["concurrent_managed_access"] = g.caps.concurrent_managed_access;
-      x["pageable_memory_access"] = g.caps.pageable_memory_access;
-      x["pageable_uses_host_page_tables"] = g.caps.pageable_uses_host_page_tables;
-      gpus.append(x);
-    }
-    d["gpus"] = gpus;
-    pyb::dict kinds;
-    for (const auto& [dev, ks] : s.memory_kinds) kinds[pyb::str(dev)] = ks;
-    d["memory_kinds"] = kinds;
-    return d;
-  });
+  m.def(
+      "info",
+      [] {
+        SystemInfo s = system_info();
+        pyb::dict d;
+        d["version"] = s.version;
+        d["build_type"] = s.build_type;
+        d["compiler"] = s.compiler;
+        d["sanitized"] = s.sanitized;
+        d["cuda_built"] = s.cuda_built;
+        d["cuda_version"] = s.cuda_version;
+        d["num_threads"] = s.num_threads;
+        d["blas_vendor"] = s.blas_vendor;
+        d["blas_config"] = s.blas_config;
+        d["blas_threads"] = s.blas_threads;
+        pyb::list gpus;
+        for (const auto& g : s.gpus) {
+          pyb::dict x;
+          x["device"] = "cuda:" + std::to_string(g.index);
+          x["name"] = g.caps.name;
+          x["compute_capability"] =
+              std::to_string(g.caps.compute_major) + "." + std::to_string(g.caps.compute_minor);
+          x["total_memory"] = g.caps.total_memory;
+          x["free_memory"] = g.free_memory;
+          x["integrated"] = g.caps.integrated;
+          x["managed_memory"] = g.caps.managed_memory;
+          x["concurrent_managed_access"] = g.caps.concurrent_managed_access;
+          x["pageable_memory_access"] = g.caps.pageable_memory_access;
+          x["pageable_uses_host_page_tables"] = g.caps.pageable_uses_host_page_tables;
+          gpus.append(x);
+        }
+        d["gpus"] = gpus;
+        pyb::dict kinds;
+        for (const auto& [dev, ks] : s.memory_kinds) kinds[pyb::str(dev)] = ks;
+        d["memory_kinds"] = kinds;
+        return d;
+      },
+      "The build and the machine: version, build type, compiler, sanitizers, CUDA, threads, BLAS, "
+      "GPUs with their capabilities, and the memory kinds each device has.");
 }
 
 }  // namespace exafold::py

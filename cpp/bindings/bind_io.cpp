@@ -82,6 +82,7 @@ void bind_io(pyb::module_& m) {
          carray<uint8_t> mask, carray<float> plddt, const std::string& chain_id, bool model_record,
          int model_number, bool ter_record, bool end_record) {
         const StructureArrays a{aatype, residue_index, positions, mask, plddt};
+        pyb::gil_scoped_release release;
         return make_pdb_string(a.view(chain_id),
                                {model_record, model_number, ter_record, end_record});
       },
@@ -95,13 +96,17 @@ void bind_io(pyb::module_& m) {
          carray<uint8_t> mask, carray<float> plddt, const std::string& chain_id, std::string name,
          bool entity_poly, bool plddt_metrics) {
         const StructureArrays a{aatype, residue_index, positions, mask, plddt};
+        pyb::gil_scoped_release release;
         return make_mmcif_string(a.view(chain_id), {std::move(name), entity_poly, plddt_metrics});
       },
       arg("aatype"), arg("residue_index"), arg("atom_positions"), arg("atom_mask"), arg("plddt"),
       pyb::kw_only(), arg("chain_id") = "A", arg("name") = "exafold", arg("entity_poly") = true,
       arg("plddt_metrics") = true, "mmCIF text of one chain with ModelCIF-style pLDDT metrics");
 
-  pyb::class_<ShardWriter>(m, "ShardWriter")
+  pyb::class_<ShardWriter>(m, "ShardWriter",
+                           "Writes one HDF5 shard (docs/formats.md) as <path>.tmp; finish() "
+                           "makes it durable under <path>. A context manager: a clean exit "
+                           "finishes, an exception discards.")
       .def(pyb::init([](std::string path, const std::string& pae, int64_t chunk_residues) {
              return std::make_unique<ShardWriter>(
                  std::move(path), ShardWriterOptions{parse_pae(pae), chunk_residues});
@@ -132,12 +137,16 @@ void bind_io(pyb::module_& m) {
           },
           arg("id"), arg("sequence"), arg("aatype"), arg("residue_index"), arg("atom_positions"),
           arg("atom_mask"), arg("plddt"), pyb::kw_only(), arg("model"), arg("seed"),
-          arg("runtime_seconds"), arg("flops"), arg("ptm") = pyb::none(), arg("pae") = pyb::none())
-      .def("finish",
-           [](ShardWriter& w) {
-             pyb::gil_scoped_release release;
-             w.finish();
-           })
+          arg("runtime_seconds"), arg("flops"), arg("ptm") = pyb::none(), arg("pae") = pyb::none(),
+          "Appends one structure (atom37 arrays, pLDDT, optional pTM and PAE [S, S]); returns "
+          "its row.")
+      .def(
+          "finish",
+          [](ShardWriter& w) {
+            pyb::gil_scoped_release release;
+            w.finish();
+          },
+          "Writes the attributes, fsyncs and renames the file to its final name.")
       .def("__len__", &ShardWriter::size)
       .def(
           "__enter__", [](ShardWriter& w) -> ShardWriter& { return w; },

@@ -55,39 +55,49 @@ void bind_memory(pyb::module_& m) {
       [](const std::string& device, const std::string& kind) {
         return stats_dict(allocator_of(device, kind).stats());
       },
-      pyb::arg("device") = "cpu", pyb::arg("kind") = "host");
+      pyb::arg("device") = "cpu", pyb::arg("kind") = "host",
+      "Statistics of the caching allocator for (device, kind): bytes allocated, reserved and "
+      "their peaks, allocation counts, cache hits, splits and merges.");
   m.def(
       "reset_peak_memory",
       [](const std::string& device, const std::string& kind) {
         allocator_of(device, kind).reset_peak();
       },
-      pyb::arg("device") = "cpu", pyb::arg("kind") = "host");
+      pyb::arg("device") = "cpu", pyb::arg("kind") = "host",
+      "Starts the peak counters of (device, kind) again from the current use.");
   m.def(
       "set_memory_limit",
       [](size_t bytes, const std::string& device, const std::string& kind) {
         allocator_of(device, kind).set_limit(bytes);
       },
-      pyb::arg("bytes"), pyb::arg("device") = "cpu", pyb::arg("kind") = "host");
+      pyb::arg("bytes"), pyb::arg("device") = "cpu", pyb::arg("kind") = "host",
+      "Caps the bytes (device, kind) may reserve; beyond it allocation raises MemoryError with "
+      "the numbers. 0 removes the cap.");
   m.def(
       "empty_cache",
       [](std::optional<std::string> device, std::optional<std::string> kind) {
         if (!device && !kind) return empty_all_caches();
         allocator_of(device.value_or("cpu"), kind.value_or("host")).empty_cache();
       },
-      pyb::arg("device") = pyb::none(), pyb::arg("kind") = pyb::none());
+      pyb::arg("device") = pyb::none(), pyb::arg("kind") = pyb::none(),
+      "Returns cached, unused blocks to the system: of one allocator, or of all when neither "
+      "device nor kind is given.");
   m.def(
       "has_memory",
       [](const std::string& device, const std::string& kind) {
         return has_allocator(Device::parse(device), memory_kind_from_name(kind));
       },
-      pyb::arg("device"), pyb::arg("kind"));
+      pyb::arg("device"), pyb::arg("kind"),
+      "Whether this build and machine can allocate `kind` memory on `device`.");
   m.def(
       "accessible",
       [](const std::string& kind, const std::string& home, const std::string& target) {
         return accessible(memory_kind_from_name(kind), Device::parse(home), Device::parse(target));
       },
-      pyb::arg("kind"), pyb::arg("home"), pyb::arg("target"));
-  m.def("gpu_count", &gpu_count);
+      pyb::arg("kind"), pyb::arg("home"), pyb::arg("target"),
+      "Whether `target` reads `kind` memory living on `home` at full speed, so that migrate "
+      "elides the copy (Note [Migratable memory]).");
+  m.def("gpu_count", &gpu_count, "GPUs this process can use (0 without a CUDA build or device).");
 
   m.def(
       "migrate",
@@ -96,23 +106,32 @@ void bind_memory(pyb::module_& m) {
         pyb::gil_scoped_release nogil;
         return migrate(t, d);
       },
-      pyb::arg("tensor"), pyb::arg("device"));
-  m.def("migrate_stats", [] {
-    MigrateStats s = migrate_stats();
-    pyb::dict d;
-    d["copies"] = s.copies;
-    d["elided"] = s.elided;
-    d["bytes_moved"] = s.bytes_moved;
-    d["prefetches"] = s.prefetches;
-    return d;
-  });
-  m.def("reset_migrate_stats", &reset_migrate_stats);
+      pyb::arg("tensor"), pyb::arg("device"),
+      "The tensor usable on `device`: the same memory when `device` can already reach it, "
+      "else a copy there.");
+  m.def(
+      "migrate_stats",
+      [] {
+        MigrateStats s = migrate_stats();
+        pyb::dict d;
+        d["copies"] = s.copies;
+        d["elided"] = s.elided;
+        d["bytes_moved"] = s.bytes_moved;
+        d["prefetches"] = s.prefetches;
+        return d;
+      },
+      "Counters of migrate(): copies, elided, bytes_moved and prefetches since the last reset.");
+  m.def("reset_migrate_stats", &reset_migrate_stats, "Sets migrate()'s counters to zero.");
 
-  pyb::class_<PyMigratableMemory>(m, "MigratableMemory")
+  pyb::class_<PyMigratableMemory>(m, "MigratableMemory",
+                                  "A scope (with-statement) in which host allocations that name "
+                                  "no memory kind come from unified memory when a GPU exists, so "
+                                  "they migrate without copies.")
       .def(pyb::init<>())
       .def("__enter__", &PyMigratableMemory::enter, pyb::return_value_policy::reference_internal)
       .def("__exit__", [](PyMigratableMemory& s, pyb::args) { s.exit(); })
-      .def_static("active", &MigratableMemory::active);
+      .def_static("active", &MigratableMemory::active,
+                  "Whether a MigratableMemory scope is open on this thread.");
 
   m.def("_enable_test_device", &enable_test_device);
 }

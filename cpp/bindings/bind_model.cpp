@@ -126,16 +126,23 @@ class PyModel {
     return outputs_dict(o, cfg_.ptm);
   }
 
-  pyb::dict run(const pyb::dict& features, std::optional<int> num_recycle,
-                int64_t chunk_size) const {
+  pyb::dict run(const pyb::dict& features, std::optional<int> num_recycle, int64_t chunk_size,
+                const pyb::object& on_iteration) const {
     FeatureArrays f(features);
     std::vector<ModelFeatures> per_iteration;
     for (int r = 0; r < f.iterations(); ++r) per_iteration.push_back(features_at(f, r));
+    // Between iterations the GIL is taken back briefly: Ctrl-C (a pending signal) stops the run
+    // there instead of after the last iteration, and a progress callback can advance.
+    auto between = [&on_iteration](int iteration, const IterationOutputs&) {
+      pyb::gil_scoped_acquire gil;
+      if (PyErr_CheckSignals() != 0) throw pyb::error_already_set();
+      if (!on_iteration.is_none()) on_iteration(iteration);
+    };
     IterationOutputs o;
     {
       pyb::gil_scoped_release nogil;
       o = run_model(cfg_, params_, per_iteration, num_recycle.value_or(cfg_.num_recycle),
-                    RunOptions{chunk_size});
+                    RunOptions{chunk_size}, between);
     }
     return outputs_dict(o, cfg_.ptm);
   }
@@ -171,7 +178,7 @@ pyb::dict config_dict(const ModelConfig& c) {
 }  // namespace
 
 void bind_model(pyb::module_& m) {
-  m.def("model_presets", &preset_names);
+  m.def("model_presets", &preset_names, "Every preset name Model.load accepts.");
   m.def(
       "atom_maps",
       [](pyb::array aatype) {
@@ -194,7 +201,8 @@ void bind_model(pyb::module_& m) {
       },
       pyb::arg("preset"), pyb::arg("overrides") = std::vector<std::pair<std::string, int>>{},
       "Every parameter name and shape the preset defines, in the official npz layout.");
-  pyb::class_<PyModel>(m, "Model")
+  pyb::class_<PyModel>(m, "Model",
+                       "An AlphaFold2 parameter set loaded for inference (use exafold.Model).")
       .def_static(
           "load",
           [](const std::string& path, const std::string& preset_name, const std::string& dtype,
@@ -205,7 +213,8 @@ void bind_model(pyb::module_& m) {
             return std::make_unique<PyModel>(cfg, Params::load(path, cfg, dt));
           },
           pyb::arg("path"), pyb::arg("preset"), pyb::arg("dtype") = "float32",
-          pyb::arg("overrides") = std::vector<std::pair<std::string, int>>{})
+          pyb::arg("overrides") = std::vector<std::pair<std::string, int>>{},
+          "Reads an official params_model_*.npz file, validated against the preset.")
       .def_static(
           "from_arrays",
           [](const pyb::dict& arrays, const std::string& preset_name, const std::string& dtype,
@@ -216,19 +225,28 @@ void bind_model(pyb::module_& m) {
               tensors.emplace(k.cast<std::string>(),
                               tensor_from_numpy(pyb::array(v.cast<pyb::object>()), std::nullopt));
             DType dt = dtype_from_name(dtype);
+            pyb::gil_scoped_release nogil;
             return std::make_unique<PyModel>(cfg, Params::from_arrays(std::move(tensors), cfg, dt));
           },
           pyb::arg("arrays"), pyb::arg("preset"), pyb::arg("dtype") = "float32",
-          pyb::arg("overrides") = std::vector<std::pair<std::string, int>>{})
-      .def_property_readonly("config", [](const PyModel& p) { return config_dict(p.config()); })
+          pyb::arg("overrides") = std::vector<std::pair<std::string, int>>{},
+          "A model from parameter arrays by name, validated as a file would be.")
       .def_property_readonly(
-          "dtype", [](const PyModel& p) { return std::string(dtype_name(p.params().dtype())); })
-      .def_property_readonly("num_parameters",
-                             [](const PyModel& p) { return p.params().num_parameters(); })
+          "config", [](const PyModel& p) { return config_dict(p.config()); },
+          "The preset's dimensions and defaults.")
+      .def_property_readonly(
+          "dtype", [](const PyModel& p) { return std::string(dtype_name(p.params().dtype())); },
+          "Precision of the parameters.")
+      .def_property_readonly(
+          "num_parameters", [](const PyModel& p) { return p.params().num_parameters(); },
+          "Number of parameter values.")
       .def("run_iteration", &PyModel::run_iteration, pyb::arg("features"),
-           pyb::arg("prev") = pyb::none(), pyb::arg("chunk_size") = 0)
+           pyb::arg("prev") = pyb::none(), pyb::arg("chunk_size") = 0,
+           "One iteration given the recycled inputs (zeros when prev is None).")
       .def("run", &PyModel::run, pyb::arg("features"), pyb::arg("num_recycle") = pyb::none(),
-           pyb::arg("chunk_size") = 0);
+           pyb::arg("chunk_size") = 0, pyb::arg("on_iteration") = pyb::none(),
+           "num_recycle + 1 iterations on processed features; returns the last iteration's "
+           "outputs. on_iteration(i) is called after iteration i finishes.");
 }
 
 }  // namespace exafold::py

@@ -75,19 +75,25 @@ void bind_sched(pyb::module_& m) {
       [](int64_t s, int64_t n, int64_t e, int64_t t, int64_t p, bool ptm) {
         return prediction_flops(s, dims(ptm), workload(n, e, t, p));
       },
-      arg("residues"), pyb::kw_only(), EXAFOLD_WORKLOAD_ARGS);
+      arg("residues"), pyb::kw_only(), EXAFOLD_WORKLOAD_ARGS,
+      "Analytic FLOPs of one prediction of `residues` residues (multiply-adds count 2).");
 
-  pyb::class_<DeviceTimeModel>(m, "DeviceTimeModel")
+  pyb::class_<DeviceTimeModel>(m, "DeviceTimeModel",
+                               "Seconds per prediction on one device: flop_seconds * FLOPs + "
+                               "pair_seconds * S^2 + overhead_seconds, fitted to timed runs.")
       .def(pyb::init([](std::string device, double f, double p, double o) {
              return DeviceTimeModel{std::move(device), f, p, o};
            }),
            arg("device"), arg("flop_seconds"), arg("pair_seconds") = 0.0,
            arg("overhead_seconds") = 0.0)
-      .def_readwrite("device", &DeviceTimeModel::device)
-      .def_readwrite("flop_seconds", &DeviceTimeModel::flop_seconds)
-      .def_readwrite("pair_seconds", &DeviceTimeModel::pair_seconds)
-      .def_readwrite("overhead_seconds", &DeviceTimeModel::overhead_seconds)
-      .def("seconds", &DeviceTimeModel::seconds, arg("residues"), arg("flops"))
+      .def_readwrite("device", &DeviceTimeModel::device, "Name of the device the model describes.")
+      .def_readwrite("flop_seconds", &DeviceTimeModel::flop_seconds, "Seconds per FLOP.")
+      .def_readwrite("pair_seconds", &DeviceTimeModel::pair_seconds,
+                     "Seconds per residue pair (memory-bound pair work).")
+      .def_readwrite("overhead_seconds", &DeviceTimeModel::overhead_seconds,
+                     "Fixed seconds per prediction.")
+      .def("seconds", &DeviceTimeModel::seconds, arg("residues"), arg("flops"),
+           "Predicted seconds of one prediction of `residues` residues costing `flops`.")
       .def_static(
           "fit",
           [](std::string device, std::vector<int64_t> residues, std::vector<double> flops,
@@ -99,9 +105,12 @@ void bind_sched(pyb::module_& m) {
               runs.push_back({residues[i], flops[i], seconds[i]});
             return DeviceTimeModel::fit(std::move(device), runs);
           },
-          arg("device"), arg("residues"), arg("flops"), arg("seconds"))
-      .def("to_json", &DeviceTimeModel::to_json)
-      .def_static("from_json", &DeviceTimeModel::from_json, arg("text"))
+          arg("device"), arg("residues"), arg("flops"), arg("seconds"),
+          "Least-squares fit (non-negative coefficients) to finished runs' lengths, FLOPs and "
+          "seconds.")
+      .def("to_json", &DeviceTimeModel::to_json, "The model as one JSON object.")
+      .def_static("from_json", &DeviceTimeModel::from_json, arg("text"),
+                  "A model from to_json's text; ValueError on malformed text.")
       .def("__repr__", &DeviceTimeModel::to_json);
 
   m.def(
@@ -114,7 +123,9 @@ void bind_sched(pyb::module_& m) {
         }
         return to_numpy(std::move(v));
       },
-      arg("name"), arg("count"), arg("max_length") = 2500, arg("seed") = 0);
+      arg("name"), arg("count"), arg("max_length") = 2500, arg("seed") = 0,
+      "`count` protein lengths drawn from a named distribution (e.g. uniprot), capped at "
+      "max_length, as an int32 array; deterministic for a seed.");
   m.def(
       "item_seconds",
       [](pyb::array_t<int32_t, pyb::array::c_style | pyb::array::forcecast> lengths,
@@ -127,7 +138,8 @@ void bind_sched(pyb::module_& m) {
         }
         return to_numpy(std::move(v));
       },
-      arg("lengths"), arg("time_model"), pyb::kw_only(), EXAFOLD_WORKLOAD_ARGS);
+      arg("lengths"), arg("time_model"), pyb::kw_only(), EXAFOLD_WORKLOAD_ARGS,
+      "Predicted seconds of each length under a DeviceTimeModel and the cost model's FLOPs.");
   m.def(
       "simulate",
       [](pyb::array_t<double, pyb::array::c_style | pyb::array::forcecast> item_seconds,
@@ -142,15 +154,22 @@ void bind_sched(pyb::module_& m) {
         return result_dict(std::move(r));
       },
       arg("item_seconds"), arg("workers"), arg("policy") = "dispenser", arg("min_chunk") = 1,
-      arg("chunk_divisor") = 2.0, arg("dispatch_latency_s") = 0.0);
+      arg("chunk_divisor") = 2.0, arg("dispatch_latency_s") = 0.0,
+      "Simulates running items of the given seconds on `workers` under a policy (dispenser, lpt "
+      "or round_robin); returns makespan_s, total_work_s, efficiency, tail idle times, requests "
+      "and per-worker busy_s.");
 
-  m.def("config_hash", &config_hash, arg("canonical_config"));
-  pyb::class_<JournalWriter>(m, "JournalWriter")
+  m.def("config_hash", &config_hash, arg("canonical_config"),
+        "FNV-1a 64 of a run's canonical configuration text, as 16 hex digits.");
+  pyb::class_<JournalWriter>(m, "JournalWriter",
+                             "The job journal: append-only, one fsynced JSON record per line "
+                             "(docs/formats.md). Opening an existing journal resumes it; a "
+                             "different config hash is refused.")
       .def(pyb::init<std::string, std::string_view>(), arg("path"), arg("config_hash"))
       // Each record is fsynced: release the GIL so a writer thread's journal does not stall
       // the worker thread for the duration of the disk flush.
       .def("started", &JournalWriter::started, arg("id"),
-           pyb::call_guard<pyb::gil_scoped_release>())
+           pyb::call_guard<pyb::gil_scoped_release>(), "Records that `id` began.")
       .def(
           "done",
           [](JournalWriter& w, std::string id, std::string shard, int64_t offset, std::string model,
@@ -158,10 +177,14 @@ void bind_sched(pyb::module_& m) {
             w.done({std::move(id), std::move(shard), offset, std::move(model), seed, seconds});
           },
           arg("id"), arg("shard"), arg("offset"), arg("model"), arg("seed"), arg("seconds"),
-          pyb::call_guard<pyb::gil_scoped_release>())
+          pyb::call_guard<pyb::gil_scoped_release>(),
+          "Records that `id` is durable in `shard` at row `offset`.")
       .def("failed", &JournalWriter::failed, arg("id"), arg("reason"),
-           pyb::call_guard<pyb::gil_scoped_release>())
-      .def("finished_ids", [](const JournalWriter& w) { return w.resumed().finished_ids(); });
+           pyb::call_guard<pyb::gil_scoped_release>(),
+           "Records that `id` cannot be predicted, and why.")
+      .def(
+          "finished_ids", [](const JournalWriter& w) { return w.resumed().finished_ids(); },
+          "Ids the journal held as done or failed when it was opened.");
   m.def(
       "read_journal",
       [](const std::string& path) {
@@ -187,7 +210,9 @@ void bind_sched(pyb::module_& m) {
         d["finished_ids"] = c.finished_ids();
         return d;
       },
-      arg("path"));
+      arg("path"),
+      "A journal's records: config_hash, started, done and failed records, torn_tail (a torn "
+      "last line was ignored) and finished_ids.");
 }
 
 }  // namespace exafold::py

@@ -154,49 +154,64 @@ pyb::tuple tuple_of(const Dims& d) {
 void bind_tensor(pyb::module_& m) {
   pyb::class_<Tensor>(m, "Tensor", R"(An n-dimensional array in exafold memory: shape, byte
 strides, dtype, device and memory kind. Views share memory; there is no math here.)")
-      .def_property_readonly("shape", [](const Tensor& t) { return tuple_of(t.shape()); })
-      .def_property_readonly("strides", [](const Tensor& t) { return tuple_of(t.strides()); })
-      .def_property_readonly("dtype",
-                             [](const Tensor& t) { return std::string(dtype_name(t.dtype())); })
-      .def_property_readonly("device", [](const Tensor& t) { return t.device().str(); })
+      .def_property_readonly(
+          "shape", [](const Tensor& t) { return tuple_of(t.shape()); }, "Sizes per dimension.")
+      .def_property_readonly(
+          "strides", [](const Tensor& t) { return tuple_of(t.strides()); },
+          "Byte strides per dimension.")
+      .def_property_readonly(
+          "dtype", [](const Tensor& t) { return std::string(dtype_name(t.dtype())); },
+          "Element type name, e.g. float32 or bfloat16.")
+      .def_property_readonly(
+          "device", [](const Tensor& t) { return t.device().str(); },
+          "Home device of the memory, e.g. cpu or cuda:0.")
       .def_property_readonly(
           "memory_kind",
-          [](const Tensor& t) { return std::string(memory_kind_name(t.memory_kind())); })
+          [](const Tensor& t) { return std::string(memory_kind_name(t.memory_kind())); },
+          "host, pinned, device or unified.")
       .def_property_readonly(
-          "data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()); })
-      .def_property_readonly("nbytes", &Tensor::nbytes)
-      .def_property_readonly("ndim", &Tensor::rank)
-      .def("numel", &Tensor::numel)
-      .def("is_contiguous", &Tensor::is_contiguous)
+          "data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()); },
+          "Address of the first element.")
+      .def_property_readonly("nbytes", &Tensor::nbytes, "Bytes the elements occupy.")
+      .def_property_readonly("ndim", &Tensor::rank, "Number of dimensions.")
+      .def("numel", &Tensor::numel, "Number of elements.")
+      .def("is_contiguous", &Tensor::is_contiguous, "Whether the elements are dense, row-major.")
       .def("slice", &Tensor::slice, pyb::arg("dim"), pyb::arg("start"), pyb::arg("stop"),
-           pyb::arg("step") = 1)
-      .def("select", &Tensor::select, pyb::arg("dim"), pyb::arg("index"))
+           pyb::arg("step") = 1, "A view of [start, stop) with step along dim.")
+      .def("select", &Tensor::select, pyb::arg("dim"), pyb::arg("index"),
+           "A view of one index along dim, which is dropped.")
       .def(
           "permute",
           [](const Tensor& t, const std::vector<int>& order) { return t.permute(order); },
-          pyb::arg("order"))
-      .def("transpose", &Tensor::transpose, pyb::arg("a"), pyb::arg("b"))
+          pyb::arg("order"), "A view with the dimensions reordered.")
+      .def("transpose", &Tensor::transpose, pyb::arg("a"), pyb::arg("b"),
+           "A view with dimensions a and b swapped.")
       .def(
           "reshape",
           [](const Tensor& t, const std::vector<int64_t>& s) { return t.reshape(shape_of(s)); },
-          pyb::arg("shape"))
-      .def("unsqueeze", &Tensor::unsqueeze, pyb::arg("dim"))
+          pyb::arg("shape"), "A view with a new shape (contiguous tensors).")
+      .def("unsqueeze", &Tensor::unsqueeze, pyb::arg("dim"),
+           "A view with a new dimension of size 1 at dim.")
       .def(
           "broadcast_to",
           [](const Tensor& t, const std::vector<int64_t>& s) {
             return t.broadcast_to(shape_of(s));
           },
-          pyb::arg("shape"))
-      .def("contiguous",
-           [](const Tensor& t) {
-             pyb::gil_scoped_release nogil;
-             return t.contiguous();
-           })
-      .def("clone",
-           [](const Tensor& t) {
-             pyb::gil_scoped_release nogil;
-             return t.clone();
-           })
+          pyb::arg("shape"), "A view repeating size-1 dimensions (stride 0) to shape.")
+      .def(
+          "contiguous",
+          [](const Tensor& t) {
+            pyb::gil_scoped_release nogil;
+            return t.contiguous();
+          },
+          "This tensor when it is contiguous, else a dense copy on the same device.")
+      .def(
+          "clone",
+          [](const Tensor& t) {
+            pyb::gil_scoped_release nogil;
+            return t.clone();
+          },
+          "A dense copy in new memory of the same device and kind.")
       .def("numpy", &tensor_to_numpy,
            "A numpy array sharing this tensor's memory (host tensors only).")
       .def(
@@ -225,7 +240,9 @@ strides, dtype, device and memory kind. Views share memory; there is no math her
         return Tensor::empty(shape_of(shape), dtype_from_name(dtype), Device::parse(device), k);
       },
       pyb::arg("shape"), pyb::arg("dtype") = "float32", pyb::arg("device") = "cpu",
-      pyb::arg("kind") = pyb::none());
+      pyb::arg("kind") = pyb::none(),
+      "An uninitialised tensor from the caching allocator of (device, kind); without a kind, "
+      "the device's default (unified inside MigratableMemory when a GPU exists).");
   m.def(
       "float32_to_bfloat16",
       [](pyb::array_t<float, pyb::array::c_style | pyb::array::forcecast> a) {

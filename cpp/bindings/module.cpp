@@ -13,8 +13,9 @@ pyb::module_ test_modules(pyb::module_& m) {
 PYBIND11_MODULE(_core, m) {
   m.doc() = "exafold's C++ engine (private: use the exafold package)";
   exafold::py::bind_errors(m);
-  exafold::py::bind_memory(m);
+  // Tensor first: later signatures name it as a Python type, not as exafold::Tensor.
   exafold::py::bind_tensor(m);
+  exafold::py::bind_memory(m);
   exafold::py::bind_info(m);
   exafold::py::bind_sched(m);
   exafold::py::bind_io(m);

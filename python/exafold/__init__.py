@@ -38,11 +38,13 @@ from exafold._core import (
 )
 
 from exafold.model import Model, presets  # noqa: E402
+from exafold.prediction import Prediction  # noqa: E402
 
 __version__: str = info()["version"]
 
 __all__ = [
     "Model",
+    "Prediction",
     "presets",
     "DeviceTimeModel",
     "JournalWriter",

@@ -18,11 +18,16 @@ from exafold.model import param_spec
 DEMO_LABEL = "DEMO WEIGHTS: random parameters, the structures carry no meaning"
 # Scale of the randomised weights: small enough that activations stay O(1) through the trunk.
 _ALPHA = 0.1
+# The confidence heads' weights are scaled up so pLDDT and PAE vary along the chain as real ones
+# do (at _ALPHA they are nearly uniform: pLDDT 50 everywhere), which makes plots and confidence
+# filters in the examples show something. The values remain meaningless.
+_CONFIDENCE_GAIN = 20.0
 
 
 def demo_arrays(preset: str, seed: int = 0) -> dict[str, np.ndarray]:
-    """Random float32 parameters for ``preset``: weights ~ alpha * N(0, 1) / sqrt(fan_in),
-    LayerNorm scales 1 and offsets 0, biases and gates 0 (gates 1), so every path is active."""
+    """Random float32 parameters for ``preset``: weights ~ alpha * N(0, 1) / sqrt(fan_in) (the
+    confidence heads' larger), LayerNorm scales 1 and offsets 0, biases and gates 0
+    (gates 1), so every path is active."""
     rng = np.random.default_rng(seed)
     out = {}
     for name, shape in param_spec(preset):
@@ -40,6 +45,8 @@ def demo_arrays(preset: str, seed: int = 0) -> dict[str, np.ndarray]:
         else:
             fan_in = core[0] if leaf in ("weights", "feat_2d_weights", "query_w", "gating_w", "key_w", "value_w") else int(np.prod(core[:-1]))
             a = _ALPHA * rng.standard_normal(shape) / np.sqrt(fan_in)
+            if "predicted_lddt_head" in name or "predicted_aligned_error_head" in name:
+                a *= _CONFIDENCE_GAIN
         out[name] = a.astype(np.float32)
     return out
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+import os
+import time
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence, Union
 
 import numpy as np
 
 from exafold import _core
+
+if TYPE_CHECKING:
+    from exafold.features import FastaRecord, Msa
+    from exafold.prediction import Prediction
 
 # Names the model reads; a leading axis of size R on them means "one set per recycling iteration".
 FEATURE_NAMES = (
@@ -82,10 +88,12 @@ class Model:
 
     @property
     def dtype(self) -> str:
+        """Precision the parameters were loaded in (float32 or float64)."""
         return self._core.dtype
 
     @property
     def num_parameters(self) -> int:
+        """Number of parameter values (93,237,338 for model_1_ptm)."""
         return self._core.num_parameters
 
     def __call__(
@@ -93,14 +101,78 @@ class Model:
         features: Mapping[str, np.ndarray],
         num_recycle: int | None = None,
         chunk_size: int = 0,
+        on_iteration: Callable[[int], None] | None = None,
     ) -> dict[str, np.ndarray]:
         """Runs ``num_recycle + 1`` iterations (the preset's default when None).
 
         Features may carry a leading iteration axis (AlphaFold2 resamples the MSA per
         iteration); iteration r uses set r, the last set when there are fewer.
         ``chunk_size`` > 0 bounds the memory of attention and triangle operations.
+        ``on_iteration(r)`` is called as iteration r finishes; Ctrl-C stops the run there.
         """
-        return self._core.run(_contiguous(features), num_recycle, chunk_size)
+        return self._core.run(_contiguous(features), num_recycle, chunk_size, on_iteration)
+
+    def predict(
+        self,
+        sequence: "str | FastaRecord",
+        msa: "Sequence[Alignment] | Alignment" = (),
+        *,
+        id: str | None = None,
+        seed: int = 0,
+        recycles: int | None = None,
+        max_msa_clusters: int | None = None,
+        max_extra_msa: int | None = None,
+        chunk_size: int = 0,
+        progress: bool | None = None,
+    ) -> "Prediction":
+        """Predicts the structure of one sequence from its alignments.
+
+        ``msa``: a directory of alignment files (``*.a3m``, ``*.sto``, merged in AlphaFold2's
+        order: UniRef90, BFD/UniClust, MGnify, as ``exafold distill --alignments`` does), or a
+        list of alignment files (each starts with the query) in the order to merge them,
+        ``(path, max_rows)`` pairs, or ``Msa`` objects; empty runs single-sequence.
+        The features' random draws come from ``structure_seed(id, seed)``, exactly as
+        ``exafold predict --seed`` and ``exafold distill --seed`` draw them, so the same id and
+        seed give the same structure everywhere. ``recycles``, ``max_msa_clusters`` and
+        ``max_extra_msa`` default to the preset's values. ``progress`` shows a bar (features,
+        then each iteration); None shows it only on a terminal.
+        """
+        from tqdm import tqdm
+
+        from exafold.features import FastaRecord, build_raw_features, structure_seed
+        from exafold.prediction import Prediction
+
+        if isinstance(sequence, FastaRecord):
+            id = id or (sequence.description.split() or ["query"])[0]
+            sequence = sequence.sequence
+        id = id or "query"
+        cfg = self.config
+        recycles = cfg["num_recycle"] if recycles is None else recycles
+        if recycles < 0:
+            raise ValueError(f"recycles must be >= 0, got {recycles}")
+        alignments = _alignments(msa)
+        bar = tqdm(total=recycles + 2, desc=id, unit="step", disable=None if progress is None else not progress)
+        with bar:
+            bar.set_postfix_str("features")
+            t0 = time.perf_counter()
+            structure = structure_seed(id, seed)
+            raw = build_raw_features(sequence, alignments)
+            feats = model_features(raw, structure, num_recycle=recycles,
+                                   max_clusters=cfg["max_msa_clusters"] if max_msa_clusters is None else max_msa_clusters,
+                                   max_extra=cfg["max_extra_msa"] if max_extra_msa is None else max_extra_msa)
+            bar.update()
+            bar.set_postfix_str(f"iteration 1/{recycles + 1}")
+
+            def advance(r: int) -> None:
+                bar.update()
+                if r + 1 <= recycles:
+                    bar.set_postfix_str(f"iteration {r + 2}/{recycles + 1}")
+
+            t1 = time.perf_counter()
+            out = self(feats, num_recycle=recycles, chunk_size=chunk_size, on_iteration=advance)
+            t2 = time.perf_counter()
+        return Prediction.from_outputs(out, sequence, id=id, preset=self.preset, seed=structure,
+                                       seconds=t2 - t1, feature_seconds=t1 - t0)
 
     def run_iteration(
         self,
@@ -112,6 +184,23 @@ class Model:
         ``prev_pos``; zeros when None). The result's ``prev_*`` entries feed the next one."""
         p = None if prev is None else {k: np.ascontiguousarray(v) for k, v in prev.items()}
         return self._core.run_iteration(_contiguous(features), p, chunk_size)
+
+
+Alignment = Union[str, os.PathLike, "tuple[str, int]", "Msa"]
+
+
+def _alignments(msa: "Sequence[Alignment] | Alignment") -> list:
+    """predict()'s ``msa`` as the list build_raw_features takes."""
+    if isinstance(msa, (str, os.PathLike)) and os.path.isdir(msa):
+        from pathlib import Path
+
+        from exafold.runner.inputs import ALIGNMENT_SUFFIXES, alignment_order
+
+        found = sorted((p for p in Path(msa).iterdir() if p.suffix.lower() in ALIGNMENT_SUFFIXES), key=alignment_order)
+        if not found:
+            raise ValueError(f"no alignment files (*.a3m, *.sto) in {msa}")
+        return found
+    return [msa] if isinstance(msa, (str, os.PathLike, _core.features.Msa)) else list(msa)
 
 
 def presets() -> list[str]:

@@ -18,8 +18,8 @@ from exafold.runner.outputs import (
     OutputOptions,
     ShardSink,
     Structure,
-    aatype_of,
 )
+from exafold.residues import aatype_of
 from exafold.runner.staging import Staging
 from exafold.runner.worker import check_prediction
 from runner_doubles import make_predict, seed_of

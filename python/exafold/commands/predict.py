@@ -12,12 +12,12 @@ import math
 import time
 from pathlib import Path
 
-import numpy as np
+from tqdm import tqdm
 
 import exafold
 from exafold.commands.distill import _model_arg, _non_negative, _positive
+from exafold.prediction import Prediction
 from exafold.runner import inputs
-from exafold.runner.outputs import aatype_of
 
 FORMATS = ("pdb", "mmcif")
 _SUFFIX = {"pdb": ".pdb", "mmcif": ".cif"}
@@ -67,9 +67,9 @@ def alignments_for(item: inputs.Item, args: argparse.Namespace) -> list[Path]:
     return paths
 
 
-def predict_one(item: inputs.Item, models: dict[str, exafold.Model], args: argparse.Namespace) -> dict:
-    """Every model on one item; returns the best result by mean pLDDT, with its preset and the
-    seconds it took (feature building excluded)."""
+def predict_one(item: inputs.Item, models: dict[str, exafold.Model], args: argparse.Namespace) -> Prediction:
+    """Every model on one item; returns the best prediction by mean pLDDT (its ``seconds``
+    exclude feature building)."""
     from exafold.features import build_raw_features
     from exafold.model import model_features
 
@@ -84,23 +84,19 @@ def predict_one(item: inputs.Item, models: dict[str, exafold.Model], args: argpa
     for preset, model in models.items():
         t0 = time.perf_counter()
         out = model(feats, num_recycle=args.recycles)
-        out["seconds"], out["preset"] = time.perf_counter() - t0, preset
-        if best is None or float(out["mean_plddt"]) > float(best["mean_plddt"]):
-            best = out
+        p = Prediction.from_outputs(out, item.sequence, id=item.id, preset=preset, seed=seed,
+                                    seconds=time.perf_counter() - t0)
+        if best is None or p.mean_plddt > best.mean_plddt:
+            best = p
     return best
 
 
-def write_structure(item: inputs.Item, result: dict, out_dir: Path, formats: tuple[str, ...]) -> list[Path]:
+def write_structure(p: Prediction, out_dir: Path, formats: tuple[str, ...]) -> list[Path]:
     """Writes the structure in each format, pLDDT in the B-factor column; returns the paths."""
-    args = (aatype_of(item.sequence), np.arange(1, len(item.sequence) + 1, dtype=np.int32),
-            np.asarray(result["final_atom_positions"], dtype=np.float32),
-            (np.asarray(result["final_atom_mask"]) > 0).astype(np.uint8),
-            np.asarray(result["plddt"], dtype=np.float32))
     written = []
     for fmt in formats:
-        text = exafold.make_pdb_string(*args) if fmt == "pdb" else exafold.make_mmcif_string(*args, name=item.id)
-        path = out_dir / f"{item.id}{_SUFFIX[fmt]}"
-        path.write_text(text)
+        path = out_dir / f"{p.id}{_SUFFIX[fmt]}"
+        p.to_pdb(path) if fmt == "pdb" else p.to_mmcif(path)
         written.append(path)
     return written
 
@@ -121,11 +117,12 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"{item.source} ({item.id}): {e}") from None
     models = {preset: exafold.Model.load(str(path), preset) for preset, path in args.model}
     args.out.mkdir(parents=True, exist_ok=True)
-    print(f"{'id':<20} {'length':>6} {'model':<14} {'pLDDT':>6} {'pTM':>6} {'seconds':>8}")
-    for item in items:
-        r = predict_one(item, models, args)
-        write_structure(item, r, args.out, args.format)
-        ptm = float(r["ptm"]) if r.get("ptm") is not None else math.nan
-        print(f"{item.id:<20} {len(item.sequence):>6} {r['preset']:<14} {float(r['mean_plddt']):>6.2f} "
-              f"{ptm:>6.3f} {r['seconds']:>8.2f}", flush=True)
+    tqdm.write(f"{'id':<20} {'length':>6} {'model':<14} {'pLDDT':>6} {'pTM':>6} {'seconds':>8}")
+    # The bar shows on a terminal only; the table goes to stdout either way.
+    for item in tqdm(items, desc="predict", unit="structure", disable=None, leave=False):
+        p = predict_one(item, models, args)
+        write_structure(p, args.out, args.format)
+        ptm = math.nan if p.ptm is None else p.ptm
+        tqdm.write(f"{item.id:<20} {len(p):>6} {p.preset:<14} {p.mean_plddt:>6.2f} {ptm:>6.3f} "
+                   f"{p.seconds:>8.2f}")
     return 0

@@ -16,19 +16,12 @@ from typing import Any
 import numpy as np
 
 import exafold
+from exafold.residues import aatype_of
 
 from . import catalog
 from .staging import Staging
 
-RESTYPES = "ARNDCQEGHILKMFPSTWYVX"
-_AATYPE = np.full(256, 20, dtype=np.uint8)
-_AATYPE[np.frombuffer(RESTYPES.encode(), np.uint8)] = np.arange(21, dtype=np.uint8)
 PLDDT_BINS = np.linspace(0.0, 100.0, 11)  # per-structure residue histogram kept in the sidecar
-
-
-def aatype_of(sequence: str) -> np.ndarray:
-    """AlphaFold2 restype indices (0-20, X = 20) of a one-letter sequence."""
-    return _AATYPE[np.frombuffer(sequence.encode("ascii"), np.uint8)]
 
 
 class OutputError(OSError):

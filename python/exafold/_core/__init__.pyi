@@ -1,0 +1,390 @@
+"""
+exafold's C++ engine (private: use the exafold package)
+"""
+from __future__ import annotations
+import collections.abc
+import numpy
+import numpy.typing
+import typing
+from . import _modules
+from . import features
+__all__: list[str] = ['DeviceTimeModel', 'JournalWriter', 'MigratableMemory', 'Model', 'ShardWriter', 'Tensor', 'accessible', 'atom_maps', 'bfloat16_to_float32', 'choose_chunk', 'config_hash', 'empty', 'empty_cache', 'features', 'float32_to_bfloat16', 'flop_breakdown', 'flop_polynomial', 'from_numpy', 'gpu_count', 'has_memory', 'info', 'item_seconds', 'make_mmcif_string', 'make_pdb_string', 'memory_stats', 'migrate', 'migrate_stats', 'model_presets', 'param_spec', 'predict_peak_bytes', 'prediction_flops', 'preset_flop_polynomial', 'read_journal', 'read_shard', 'reset_migrate_stats', 'reset_peak_memory', 'set_memory_limit', 'simulate', 'synthetic_lengths']
+class Tensor:
+    """
+    An n-dimensional array in exafold memory: shape, byte
+    strides, dtype, device and memory kind. Views share memory; there is no math here.
+    """
+    def __array__(self, dtype: typing.Any = None, copy: typing.Any = None) -> numpy.ndarray:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def broadcast_to(self, shape: collections.abc.Sequence[typing.SupportsInt]) -> Tensor:
+        """
+        A view repeating size-1 dimensions (stride 0) to shape.
+        """
+    def clone(self) -> Tensor:
+        """
+        A dense copy in new memory of the same device and kind.
+        """
+    def contiguous(self) -> Tensor:
+        """
+        This tensor when it is contiguous, else a dense copy on the same device.
+        """
+    def is_contiguous(self) -> bool:
+        """
+        Whether the elements are dense, row-major.
+        """
+    def numel(self) -> int:
+        """
+        Number of elements.
+        """
+    def numpy(self) -> numpy.ndarray:
+        """
+        A numpy array sharing this tensor's memory (host tensors only).
+        """
+    def permute(self, order: collections.abc.Sequence[typing.SupportsInt]) -> Tensor:
+        """
+        A view with the dimensions reordered.
+        """
+    def reshape(self, shape: collections.abc.Sequence[typing.SupportsInt]) -> Tensor:
+        """
+        A view with a new shape (contiguous tensors).
+        """
+    def select(self, dim: typing.SupportsInt, index: typing.SupportsInt) -> Tensor:
+        """
+        A view of one index along dim, which is dropped.
+        """
+    def slice(self, dim: typing.SupportsInt, start: typing.SupportsInt, stop: typing.SupportsInt, step: typing.SupportsInt = 1) -> Tensor:
+        """
+        A view of [start, stop) with step along dim.
+        """
+    def transpose(self, a: typing.SupportsInt, b: typing.SupportsInt) -> Tensor:
+        """
+        A view with dimensions a and b swapped.
+        """
+    def unsqueeze(self, dim: typing.SupportsInt) -> Tensor:
+        """
+        A view with a new dimension of size 1 at dim.
+        """
+    @property
+    def data_ptr(self) -> int:
+        """
+        Address of the first element.
+        """
+    @property
+    def device(self) -> str:
+        """
+        Home device of the memory, e.g. cpu or cuda:0.
+        """
+    @property
+    def dtype(self) -> str:
+        """
+        Element type name, e.g. float32 or bfloat16.
+        """
+    @property
+    def memory_kind(self) -> str:
+        """
+        host, pinned, device or unified.
+        """
+    @property
+    def nbytes(self) -> int:
+        """
+        Bytes the elements occupy.
+        """
+    @property
+    def ndim(self) -> int:
+        """
+        Number of dimensions.
+        """
+    @property
+    def shape(self) -> tuple:
+        """
+        Sizes per dimension.
+        """
+    @property
+    def strides(self) -> tuple:
+        """
+        Byte strides per dimension.
+        """
+class MigratableMemory:
+    """
+    A scope (with-statement) in which host allocations that name no memory kind come from unified memory when a GPU exists, so they migrate without copies.
+    """
+    @staticmethod
+    def active() -> bool:
+        """
+        Whether a MigratableMemory scope is open on this thread.
+        """
+    def __enter__(self) -> MigratableMemory:
+        ...
+    def __exit__(self, *args) -> None:
+        ...
+    def __init__(self) -> None:
+        ...
+class DeviceTimeModel:
+    """
+    Seconds per prediction on one device: flop_seconds * FLOPs + pair_seconds * S^2 + overhead_seconds, fitted to timed runs.
+    """
+    @staticmethod
+    def fit(device: str, residues: collections.abc.Sequence[typing.SupportsInt], flops: collections.abc.Sequence[typing.SupportsFloat], seconds: collections.abc.Sequence[typing.SupportsFloat]) -> DeviceTimeModel:
+        """
+        Least-squares fit (non-negative coefficients) to finished runs' lengths, FLOPs and seconds.
+        """
+    @staticmethod
+    def from_json(text: str) -> DeviceTimeModel:
+        """
+        A model from to_json's text; ValueError on malformed text.
+        """
+    def __init__(self, device: str, flop_seconds: typing.SupportsFloat, pair_seconds: typing.SupportsFloat = 0.0, overhead_seconds: typing.SupportsFloat = 0.0) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def seconds(self, residues: typing.SupportsInt, flops: typing.SupportsFloat) -> float:
+        """
+        Predicted seconds of one prediction of `residues` residues costing `flops`.
+        """
+    def to_json(self) -> str:
+        """
+        The model as one JSON object.
+        """
+    @property
+    def device(self) -> str:
+        """
+        Name of the device the model describes.
+        """
+    @device.setter
+    def device(self, arg0: str) -> None:
+        ...
+    @property
+    def flop_seconds(self) -> float:
+        """
+        Seconds per FLOP.
+        """
+    @flop_seconds.setter
+    def flop_seconds(self, arg0: typing.SupportsFloat) -> None:
+        ...
+    @property
+    def overhead_seconds(self) -> float:
+        """
+        Fixed seconds per prediction.
+        """
+    @overhead_seconds.setter
+    def overhead_seconds(self, arg0: typing.SupportsFloat) -> None:
+        ...
+    @property
+    def pair_seconds(self) -> float:
+        """
+        Seconds per residue pair (memory-bound pair work).
+        """
+    @pair_seconds.setter
+    def pair_seconds(self, arg0: typing.SupportsFloat) -> None:
+        ...
+class JournalWriter:
+    """
+    The job journal: append-only, one fsynced JSON record per line (docs/formats.md). Opening an existing journal resumes it; a different config hash is refused.
+    """
+    def __init__(self, path: str, config_hash: str) -> None:
+        ...
+    def done(self, id: str, shard: str, offset: typing.SupportsInt, model: str, seed: typing.SupportsInt, seconds: typing.SupportsFloat) -> None:
+        """
+        Records that `id` is durable in `shard` at row `offset`.
+        """
+    def failed(self, id: str, reason: str) -> None:
+        """
+        Records that `id` cannot be predicted, and why.
+        """
+    def finished_ids(self) -> set[str]:
+        """
+        Ids the journal held as done or failed when it was opened.
+        """
+    def started(self, id: str) -> None:
+        """
+        Records that `id` began.
+        """
+class ShardWriter:
+    """
+    Writes one HDF5 shard (docs/formats.md) as <path>.tmp; finish() makes it durable under <path>. A context manager: a clean exit finishes, an exception discards.
+    """
+    def __enter__(self) -> ShardWriter:
+        ...
+    def __exit__(self, arg0: typing.Any, arg1: typing.Any, arg2: typing.Any) -> None:
+        ...
+    def __init__(self, path: str, pae: str = 'float16', chunk_residues: typing.SupportsInt = 8192) -> None:
+        ...
+    def __len__(self) -> int:
+        ...
+    def append(self, id: str, sequence: str, aatype: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], residue_index: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], atom_positions: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], atom_mask: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], plddt: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], *, model: str, seed: typing.SupportsInt, runtime_seconds: typing.SupportsFloat, flops: typing.SupportsFloat, ptm: typing.SupportsFloat | None = None, pae: typing.Annotated[numpy.typing.ArrayLike, numpy.float32] | None = None) -> int:
+        """
+        Appends one structure (atom37 arrays, pLDDT, optional pTM and PAE [S, S]); returns its row.
+        """
+    def finish(self) -> None:
+        """
+        Writes the attributes, fsyncs and renames the file to its final name.
+        """
+class Model:
+    """
+    An AlphaFold2 parameter set loaded for inference (use exafold.Model).
+    """
+    @staticmethod
+    def from_arrays(arrays: dict, preset: str, dtype: str = 'float32', overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]] = []) -> Model:
+        """
+        A model from parameter arrays by name, validated as a file would be.
+        """
+    @staticmethod
+    def load(path: str, preset: str, dtype: str = 'float32', overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]] = []) -> Model:
+        """
+        Reads an official params_model_*.npz file, validated against the preset.
+        """
+    def run(self, features: dict, num_recycle: typing.SupportsInt | None = None, chunk_size: typing.SupportsInt = 0, on_iteration: typing.Any = None) -> dict:
+        """
+        num_recycle + 1 iterations on processed features; returns the last iteration's outputs. on_iteration(i) is called after iteration i finishes.
+        """
+    def run_iteration(self, features: dict, prev: dict | None = None, chunk_size: typing.SupportsInt = 0) -> dict:
+        """
+        One iteration given the recycled inputs (zeros when prev is None).
+        """
+    @property
+    def config(self) -> dict:
+        """
+        The preset's dimensions and defaults.
+        """
+    @property
+    def dtype(self) -> str:
+        """
+        Precision of the parameters.
+        """
+    @property
+    def num_parameters(self) -> int:
+        """
+        Number of parameter values.
+        """
+def _enable_test_device() -> None:
+    ...
+def accessible(kind: str, home: str, target: str) -> bool:
+    """
+    Whether `target` reads `kind` memory living on `home` at full speed, so that migrate elides the copy (Note [Migratable memory]).
+    """
+def atom_maps(aatype: numpy.ndarray) -> dict:
+    """
+    The structure module's atom maps for residue types aatype [N].
+    """
+def bfloat16_to_float32(arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.uint16]) -> numpy.typing.NDArray[numpy.float32]:
+    """
+    Expands bfloat16 raw bits (uint16) to float32 exactly.
+    """
+def choose_chunk(preset: str, overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]], residues: typing.SupportsInt, clusters: typing.SupportsInt, extra_rows: typing.SupportsInt, budget_bytes: typing.SupportsInt, dtype: str, iterations: typing.SupportsInt, threads: typing.SupportsInt) -> int:
+    """
+    The largest chunk size (0 = unchunked) whose predicted peak fits the budget
+    """
+def config_hash(canonical_config: str) -> str:
+    """
+    FNV-1a 64 of a run's canonical configuration text, as 16 hex digits.
+    """
+def empty(shape: collections.abc.Sequence[typing.SupportsInt], dtype: str = 'float32', device: str = 'cpu', kind: str | None = None) -> Tensor:
+    """
+    An uninitialised tensor from the caching allocator of (device, kind); without a kind, the device's default (unified inside MigratableMemory when a GPU exists).
+    """
+def empty_cache(device: str | None = None, kind: str | None = None) -> None:
+    """
+    Returns cached, unused blocks to the system: of one allocator, or of all when neither device nor kind is given.
+    """
+def float32_to_bfloat16(arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> numpy.typing.NDArray[numpy.uint16]:
+    """
+    Rounds float32 values to bfloat16 (nearest even), returned as uint16 raw bits.
+    """
+def flop_breakdown(*, msa_clusters: typing.SupportsInt = 512, extra_msa_rows: typing.SupportsInt = 5120, templates: typing.SupportsInt = 4, passes: typing.SupportsInt = 4, ptm: bool = True) -> dict:
+    """
+    per-module (c3, c2, c1, c0), summed over passes
+    """
+def flop_polynomial(*, msa_clusters: typing.SupportsInt = 512, extra_msa_rows: typing.SupportsInt = 5120, templates: typing.SupportsInt = 4, passes: typing.SupportsInt = 4, ptm: bool = True) -> tuple:
+    """
+    FLOPs of one AlphaFold2 prediction as (c3, c2, c1, c0) of a cubic in the length S
+    """
+def from_numpy(array: numpy.ndarray, dtype: str | None = None) -> Tensor:
+    """
+    Wraps a numpy array as a Tensor sharing its memory (the tensor keeps the array alive).
+    """
+def gpu_count() -> int:
+    """
+    GPUs this process can use (0 without a CUDA build or device).
+    """
+def has_memory(device: str, kind: str) -> bool:
+    """
+    Whether this build and machine can allocate `kind` memory on `device`.
+    """
+def info() -> dict:
+    """
+    The build and the machine: version, build type, compiler, sanitizers, CUDA, threads, BLAS, GPUs with their capabilities, and the memory kinds each device has.
+    """
+def item_seconds(lengths: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], time_model: DeviceTimeModel, *, msa_clusters: typing.SupportsInt = 512, extra_msa_rows: typing.SupportsInt = 5120, templates: typing.SupportsInt = 4, passes: typing.SupportsInt = 4, ptm: bool = True) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    Predicted seconds of each length under a DeviceTimeModel and the cost model's FLOPs.
+    """
+def make_mmcif_string(aatype: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], residue_index: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], atom_positions: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], atom_mask: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], plddt: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], *, chain_id: str = 'A', name: str = 'exafold', entity_poly: bool = True, plddt_metrics: bool = True) -> str:
+    """
+    mmCIF text of one chain with ModelCIF-style pLDDT metrics
+    """
+def make_pdb_string(aatype: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], residue_index: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], atom_positions: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], atom_mask: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], plddt: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], *, chain_id: str = 'A', model_record: bool = True, model_number: typing.SupportsInt = 1, ter_record: bool = True, end_record: bool = True) -> str:
+    """
+    PDB text of one chain in AlphaFold2's layout (pLDDT in the B-factor column)
+    """
+def memory_stats(device: str = 'cpu', kind: str = 'host') -> dict:
+    """
+    Statistics of the caching allocator for (device, kind): bytes allocated, reserved and their peaks, allocation counts, cache hits, splits and merges.
+    """
+def migrate(tensor: Tensor, device: str) -> Tensor:
+    """
+    The tensor usable on `device`: the same memory when `device` can already reach it, else a copy there.
+    """
+def migrate_stats() -> dict:
+    """
+    Counters of migrate(): copies, elided, bytes_moved and prefetches since the last reset.
+    """
+def model_presets() -> list[str]:
+    """
+    Every preset name Model.load accepts.
+    """
+def param_spec(preset: str, overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]] = []) -> list[tuple[str, list[int]]]:
+    """
+    Every parameter name and shape the preset defines, in the official npz layout.
+    """
+def predict_peak_bytes(preset: str, overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]], residues: typing.SupportsInt, clusters: typing.SupportsInt, extra_rows: typing.SupportsInt, chunk_size: typing.SupportsInt, dtype: str, iterations: typing.SupportsInt, threads: typing.SupportsInt) -> int:
+    """
+    Predicted peak allocator bytes of a prediction above what was live before it
+    """
+def prediction_flops(residues: typing.SupportsInt, *, msa_clusters: typing.SupportsInt = 512, extra_msa_rows: typing.SupportsInt = 5120, templates: typing.SupportsInt = 4, passes: typing.SupportsInt = 4, ptm: bool = True) -> float:
+    """
+    Analytic FLOPs of one prediction of `residues` residues (multiply-adds count 2).
+    """
+def preset_flop_polynomial(preset: str, *, msa_clusters: typing.SupportsInt = 512, extra_msa_rows: typing.SupportsInt = 5120, passes: typing.SupportsInt = 4) -> tuple:
+    """
+    flop_polynomial for a model preset's own sizes, without templates (as exafold runs it)
+    """
+def read_journal(path: str) -> dict:
+    """
+    A journal's records: config_hash, started, done and failed records, torn_tail (a torn last line was ignored) and finished_ids.
+    """
+def read_shard(path: str) -> dict:
+    """
+    A shard as a dict of numpy arrays (per-residue columns concatenated, residue_offsets delimiting structures), the string columns as lists, and index: id -> row
+    """
+def reset_migrate_stats() -> None:
+    """
+    Sets migrate()'s counters to zero.
+    """
+def reset_peak_memory(device: str = 'cpu', kind: str = 'host') -> None:
+    """
+    Starts the peak counters of (device, kind) again from the current use.
+    """
+def set_memory_limit(bytes: typing.SupportsInt, device: str = 'cpu', kind: str = 'host') -> None:
+    """
+    Caps the bytes (device, kind) may reserve; beyond it allocation raises MemoryError with the numbers. 0 removes the cap.
+    """
+def simulate(item_seconds: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], workers: typing.SupportsInt, policy: str = 'dispenser', min_chunk: typing.SupportsInt = 1, chunk_divisor: typing.SupportsFloat = 2.0, dispatch_latency_s: typing.SupportsFloat = 0.0) -> dict:
+    """
+    Simulates running items of the given seconds on `workers` under a policy (dispenser, lpt or round_robin); returns makespan_s, total_work_s, efficiency, tail idle times, requests and per-worker busy_s.
+    """
+def synthetic_lengths(name: str, count: typing.SupportsInt, max_length: typing.SupportsInt = 2500, seed: typing.SupportsInt = 0) -> numpy.typing.NDArray[numpy.int32]:
+    """
+    `count` protein lengths drawn from a named distribution (e.g. uniprot), capped at max_length, as an int32 array; deterministic for a seed.
+    """
