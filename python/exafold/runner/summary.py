@@ -175,10 +175,9 @@ def format_summary(s: dict) -> str:
 def plot_histograms(s: dict, path: Path) -> Path:
     """The four confidence histograms (mean pLDDT with the filter threshold, pTM, per-residue
     pLDDT, length) as one PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A bare Figure draws without pyplot, so the caller's backend (a notebook's inline one) and
+    # pyplot's global state are left alone, and no display is needed.
+    from matplotlib.figure import Figure
 
     panels = [
         ("mean_plddt", "Mean pLDDT per structure", "structures"),
@@ -187,7 +186,8 @@ def plot_histograms(s: dict, path: Path) -> Path:
         ("length", "Sequence length (residues)", "structures"),
     ]
     threshold = s["config"].get("filter", {}).get("min_mean_plddt")
-    fig, axes = plt.subplots(2, 2, figsize=(9, 6), dpi=100)
+    fig = Figure(figsize=(9, 6), dpi=100)
+    axes = fig.subplots(2, 2)
     for ax, (key, title, ylabel) in zip(axes.flat, panels):
         h = s["confidence"]["histograms"][key]
         edges, counts = np.asarray(h["edges"]), np.asarray(h["counts"])
@@ -200,7 +200,6 @@ def plot_histograms(s: dict, path: Path) -> Path:
     # Fixed margins: tight_layout costs more than the drawing itself.
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.07, top=0.94, hspace=0.35, wspace=0.25)
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
