@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Each module defines register(subparsers), which adds its subcommand and sets func=run.
-COMMANDS = ["info", "memory_demo", "simulate", "distill", "demo", "predict", "fit_time_model"]
+COMMANDS = ["info", "memory_demo", "simulate", "distill", "demo", "predict", "fit_time_model", "calibrate"]
 
 
 def build_parser() -> argparse.ArgumentParser:
