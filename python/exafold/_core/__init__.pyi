@@ -8,7 +8,7 @@ import numpy.typing
 import typing
 from . import _modules
 from . import features
-__all__: list[str] = ['DeviceTimeModel', 'JournalWriter', 'MigratableMemory', 'Model', 'ShardWriter', 'Tensor', 'accessible', 'atom_maps', 'bfloat16_to_float32', 'choose_chunk', 'config_hash', 'empty', 'empty_cache', 'features', 'float32_to_bfloat16', 'flop_breakdown', 'flop_polynomial', 'from_numpy', 'gpu_count', 'has_memory', 'info', 'item_seconds', 'make_mmcif_string', 'make_pdb_string', 'memory_stats', 'migrate', 'migrate_stats', 'model_presets', 'param_spec', 'predict_peak_bytes', 'prediction_flops', 'preset_flop_polynomial', 'read_journal', 'read_shard', 'reset_migrate_stats', 'reset_peak_memory', 'set_memory_limit', 'simulate', 'synthetic_lengths']
+__all__: list[str] = ['DeviceTimeModel', 'JournalWriter', 'MigratableMemory', 'Model', 'ShardWriter', 'Tensor', 'accessible', 'atom_maps', 'bfloat16_to_float32', 'choose_chunk', 'config_hash', 'empty', 'empty_cache', 'features', 'float32_to_bfloat16', 'flop_breakdown', 'flop_polynomial', 'from_numpy', 'gpu_count', 'has_memory', 'info', 'item_seconds', 'lddt_ca', 'make_mmcif_string', 'make_pdb_string', 'memory_stats', 'migrate', 'migrate_stats', 'model_presets', 'param_spec', 'predict_peak_bytes', 'prediction_flops', 'preset_flop_polynomial', 'read_journal', 'read_shard', 'reset_migrate_stats', 'reset_peak_memory', 'set_memory_limit', 'simulate', 'synthetic_lengths']
 class Tensor:
     """
     An n-dimensional array in exafold memory: shape, byte
@@ -319,6 +319,19 @@ def info() -> dict:
 def item_seconds(lengths: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], time_model: DeviceTimeModel, *, msa_clusters: typing.SupportsInt = 512, extra_msa_rows: typing.SupportsInt = 5120, templates: typing.SupportsInt = 4, passes: typing.SupportsInt = 4, ptm: bool = True) -> numpy.typing.NDArray[numpy.float64]:
     """
     Predicted seconds of each length under a DeviceTimeModel and the cost model's FLOPs.
+    """
+def lddt_ca(model: typing.Any, reference: typing.Any, model_mask: typing.Any = None, reference_mask: typing.Any = None, *, inclusion_radius: typing.SupportsFloat = 15.0, thresholds: collections.abc.Sequence[typing.SupportsFloat] = [0.5, 1.0, 2.0, 4.0]) -> dict:
+    """
+    lDDT-Cα of a model against a reference (Mariani et al. 2013), in float64.
+    
+    model, reference: [n, 3] Cα coordinates (Å) on the same residue indices; no superposition.
+    model_mask, reference_mask: [n], nonzero where the Cα exists (default: all). Residue i is scored
+    over the other reference residues j with reference distance < inclusion_radius; a pair is
+    preserved at threshold t when |d_model - d_ref| < t, and a pair whose model Cα is missing is not.
+    
+    Returns a dict: global (over all pairs, 0-1), mean_per_residue, total_pairs (ordered pairs),
+    per_residue ([n] float64, NaN where a residue has no pair or is absent from the reference) and
+    pairs ([n] int64, the pairs each residue was scored over). NaN scores when nothing is scored.
     """
 def make_mmcif_string(aatype: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], residue_index: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], atom_positions: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], atom_mask: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], plddt: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], *, chain_id: str = 'A', name: str = 'exafold', entity_poly: bool = True, plddt_metrics: bool = True) -> str:
     """
