@@ -4,13 +4,18 @@ A notebook test runs the notebook exactly as a reader would (a fresh ``python3``
 cell in order) and then checks its outputs, preferably against numbers the test recomputes
 itself::
 
-    from notebooks import execute, results, has_image, cell_text
+    from notebooks import cell, execute, has_image, results
 
     def test_something(tmp_path):
         nb = execute("03_scheduling_and_scale.ipynb", tmp_path)
         found = results(nb)                 # every "RESULT key=<json>" line, parsed
-        assert found["workers"] == [1, 10]
+        assert found["simulation"]["workers"][-1] == 43_200
         assert has_image(cell(nb, tag="efficiency-plot"))
+
+What there is: ``execute`` (run a notebook, raise ``NotebookError`` with the failing cell's source
+and traceback), ``cell`` (find a code cell by tag or by a marker in its output), ``cell_text`` and
+``notebook_text`` (stream and text/plain output), ``has_image``, ``results`` and ``parse_result``
+(RESULT lines), ``errors_or_warnings`` (stderr output).
 
 Conventions the notebooks follow so their tests can find things:
 - a cell that a test looks at carries a tag (cell metadata ``tags``), or prints a marker line;
@@ -28,18 +33,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import warnings
 from pathlib import Path
 from typing import Any
 
 import nbformat
-
-with warnings.catch_warnings():
-    # jupyter_core warns on import that its default paths will move to platformdirs; that is
-    # about where Jupyter keeps its own configuration, which these tests never read.
-    warnings.filterwarnings("ignore", category=DeprecationWarning, module="jupyter_core")
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 RESULT_PREFIX = "RESULT "
