@@ -29,7 +29,7 @@ def test_measured_flops_are_the_presets_cost_model(nb):
     config = exafold.Model.load(exafold.demo.demo_params_path(m["preset"]), m["preset"]).config
     # A 65-row alignment fills both of the preset's MSA depths.
     assert (m["msa_clusters"], m["extra_msa_rows"]) == (config["max_msa_clusters"], config["max_extra_msa"])
-    poly = exafold._core.preset_flop_polynomial(m["preset"], msa_clusters=m["msa_clusters"],
+    poly = exafold.preset_flop_polynomial(m["preset"], msa_clusters=m["msa_clusters"],
                                                 extra_msa_rows=m["extra_msa_rows"], passes=1)
     np.testing.assert_allclose(m["flops"], [np.polyval(poly, n) for n in m["lengths"]], rtol=1e-12)
     # Official sizes would count hundreds of times more: the notebook must not use them.

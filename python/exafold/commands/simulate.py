@@ -23,11 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--distribution", choices=["uniprot", "uniform"], help="synthetic length distribution")
     p.add_argument("--count", type=int, help="number of synthetic sequences (with --distribution)")
     p.add_argument("--max-length", type=int, default=2500, help="longest synthetic sequence (default 2500)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, required=True)
-    p.add_argument("--policy", choices=POLICIES + ["all"], default="all")
+    p.add_argument("--seed", type=int, default=0, help="seed of the synthetic lengths (default 0)")
+    p.add_argument("--workers", type=int, required=True, help="number of workers (GPUs or ranks) to simulate")
+    p.add_argument("--policy", choices=POLICIES + ["all"], default="all",
+                   help="scheduling policy, or all to compare them (default all)")
     p.add_argument("--latency", type=float, default=0.01, help="seconds per dispenser request (default 0.01)")
-    p.add_argument("--min-chunk", type=int, default=1)
+    p.add_argument("--min-chunk", type=int, default=1,
+                   help="smallest batch the dispenser hands out (default 1)")
     p.add_argument("--chunk-divisor", type=float, default=2.0, help="k in chunk = remaining work / (k * workers)")
     p.add_argument(
         "--time-model",
