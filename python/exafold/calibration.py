@@ -36,7 +36,7 @@ DEFAULT_MIN_IDENTITY = 0.9
 
 
 @dataclass
-class Prediction:
+class PredictedChain:
     """One predicted chain: its Cα trace and per-residue pLDDT."""
 
     id: str
@@ -94,7 +94,7 @@ class UnusableReference(ValueError):
 # Predictions
 
 
-def read_predictions(path: Path) -> Iterator[Prediction]:
+def read_predictions(path: Path) -> Iterator[PredictedChain]:
     """Predictions from an HDF5 shard (.h5), a PDB/mmCIF file, or a directory holding either
     (its ``*.h5`` shards and structure files, not recursing). Unreadable files raise, naming them."""
     path = Path(path)
@@ -114,16 +114,16 @@ def _is_prediction_file(p: Path) -> bool:
     return p.suffix == ".h5" or p.name.lower().endswith(PREDICTION_SUFFIXES)
 
 
-def _read_shard(path: Path) -> Iterator[Prediction]:
+def _read_shard(path: Path) -> Iterator[PredictedChain]:
     s = exafold.read_shard(str(path))
     off = s["residue_offsets"]
     for row, (pid, seq) in enumerate(zip(s["ids"], s["sequences"])):
         a, b = int(off[row]), int(off[row + 1])
-        yield Prediction(pid, seq, s["atom_positions"][a:b, CA].astype(np.float64),
+        yield PredictedChain(pid, seq, s["atom_positions"][a:b, CA].astype(np.float64),
                          s["atom_mask"][a:b, CA] > 0, s["plddt"][a:b].astype(np.float64), f"{path}:{row}")
 
 
-def _read_structure_file(path: Path) -> Prediction:
+def _read_structure_file(path: Path) -> PredictedChain:
     import gemmi
 
     try:
@@ -144,7 +144,7 @@ def _read_structure_file(path: Path) -> Prediction:
         plddt[i] = (atom if atom is not None else res[0]).b_iso
     name = path.name
     stem = name[: -len(next(s for s in PREDICTION_SUFFIXES if name.lower().endswith(s)))]
-    return Prediction(stem, "".join(_one_letter(r.name) for r in polymer), ca, mask, plddt, str(path))
+    return PredictedChain(stem, "".join(_one_letter(r.name) for r in polymer), ca, mask, plddt, str(path))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,7 +280,7 @@ def align(query: str, target: str, connected: np.ndarray | None = None) -> Align
     return Alignment(pairs, int(r.score), same / len(pairs) if len(pairs) else 0.0)
 
 
-def choose_chain(prediction: Prediction, chains: list[ReferenceChain],
+def choose_chain(prediction: PredictedChain, chains: list[ReferenceChain],
                  hint: str | None) -> tuple[ReferenceChain, Alignment]:
     """The chain the hint names (author chain id first, then label_asym_id), else the chain whose
     alignment scores best."""
@@ -292,7 +292,7 @@ def choose_chain(prediction: Prediction, chains: list[ReferenceChain],
     return max(scored, key=lambda ca: ca[1].score)
 
 
-def score(prediction: Prediction, chain: ReferenceChain, alignment: Alignment) -> dict:
+def score(prediction: PredictedChain, chain: ReferenceChain, alignment: Alignment) -> dict:
     """exafold.lddt_ca of the prediction against the chain on the aligned residues: per_residue
     is over the prediction's residues, NaN where unscored."""
     n = len(prediction.sequence)
@@ -390,7 +390,7 @@ def _finite(v):
     return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
-def calibrate(predictions: Iterable[Prediction], references: References, *,
+def calibrate(predictions: Iterable[PredictedChain], references: References, *,
               min_identity: float = DEFAULT_MIN_IDENTITY, predictions_name: str = "") -> Report:
     """Scores every prediction against its reference; one without a usable reference is recorded
     in ``skipped`` with the reason, never fatal."""

@@ -186,14 +186,14 @@ def write_reference(path: Path, edit=None, seqres: bool = True) -> None:
     doc.write_file(str(path))
 
 
-def prediction(pid: str, sequence: str, ca: np.ndarray, plddt=None, mask=None) -> calibration.Prediction:
+def prediction(pid: str, sequence: str, ca: np.ndarray, plddt=None, mask=None) -> calibration.PredictedChain:
     n = len(sequence)
-    return calibration.Prediction(pid, sequence, np.asarray(ca, np.float64),
+    return calibration.PredictedChain(pid, sequence, np.asarray(ca, np.float64),
                                   np.ones(n, bool) if mask is None else mask,
                                   np.full(n, 80.0) if plddt is None else np.asarray(plddt, np.float64), "test")
 
 
-def scored_one(refs: Path, p: calibration.Prediction) -> calibration.Scored:
+def scored_one(refs: Path, p: calibration.PredictedChain) -> calibration.Scored:
     report = calibration.calibrate([p], calibration.References(refs))
     assert not report.skipped, report.skipped
     return report.scored[0]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tqdm import tqdm
+
 from exafold import calibration
 
 
@@ -47,7 +49,10 @@ def _fraction(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     references = calibration.References(args.references)
-    report = calibration.calibrate(calibration.read_predictions(args.predictions), references,
+    # A bar on a terminal only: over a whole dataset, reading and aligning take a while.
+    predictions = tqdm(calibration.read_predictions(args.predictions), desc="calibrate", unit="structure",
+                       disable=None, leave=False)
+    report = calibration.calibrate(predictions, references,
                                    min_identity=args.min_identity, predictions_name=str(args.predictions))
     summary = report.summary()
     print(calibration.format_table(summary))
