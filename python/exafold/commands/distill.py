@@ -29,12 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(the best by mean pLDDT is kept)")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
     p.add_argument("--seed", type=int, default=0, help="run seed; each structure's seed derives from it and its id")
-    p.add_argument("--max-msa-clusters", type=_positive, default=512,
-                   help="MSA cluster centres per recycling iteration, the query included (default 512)")
-    p.add_argument("--max-extra-msa", type=_positive, default=1024,
-                   help="extra-MSA rows per recycling iteration (default 1024)")
-    p.add_argument("--recycles", type=_non_negative, default=3,
-                   help="recycling iterations after the first pass (default 3)")
+    add_feature_arguments(p)
     p.add_argument("--max-length", type=_positive, default=2500, help="longer sequences fail (default 2500)")
     p.add_argument("--residues", choices=inputs.RESIDUE_POLICIES, default="strict",
                    help="strict: only the 20 standard residues; unknown: B J O U X Z become X")
@@ -66,6 +61,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--progress", choices=["auto", "bar", "log"], default="auto",
                    help="auto: a bar on a terminal, log lines otherwise")
     p.set_defaults(func=run)
+
+
+def add_feature_arguments(p: argparse.ArgumentParser) -> None:
+    """The MSA sizes and recycling that distill and predict share."""
+    p.add_argument("--max-msa-clusters", type=_positive, default=512,
+                   help="MSA cluster centres per recycling iteration, the query included (default 512)")
+    p.add_argument("--max-extra-msa", type=_positive, default=1024,
+                   help="extra-MSA rows per recycling iteration (default 1024)")
+    p.add_argument("--recycles", type=_non_negative, default=3,
+                   help="recycling iterations after the first pass (default 3)")
 
 
 def _positive(text: str) -> int:

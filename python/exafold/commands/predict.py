@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 import exafold
-from exafold.commands.distill import _model_arg, _non_negative, _positive
+from exafold.commands.distill import _model_arg, add_feature_arguments
 from exafold.prediction import Prediction
 from exafold.runner import inputs
 
@@ -35,12 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(the best by mean pLDDT is kept)")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
     p.add_argument("--seed", type=int, default=0, help="run seed; each structure's seed derives from it and its id")
-    p.add_argument("--recycles", type=_non_negative, default=3,
-                   help="recycling iterations after the first pass (default 3)")
-    p.add_argument("--max-msa-clusters", type=_positive, default=512,
-                   help="MSA cluster centres per recycling iteration, the query included (default 512)")
-    p.add_argument("--max-extra-msa", type=_positive, default=1024,
-                   help="extra-MSA rows per recycling iteration (default 1024)")
+    add_feature_arguments(p)
     p.add_argument("--format", type=_formats, default=("pdb",), help="pdb, mmcif or pdb,mmcif (default pdb)")
     p.set_defaults(func=run)
 
