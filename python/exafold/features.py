@@ -10,6 +10,7 @@ Every random choice comes from one generator per structure keyed by ``structure_
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Mapping, Sequence, Union
 
 import numpy as np
@@ -35,10 +36,13 @@ from exafold._core.features import build_raw_features as _build_raw_features
 from exafold._core.features import process_features as _process_features
 
 __all__ = [
+    "ALIGNMENT_SUFFIXES",
     "FastaRecord",
     "Msa",
     "ProcessConfig",
     "af2_hit_limit",
+    "alignment_files",
+    "alignment_order",
     "build_raw_features",
     "draw_msa_sample",
     "iteration_features",
@@ -54,6 +58,25 @@ __all__ = [
 ]
 
 Alignment = Union[str, os.PathLike, "tuple[str, int]", Msa]
+ALIGNMENT_SUFFIXES = (".a3m", ".sto")
+
+
+def alignment_order(path: Path) -> tuple[int, str]:
+    """Sort key giving AlphaFold2's merge order, uniref90, then BFD/Uniclust (uniref30 for
+    ColabFold-style searches), then MGnify, then anything else, each by name. The order decides
+    which copy of a duplicated sequence survives and the MSA's row order, so it must match the
+    reference pipeline's for parity."""
+    name = Path(path).name.lower()
+    for rank, keys in enumerate((("uniref90",), ("bfd", "uniclust", "uniref"), ("mgnify",))):
+        if any(k in name for k in keys):
+            return rank, name
+    return 3, name
+
+
+def alignment_files(directory: str | os.PathLike) -> list[Path]:
+    """The directory's alignment files (``*.a3m``, ``*.sto``) in AlphaFold2's merge order."""
+    return sorted((p for p in Path(directory).iterdir() if p.suffix.lower() in ALIGNMENT_SUFFIXES),
+                  key=alignment_order)
 
 
 def build_raw_features(query: FastaRecord | str, alignments: Sequence[Alignment] = (), *,

@@ -192,11 +192,9 @@ Alignment = Union[str, os.PathLike, "tuple[str, int]", "Msa"]
 def _alignments(msa: "Sequence[Alignment] | Alignment") -> list:
     """predict()'s ``msa`` as the list build_raw_features takes."""
     if isinstance(msa, (str, os.PathLike)) and os.path.isdir(msa):
-        from pathlib import Path
+        from exafold.features import alignment_files
 
-        from exafold.runner.inputs import ALIGNMENT_SUFFIXES, alignment_order
-
-        found = sorted((p for p in Path(msa).iterdir() if p.suffix.lower() in ALIGNMENT_SUFFIXES), key=alignment_order)
+        found = alignment_files(msa)
         if not found:
             raise ValueError(f"no alignment files (*.a3m, *.sto) in {msa}")
         return found

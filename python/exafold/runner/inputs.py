@@ -21,12 +21,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from exafold.features import alignment_files
+
 STANDARD_RESIDUES = frozenset("ACDEFGHIKLMNPQRSTVWY")
 # Letters IUPAC allows in protein sequences beyond the 20 (ambiguity codes, selenocysteine,
 # pyrrolysine, unknown); AlphaFold2 maps each of them to X.
 NONSTANDARD_RESIDUES = frozenset("BJOUXZ")
 RESIDUE_POLICIES = ("strict", "unknown")
-ALIGNMENT_SUFFIXES = (".a3m", ".sto")
 # Ids name directories and files (alignments, PDB/mmCIF output), so path separators, spaces and
 # control characters are refused; '|' and ':' stay allowed for UniProt-style ids.
 _ID_PATTERN = re.compile(r"[A-Za-z0-9_.:|+=-]{1,200}")
@@ -230,29 +231,16 @@ def _read_manifest_rows(path: Path, rows, max_length: int, residues: str) -> Inp
     return v.result()
 
 
-def alignment_order(path: Path) -> tuple[int, str]:
-    """Sort key giving AlphaFold2's merge order, uniref90, then BFD/Uniclust (uniref30 for
-    ColabFold-style searches), then MGnify, then anything else, each by name. The order decides
-    which copy of a duplicated sequence survives and the MSA's row order, so it must match the
-    reference pipeline's for parity."""
-    name = path.name.lower()
-    for rank, keys in enumerate((("uniref90",), ("bfd", "uniclust", "uniref"), ("mgnify",))):
-        if any(k in name for k in keys):
-            return rank, name
-    return 3, name
-
-
 def find_alignments(item: Item, alignment_dir: Path | None) -> list[Path]:
     """The item's alignment files: those its manifest row lists, in that order, then
-    `<dir>/<id>/*.a3m|*.sto` in AlphaFold2's order (alignment_order).
+    `<dir>/<id>/*.a3m|*.sto` in AlphaFold2's order (features.alignment_files).
     @raises ValueError when there are none, naming where it looked.
     """
     found = list(item.listed_alignments)
     if alignment_dir is not None:
         d = Path(alignment_dir) / item.id
         if d.is_dir():
-            found += sorted((p for p in d.iterdir() if p.suffix.lower() in ALIGNMENT_SUFFIXES and p not in found),
-                            key=alignment_order)
+            found += [p for p in alignment_files(d) if p not in found]
     if not found:
         if alignment_dir is None:
             raise ValueError(f"no alignment files for {item.id}: its record lists none and no alignment "
