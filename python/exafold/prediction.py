@@ -29,14 +29,6 @@ PLDDT_BANDS = (
 )
 
 
-def plddt_colour(value: float) -> str:
-    """The AlphaFold database colour of a pLDDT value."""
-    for low, _, colour, _ in PLDDT_BANDS:
-        if value >= low:
-            return colour
-    return PLDDT_BANDS[-1][2]
-
-
 @dataclass
 class Prediction:
     """A predicted structure: atom37 coordinates and confidence for one sequence.
