@@ -45,7 +45,9 @@ class GpuKernels {
 
   /// c [m, n] = a [m, k] @ b [k, n] (+ bias [n]) (then max(0, .) when relu), float32
   /// accumulation. a and b share ab_dtype (float32 or bfloat16); c is float32 or bfloat16; bias
-  /// is float32 or null. tf32 lets float32 inputs use TF32 tensor cores.
+  /// is float32 or null (with bfloat16 inputs and output it is rounded to bfloat16 first, as
+  /// cuBLASLt's epilogue takes the bias in the output's type). tf32 lets float32 inputs use TF32
+  /// tensor cores.
   virtual void gemm(const void* a, const void* b, DType ab_dtype, int64_t m, int64_t n, int64_t k,
                     const float* bias, bool relu, void* c, DType c_dtype, bool tf32) = 0;
 
