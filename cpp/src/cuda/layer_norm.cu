@@ -1,0 +1,129 @@
+// LayerNorm over the last axis. Statistics are two-pass in float32: the mean first, then the mean
+// of (x - mean)^2, which stays accurate when |mean| >> std (E[x^2] - E[x]^2 would cancel). The
+// passes re-read the row from global memory; a row of AlphaFold2's widths (<= 384 channels) stays
+// in L1 between them.
+#include <cuda_bf16.h>
+
+#include <algorithm>
+#include <climits>
+
+#include "cuda/check.h"
+#include "cuda/layer_norm.cuh"
+
+namespace exafold::cuda {
+namespace {
+
+constexpr int kWarp = 32;
+// Rows of up to this many channels take one warp each (at most 32 elements per lane); wider rows
+// take a block each, so every lane still has only a few elements.
+constexpr int64_t kMaxWarpRowChannels = 1024;
+constexpr int kWarpsPerBlock = 4;
+constexpr int kBlockRowThreads = 256;
+// Enough blocks to fill any current GPU; kernels stride over the rows beyond.
+constexpr int64_t kMaxBlocks = int64_t(1) << 20;
+
+__device__ float load(const float* p, int64_t i) { return p[i]; }
+__device__ float load(const __nv_bfloat16* p, int64_t i) { return __bfloat162float(p[i]); }
+__device__ void store(float* p, int64_t i, float v) { p[i] = v; }
+__device__ void store(__nv_bfloat16* p, int64_t i, float v) { p[i] = __float2bfloat16_rn(v); }
+
+// Every lane of the warp must call this; every lane receives the sum.
+__device__ float warp_sum(float v) {
+  for (int offset = kWarp / 2; offset > 0; offset /= 2)
+    v += __shfl_xor_sync(0xffffffffu, v, offset);
+  return v;
+}
+
+// Every thread of the block must call this; every thread receives the sum. blockDim.x is a
+// multiple of 32 and at most 1024. The trailing __syncthreads lets the next call reuse `partial`.
+__device__ float block_sum(float v, float* partial /* [32] shared */) {
+  const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
+  const int warps = blockDim.x / kWarp;
+  v = warp_sum(v);
+  if (lane == 0) partial[warp] = v;
+  __syncthreads();
+  float total = 0.f;
+  for (int w = 0; w < warps; ++w) total += partial[w];
+  __syncthreads();
+  return total;
+}
+
+// One row, spread over `threads` threads of which this one is `t`; `sum` reduces over exactly
+// those threads. Each thread reads and writes the same indices in the last pass, so y may alias x.
+template <class TIn, class TOut, class Sum>
+__device__ void normalize_row(const TIn* x, int c, int t, int threads, const float* scale,
+                              const float* offset, float eps, TOut* y, Sum sum) {
+  float s = 0.f;
+  for (int j = t; j < c; j += threads) s += load(x, j);
+  const float mean = sum(s) / float(c);
+  float ss = 0.f;
+  for (int j = t; j < c; j += threads) {
+    const float d = load(x, j) - mean;
+    ss += d * d;
+  }
+  const float rstd = 1.f / sqrtf(sum(ss) / float(c) + eps);
+  for (int j = t; j < c; j += threads)
+    store(y, j, (load(x, j) - mean) * rstd * scale[j] + offset[j]);
+}
+
+// One warp per row; the row index is uniform across the warp, so whole warps skip or take part
+// in the shuffles together.
+template <class TIn, class TOut>
+__global__ void layer_norm_warp_rows(const TIn* x, int64_t rows, int c, const float* scale,
+                                     const float* offset, float eps, TOut* y) {
+  const int lane = threadIdx.x % kWarp;
+  const int64_t first = int64_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarp;
+  const int64_t stride = int64_t(gridDim.x) * kWarpsPerBlock;
+  for (int64_t row = first; row < rows; row += stride)
+    normalize_row(x + row * c, c, lane, kWarp, scale, offset, eps, y + row * c,
+                  [](float v) { return warp_sum(v); });
+}
+
+// One block per row; the row index is uniform across the block, so the barriers in block_sum
+// are reached by every thread.
+template <class TIn, class TOut>
+__global__ void layer_norm_block_rows(const TIn* x, int64_t rows, int c, const float* scale,
+                                      const float* offset, float eps, TOut* y) {
+  __shared__ float partial[kWarp];
+  const auto sum = [&](float v) { return block_sum(v, partial); };
+  for (int64_t row = blockIdx.x; row < rows; row += gridDim.x)
+    normalize_row(x + row * c, c, int(threadIdx.x), int(blockDim.x), scale, offset, eps,
+                  y + row * c, sum);
+}
+
+template <class TIn, class TOut>
+void launch(const void* x, int64_t rows, int c, const float* scale, const float* offset, float eps,
+            void* y, cudaStream_t stream) {
+  const auto* in = static_cast<const TIn*>(x);
+  auto* out = static_cast<TOut*>(y);
+  if (c <= kMaxWarpRowChannels) {
+    const int64_t blocks = std::min((rows + kWarpsPerBlock - 1) / kWarpsPerBlock, kMaxBlocks);
+    layer_norm_warp_rows<<<unsigned(blocks), kWarpsPerBlock * kWarp, 0, stream>>>(
+        in, rows, c, scale, offset, eps, out);
+  } else {
+    const int64_t blocks = std::min(rows, kMaxBlocks);
+    layer_norm_block_rows<<<unsigned(blocks), kBlockRowThreads, 0, stream>>>(in, rows, c, scale,
+                                                                             offset, eps, out);
+  }
+  EXAFOLD_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace
+
+void layer_norm(const void* x, DType x_dtype, int64_t rows, int64_t c, const float* scale,
+                const float* offset, float eps, void* y, DType y_dtype, cudaStream_t stream) {
+  check(c <= INT_MAX, "layer_norm of ", c, " channels: at most ", INT_MAX);
+  if (rows == 0) return;
+  const bool x16 = x_dtype == DType::bfloat16, y16 = y_dtype == DType::bfloat16;
+  const int ci = int(c);
+  if (!x16 && !y16)
+    launch<float, float>(x, rows, ci, scale, offset, eps, y, stream);
+  else if (!x16 && y16)
+    launch<float, __nv_bfloat16>(x, rows, ci, scale, offset, eps, y, stream);
+  else if (x16 && !y16)
+    launch<__nv_bfloat16, float>(x, rows, ci, scale, offset, eps, y, stream);
+  else
+    launch<__nv_bfloat16, __nv_bfloat16>(x, rows, ci, scale, offset, eps, y, stream);
+}
+
+}  // namespace exafold::cuda
