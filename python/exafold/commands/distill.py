@@ -52,6 +52,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prefetch-depth", type=_positive, default=4, help="prepared items in flight at most (default 4)")
     p.add_argument("--memory-budget", type=float, default=8.0, metavar="GIB",
                    help="bytes of prepared features in flight, in GiB (default 8)")
+    p.add_argument("--model-memory", type=_model_memory, default="auto", metavar="GIB|auto|none",
+                   help="activation memory one prediction may use: each prediction takes the largest chunk "
+                        "size the memory model fits in it, and one that cannot fit even chunked fails with "
+                        "the reason; auto (default): 80%% of the memory available at start, shared by the "
+                        "ranks on this node; none: never chunk")
     p.add_argument("--time-model", type=Path, metavar="FILE",
                    help="order work longest first by this fitted model's seconds (exafold fit-time-model) "
                         "instead of FLOPs")
@@ -87,6 +92,18 @@ def _non_negative(text: str) -> int:
     return v
 
 
+def _model_memory(text: str) -> float | str | None:
+    if text in ("auto", "none"):
+        return None if text == "none" else text
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"expected GiB > 0, auto or none, got {text!r}")
+    return v
+
+
 def _model_arg(text: str) -> tuple[str, Path]:
     preset, sep, path = text.partition("=")
     if not sep or not preset or not path:
@@ -100,6 +117,49 @@ def launched_ranks() -> int:
         if os.environ.get(var, "").isdigit():
             return int(os.environ[var])
     return 1
+
+
+def local_ranks() -> int:
+    """Ranks an MPI launcher placed on this node (1 when none said)."""
+    for var in ("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE", "FLUX_TASK_LOCAL_COUNT"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 1
+
+
+def available_memory_bytes() -> int:
+    """MemAvailable from /proc/meminfo: what this node can give without swapping."""
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    raise OSError("/proc/meminfo has no MemAvailable line")
+
+
+def model_memory_bytes(setting: float | str | None) -> int | None:
+    """--model-memory in bytes; None: never chunk."""
+    if setting is None:
+        return None
+    if setting == "auto":
+        return int(0.8 * available_memory_bytes() / local_ranks())
+    return int(setting * 2**30)
+
+
+def chunk_size_for(preset: str, features, budget_bytes: int | None) -> int:
+    """The chunk size of one prediction: the largest the memory model fits in the budget (0:
+    unchunked fits, or no budget). @raises ValueError when not even chunk size 1 fits."""
+    from exafold.memory_model import choose_chunk
+
+    if budget_bytes is None:
+        return 0
+    aatype = features["aatype"]
+    residues, iterations = aatype.shape[-1], aatype.shape[0] if aatype.ndim == 2 else 1
+    clusters, extra = features["msa_feat"].shape[-3], features["extra_msa"].shape[-2]
+    try:
+        return choose_chunk(preset, residues, clusters, extra, budget_bytes, iterations=iterations)
+    except MemoryError as e:
+        raise ValueError(f"{preset} cannot predict {residues} residues within --model-memory "
+                         f"{budget_bytes / 2**30:.3g} GiB: {e}") from None
 
 
 def build_config(args: argparse.Namespace) -> RunConfig:
@@ -153,10 +213,12 @@ def load_engine(config: RunConfig, args: argparse.Namespace, comm):
                               max_clusters=config.max_msa_clusters, max_extra=config.max_extra_msa)
 
     rank0 = comm is None or comm.Get_rank() == 0
+    budget = model_memory_bytes(args.model_memory)
     models = {}
     for preset, path in args.model:
         model = Model.from_arrays(broadcast_params(path if rank0 else None, comm), preset)
-        models[preset] = lambda features, m=model: m(features, num_recycle=config.recycles)
+        models[preset] = lambda features, m=model, p=preset: m(
+            features, num_recycle=config.recycles, chunk_size=chunk_size_for(p, features, budget))
     return prepare, models
 
 

@@ -117,7 +117,7 @@ class Worker:
         clusters = features["msa_feat"].shape[-3] if "msa_feat" in features else c.max_msa_clusters
         extra = features["extra_msa"].shape[-2] if "extra_msa" in features else c.max_extra_msa
         if preset in exafold.presets():
-            c3, c2, c1, c0 = exafold._core.preset_flop_polynomial(preset, msa_clusters=int(clusters),
+            c3, c2, c1, c0 = exafold.preset_flop_polynomial(preset, msa_clusters=int(clusters),
                                                                   extra_msa_rows=int(extra), passes=self._passes)
             return float(((c3 * length + c2) * length + c1) * length + c0)
         return exafold.prediction_flops(length, msa_clusters=int(clusters), extra_msa_rows=int(extra), templates=0,
