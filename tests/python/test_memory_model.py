@@ -79,6 +79,9 @@ CASES = [
     ("model_1_ptm", FULL_WIDTH_ONE_BLOCK, 32, 16, 32, 0),
     ("model_1_ptm", FULL_WIDTH_ONE_BLOCK, 64, 32, 64, 0),
     ("model_1_ptm", FULL_WIDTH_ONE_BLOCK, 64, 32, 64, 4),
+    # Single-sequence inputs: no extra-MSA rows at all.
+    ("reduced_ptm", {}, 48, 1, 0, 0),
+    ("model_1_ptm", FULL_WIDTH_ONE_BLOCK, 64, 4, 0, 4),
 ]
 
 

@@ -123,9 +123,10 @@ int64_t iteration_outputs(const ModelConfig& cfg, const Sizes& z, int64_t s, int
 
 int64_t predict_peak_bytes(const ModelConfig& cfg, const MemoryWorkload& w, int64_t chunk_size,
                            DType dtype) {
-  check(w.residues > 0 && w.clusters > 0 && w.extra_rows > 0 && w.iterations > 0,
-        "predict_peak_bytes needs positive sizes, got N = ", w.residues, ", S = ", w.clusters,
-        ", E = ", w.extra_rows, ", iterations = ", w.iterations);
+  // A single-sequence input has no extra-MSA rows; everything else is at least one.
+  check(w.residues > 0 && w.clusters > 0 && w.extra_rows >= 0 && w.iterations > 0,
+        "predict_peak_bytes needs positive sizes (extra rows may be 0), got N = ", w.residues,
+        ", S = ", w.clusters, ", E = ", w.extra_rows, ", iterations = ", w.iterations);
   const Sizes z{int64_t(dtype_size(dtype)), chunk_size,
                 w.threads > 0 ? w.threads : thread_pool().num_threads()};
   const int64_t n = w.residues, s = w.clusters, e = w.extra_rows, nn = n * n;
