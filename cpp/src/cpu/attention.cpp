@@ -26,32 +26,35 @@ T sigmoid(T x) {
   return T(1) / (T(1) + exp_of(-x));
 }
 
-// Reductions over kLanes independent partial results. One accumulator is a chain of dependent
-// operations: the vectoriser may not reorder a float sum, and even a scalar max then waits on
-// each step's latency.
-constexpr int64_t kLanes = 16;
+// Reductions over kLanes independent partial results, folded pairwise at the end: one
+// accumulator is a chain of dependent operations that the vectoriser may not reorder (float
+// addition is not associative). 32 lanes because GCC unrolls a loop of 16 or fewer completely and
+// then leaves the max scalar. Always inlined, so that each copy of the softmax below compiles them
+// for its own instruction set.
+constexpr int64_t kLanes = 32;
 
-template <class T>
-T lane_max(const T* x, int64_t n, T init) {
+template <class T, class Op>
+[[gnu::always_inline]] inline T lane_reduce(const T* x, int64_t n, T init, Op op) {
   T part[kLanes];
   std::fill_n(part, kLanes, init);
   int64_t j = 0;
   for (; j + kLanes <= n; j += kLanes)
-    for (int64_t l = 0; l < kLanes; ++l) part[l] = std::max(part[l], x[j + l]);
-  for (; j < n; ++j) part[0] = std::max(part[0], x[j]);
-  return *std::max_element(part, part + kLanes);
+    for (int64_t l = 0; l < kLanes; ++l) part[l] = op(part[l], x[j + l]);
+  for (; j < n; ++j) part[0] = op(part[0], x[j]);
+  for (int64_t w = kLanes / 2; w > 0; w /= 2)
+    for (int64_t l = 0; l < w; ++l) part[l] = op(part[l], part[l + w]);
+  return part[0];
 }
 
 template <class T>
-T lane_sum(const T* x, int64_t n) {
-  T part[kLanes] = {};
-  int64_t j = 0;
-  for (; j + kLanes <= n; j += kLanes)
-    for (int64_t l = 0; l < kLanes; ++l) part[l] += x[j + l];
-  for (; j < n; ++j) part[0] += x[j];
-  T sum = 0;
-  for (const T p : part) sum += p;
-  return sum;
+[[gnu::always_inline]] inline T lane_max(const T* x, int64_t n, T init) {
+  // By value: std::max returns a reference, which GCC does not turn into a vector max.
+  return lane_reduce(x, n, init, [](T a, T b) { return a < b ? b : a; });
+}
+
+template <class T>
+[[gnu::always_inline]] inline T lane_sum(const T* x, int64_t n) {
+  return lane_reduce(x, n, T(0), [](T a, T b) { return a + b; });
 }
 
 // The softmax is most of the extra-MSA row attention's time. The baseline x86-64 build vectorises

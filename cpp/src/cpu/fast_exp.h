@@ -8,7 +8,7 @@
 
 namespace exafold::cpu {
 
-/// e^x within 2 ulp of the correctly rounded result over the whole float range (1 ulp measured
+/// e^x within 2 ulp of the correctly rounded result over the whole float range (0.96 measured
 /// by tests/cpp/test_fast_exp.cpp); +inf above 88.72, subnormals down to -103.97 and 0 below,
 /// NaN for NaN.
 inline float fast_exp(float x) {
