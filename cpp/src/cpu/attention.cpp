@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cpu/fast_exp.h"
 #include "exafold/core/thread_pool.h"
 #include "exafold/ops/gemm.h"
 #include "exafold/ops/linear.h"
@@ -15,34 +16,76 @@ namespace {
 // fully masked row, all near -1e9, into identical values and so into uniform weights).
 constexpr double kLogitClip = 1e8;
 
+// float32 takes the inline exp so that the loops calling it vectorise; float64 keeps libm's, whose
+// last-bit accuracy its parity with the float64 reference relies on.
+inline float exp_of(float x) { return cpu::fast_exp(x); }
+inline double exp_of(double x) { return std::exp(x); }
+
 template <class T>
 T sigmoid(T x) {
-  return T(1) / (T(1) + std::exp(-x));
+  return T(1) / (T(1) + exp_of(-x));
 }
+
+// Reductions over kLanes independent partial results, folded pairwise at the end: one
+// accumulator is a chain of dependent operations that the vectoriser may not reorder (float
+// addition is not associative). 32 lanes because GCC unrolls a loop of 16 or fewer completely and
+// then leaves the max scalar. Always inlined, so that each copy of the softmax below compiles them
+// for its own instruction set.
+constexpr int64_t kLanes = 32;
+
+template <class T, class Op>
+[[gnu::always_inline]] inline T lane_reduce(const T* x, int64_t n, T init, Op op) {
+  T part[kLanes];
+  std::fill_n(part, kLanes, init);
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int64_t l = 0; l < kLanes; ++l) part[l] = op(part[l], x[j + l]);
+  for (; j < n; ++j) part[0] = op(part[0], x[j]);
+  for (int64_t w = kLanes / 2; w > 0; w /= 2)
+    for (int64_t l = 0; l < w; ++l) part[l] = op(part[l], part[l + w]);
+  return part[0];
+}
+
+template <class T>
+[[gnu::always_inline]] inline T lane_max(const T* x, int64_t n, T init) {
+  // By value: std::max returns a reference, which GCC does not turn into a vector max.
+  return lane_reduce(x, n, init, [](T a, T b) { return a < b ? b : a; });
+}
+
+template <class T>
+[[gnu::always_inline]] inline T lane_sum(const T* x, int64_t n) {
+  return lane_reduce(x, n, T(0), [](T a, T b) { return a + b; });
+}
+
+// The softmax is most of the extra-MSA row attention's time. The baseline x86-64 build vectorises
+// it 4 floats wide (SSE2); a second copy built for AVX2, 8 wide, is chosen at load time on CPUs
+// that have it and made that module 1.5x faster. FMA would gain a few percent more but round
+// differently from the baseline copy; without it the two copies give identical results.
+#if defined(__x86_64__)
+#define EXAFOLD_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
+#else
+#define EXAFOLD_AVX2_CLONE
+#endif
 
 }  // namespace
 
 template <class T>
-void biased_softmax(T* logits, int64_t n_q, int64_t n_k, const T* key_bias, const T* shared_bias) {
+EXAFOLD_AVX2_CLONE void biased_softmax(T* logits, int64_t n_q, int64_t n_k, const T* key_bias,
+                                       const T* shared_bias) {
   const T lo = T(-kLogitClip), hi = T(kLogitClip);
   for (int64_t i = 0; i < n_q; ++i) {
     T* row = logits + i * n_k;
     const T* sb = shared_bias ? shared_bias + i * n_k : nullptr;
-    T max = lo;
     for (int64_t j = 0; j < n_k; ++j) {
       T x = row[j];
       if (key_bias) x += key_bias[j];
       if (sb) x += sb[j];
-      x = std::clamp(x, lo, hi);
-      row[j] = x;
-      max = std::max(max, x);
+      row[j] = std::clamp(x, lo, hi);
     }
-    T sum = 0;
-    for (int64_t j = 0; j < n_k; ++j) {
-      row[j] = std::exp(row[j] - max);
-      sum += row[j];
-    }
-    for (int64_t j = 0; j < n_k; ++j) row[j] /= sum;
+    const T max = lane_max(row, n_k, lo);
+    for (int64_t j = 0; j < n_k; ++j) row[j] = exp_of(row[j] - max);
+    const T scale = T(1) / lane_sum(row, n_k);
+    for (int64_t j = 0; j < n_k; ++j) row[j] *= scale;
   }
 }
 
