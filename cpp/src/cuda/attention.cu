@@ -10,6 +10,7 @@
 
 #include "cuda/attention.cuh"
 #include "cuda/check.h"
+#include "cuda/element_io.cuh"
 #include "exafold/core/error.h"
 
 namespace exafold::cuda {
@@ -25,12 +26,6 @@ constexpr int kKeyTile = 64;
 constexpr int64_t kMaxHeadDim = 64;
 // Query rows per block at most: one thread each.
 constexpr int kMaxThreads = 128;
-
-__device__ __forceinline__ float load(const float* p) { return *p; }
-__device__ __forceinline__ float load(const __nv_bfloat16* p) { return __bfloat162float(*p); }
-__device__ __forceinline__ void store(float* p, float x) { *p = x; }
-// Round to nearest even, as the host's bfloat16 conversion does.
-__device__ __forceinline__ void store(__nv_bfloat16* p, float x) { *p = __float2bfloat16_rn(x); }
 
 template <class T>
 struct Params {

@@ -8,6 +8,7 @@
 #include <climits>
 
 #include "cuda/check.h"
+#include "cuda/element_io.cuh"
 #include "cuda/layer_norm.cuh"
 
 namespace exafold::cuda {
@@ -21,11 +22,6 @@ constexpr int kWarpsPerBlock = 4;
 constexpr int kBlockRowThreads = 256;
 // Enough blocks to fill any current GPU; kernels stride over the rows beyond.
 constexpr int64_t kMaxBlocks = int64_t(1) << 20;
-
-__device__ float load(const float* p, int64_t i) { return p[i]; }
-__device__ float load(const __nv_bfloat16* p, int64_t i) { return __bfloat162float(p[i]); }
-__device__ void store(float* p, int64_t i, float v) { p[i] = v; }
-__device__ void store(__nv_bfloat16* p, int64_t i, float v) { p[i] = __float2bfloat16_rn(v); }
 
 // Every lane of the warp must call this; every lane receives the sum.
 __device__ float warp_sum(float v) {
@@ -54,16 +50,16 @@ template <class TIn, class TOut, class Sum>
 __device__ void normalize_row(const TIn* x, int c, int t, int threads, const float* scale,
                               const float* offset, float eps, TOut* y, Sum sum) {
   float s = 0.f;
-  for (int j = t; j < c; j += threads) s += load(x, j);
+  for (int j = t; j < c; j += threads) s += load(x + j);
   const float mean = sum(s) / float(c);
   float ss = 0.f;
   for (int j = t; j < c; j += threads) {
-    const float d = load(x, j) - mean;
+    const float d = load(x + j) - mean;
     ss += d * d;
   }
   const float rstd = 1.f / sqrtf(sum(ss) / float(c) + eps);
   for (int j = t; j < c; j += threads)
-    store(y, j, (load(x, j) - mean) * rstd * scale[j] + offset[j]);
+    store(y + j, (load(x + j) - mean) * rstd * scale[j] + offset[j]);
 }
 
 // One warp per row; the row index is uniform across the warp, so whole warps skip or take part
