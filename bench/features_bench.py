@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import pathlib
-import platform
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED = pathlib.Path(os.environ.get("EXAFOLD_SHARED_DATA", ROOT.parent / "shared" / "data"))
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 import refenv_features  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_machine import append_entry  # noqa: E402
 
 CONFIG = dict(num_recycle=3, max_clusters=512, max_extra=5120, fixed_size=True)
 
@@ -94,13 +96,6 @@ def time_reference(fasta, msas, reps):
     return out["raw_s"], out["processed_s"], out["rows"]
 
 
-def machine():
-    model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
-                  if l.startswith("model name")), platform.processor())
-    mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
-    return f"{model}, {os.cpu_count()} cores, {round(mem / 2**20)} GiB"
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=10)
@@ -134,13 +129,8 @@ def main():
                  f"4 iterations, 512 clusters, 5,120 extra rows, fixed size. Load average "
                  f"{load_before:.1f} before and {os.getloadavg()[0]:.1f} after the run (the "
                  f"machine is shared; both sides ran under the same load).")
-        with open(args.record, "a") as f:
-            f.write(f"\n## Feature pipeline: exafold vs AlphaFold2 reference\n\n"
-                    f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
-                    f"- machine: {machine()}\n"
-                    f"- command: `{' '.join([_relative(sys.executable)] + sys.argv)}`\n\n"
-                    "```\n" + "\n".join(lines) + "\n```\n\n" + notes + "\n")
-
+        append_entry(args.record, "Feature pipeline: exafold vs AlphaFold2 reference",
+                     " ".join([_relative(sys.executable)] + sys.argv), "\n".join(lines), notes)
 
 def _relative(path):
     p = pathlib.Path(path)

@@ -21,7 +21,7 @@ import numpy as np
 import exafold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_machine import machine  # noqa: E402
+from bench_machine import append_entry  # noqa: E402
 
 
 def trace(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -83,13 +83,8 @@ def main() -> None:
                  f"|diff| = difference of the global lDDT-Cα. exafold threads: "
                  f"{exafold.info()['num_threads']}; Biotite {biotite.__version__} (numpy). Load average {load_before:.1f} "
                  f"before and {os.getloadavg()[0]:.1f} after (the machine is shared).")
-        with open(args.record, "a") as f:
-            f.write(f"\n## lDDT-Cα: exafold vs Biotite\n\n"
-                    f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
-                    f"- machine: {machine()}\n"
-                    f"- command: `.venv/bin/python {' '.join(sys.argv)}`\n\n"
-                    "```\n" + "\n".join(lines) + "\n```\n\n" + notes + "\n")
-
+        append_entry(args.record, "lDDT-Cα: exafold vs Biotite", f".venv/bin/python {' '.join(sys.argv)}",
+                     "\n".join(lines), notes)
 
 if __name__ == "__main__":
     main()

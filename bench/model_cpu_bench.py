@@ -13,11 +13,9 @@ compiles; compile time is that call minus the median steady call, and is exclude
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import pathlib
-import platform
 import resource
 import statistics
 import subprocess
@@ -26,6 +24,7 @@ import tempfile
 import time
 
 import numpy as np
+from bench_machine import append_entry
 
 HERE = pathlib.Path(__file__).resolve().parent
 REFERENCE = HERE.parent / "tests" / "reference"
@@ -182,7 +181,6 @@ def table(rows: list[dict]) -> str:
 
 
 def record(path: pathlib.Path, text: str, rows: list[dict], reps: int, load: tuple, subbatch: int):
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     cmd = " ".join([".venv/bin/python", "bench/model_cpu_bench.py", *sys.argv[1:]])
     finite = all(r["exafold"]["finite"] and r["reference"]["finite"] for r in rows)
     notes = (
@@ -198,26 +196,13 @@ def record(path: pathlib.Path, text: str, rows: list[dict], reps: int, load: tup
         f"exafold chunk_size 0 (unchunked). Outputs finite in both: {finite}. Load average "
         f"{load[0]:.1f} before and {load[1]:.1f} after (the machine is shared; both engines ran "
         f"under it).")
-    section = (f"\n## Full model on the CPU: exafold vs AlphaFold2 reference\n\n- date: {now}\n"
-               f"- machine: {machine()}\n- command: `{cmd}`\n\n```\n{text}\n```\n\n{notes}\n")
-    with open(path, "a") as f:
-        f.write(section)
+    append_entry(path, "Full model on the CPU: exafold vs AlphaFold2 reference", cmd, text, notes)
 
 
 def reference_version() -> str:
     py = reference_python()
     return subprocess.run([py, "-c", "import importlib.metadata as m; print(m.version('alphafold-colabfold'))"],
                           capture_output=True, text=True).stdout.strip()
-
-
-def machine() -> str:
-    cpu = platform.processor() or "cpu"
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB"
 
 
 def main():

@@ -9,7 +9,6 @@ with the dispenser is printed beside it. Appends a section to bench/RESULTS.md w
 """
 
 import argparse
-import datetime
 import os
 import shutil
 import subprocess
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import exafold
 from exafold.demo import demo_params_path, examples_dir
-from bench_machine import machine  # noqa: E402
+from bench_machine import append_entry  # noqa: E402
 
 
 def make_inputs(root: Path, copies: int) -> tuple[Path, Path]:
@@ -73,14 +72,11 @@ def main() -> None:
     table += f"\nload average after: {os.getloadavg()[0]:.2f}\n"
     print(table)
     if args.record:
-        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        with args.record.open("a") as f:
-            f.write(f"\n## exafold distill on 1 and 2 MPI ranks (measured)\n\n- date: {now}\n"
-                    f"- machine: {machine()}\n- command: `{' '.join(sys.argv)}`\n\n```\n{table}```\n\n"
-                    f"{2 * args.copies} structures (bundled 6KWC and 2Q2K inputs, {args.copies} copies each), "
-                       "reduced_ptm demo weights, 32 clusters, 64 extra rows, 1 recycle, one thread per rank, "
-                       "wall time of the whole command including start-up and output. The machine has 2 cores "
-                       "shared with other work, so 2 ranks compete with everything else running.\n")
+        notes = (f"{2 * args.copies} structures (bundled 6KWC and 2Q2K inputs, {args.copies} copies each), "
+                 "reduced_ptm demo weights, 32 clusters, 64 extra rows, 1 recycle, one thread per rank, "
+                 "wall time of the whole command including start-up and output. The machine has 2 cores "
+                 "shared with other work, so 2 ranks compete with everything else running.")
+        append_entry(args.record, "exafold distill on 1 and 2 MPI ranks (measured)", " ".join(sys.argv), table, notes)
 
 
 if __name__ == "__main__":
