@@ -111,20 +111,23 @@ def _model_arg(text: str) -> tuple[str, Path]:
     return preset, Path(path)
 
 
-def launched_ranks() -> int:
-    """The rank count an MPI launcher announced in the environment (1 when none did)."""
-    for var in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_STEP_NUM_TASKS", "FLUX_JOB_SIZE"):
+def _launcher_count(variables: tuple[str, ...]) -> int:
+    """The first of these launcher variables that holds a count (1 when none does)."""
+    for var in variables:
         if os.environ.get(var, "").isdigit():
             return int(os.environ[var])
     return 1
+
+
+def launched_ranks() -> int:
+    """The rank count an MPI launcher announced in the environment (1 when none did)."""
+    return _launcher_count(("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_STEP_NUM_TASKS", "FLUX_JOB_SIZE"))
 
 
 def local_ranks() -> int:
     """Ranks an MPI launcher placed on this node (1 when none said)."""
-    for var in ("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE", "FLUX_TASK_LOCAL_COUNT"):
-        if os.environ.get(var, "").isdigit():
-            return int(os.environ[var])
-    return 1
+    return _launcher_count(("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE",
+                            "FLUX_TASK_LOCAL_COUNT"))
 
 
 def available_memory_bytes() -> int:
