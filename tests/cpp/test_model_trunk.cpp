@@ -100,7 +100,9 @@ TEST_F(Trunk, ShapesAndChunkIndependence) {
   EXPECT_EQ(whole.single.shape(), Shape({kN, config.c_s}));
   EXPECT_EQ(whole.msa_first_row.shape(), Shape({kN, config.c_m}));
   for (int64_t chunk : {1, 3}) {
-    const TrunkOutputs chunked = run_trunk(config, params, f, prev, RunOptions{chunk});
+    RunOptions options;
+    options.chunk_size = chunk;
+    const TrunkOutputs chunked = run_trunk(config, params, f, prev, options);
     // The same sums in the same order; only BLAS kernel choices for shorter blocks differ.
     EXPECT_LE(max_abs(chunked.msa, whole.msa), 1e-11) << chunk;
     EXPECT_LE(max_abs(chunked.pair, whole.pair), 1e-11) << chunk;

@@ -1,11 +1,11 @@
-#include "exafold/ops/gemm.h"
+#include "gemm.h"
 
 #include <cblas.h>
 
 #include "exafold/core/thread_pool.h"
 #include "exafold/ops/blas.h"
 
-namespace exafold::ops {
+namespace exafold::cpu {
 namespace {
 
 void blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
@@ -82,4 +82,4 @@ template void gemm_batched<double>(int64_t, bool, bool, int64_t, int64_t, int64_
                                    const double*, int64_t, int64_t, const double*, int64_t, int64_t,
                                    double, double*, int64_t, int64_t);
 
-}  // namespace exafold::ops
+}  // namespace exafold::cpu
