@@ -63,6 +63,17 @@ ModelFeatures features_at(const FeatureArrays& f, int r) {
   m.residx_atom37_to_atom14 = f.get("residx_atom37_to_atom14", 2, r);
   m.atom37_atom_exists = f.get("atom37_atom_exists", 2, r);
   m.atom14_atom_exists = f.get("atom14_atom_exists", 2, r);
+  // Templates are the prediction's: exafold.Model hands them over without an iteration axis,
+  // so every iteration sees the same arrays (run_model checks that).
+  if (f.has("template_aatype")) {
+    TemplateFeatures& t = m.trunk.templates;
+    t.template_aatype = f.get("template_aatype", 2, r);
+    t.template_all_atom_positions = f.get("template_all_atom_positions", 4, r);
+    t.template_all_atom_masks = f.get("template_all_atom_masks", 3, r);
+    t.template_mask = f.get("template_mask", 1, r);
+    t.template_angle_feat = f.get("template_angle_feat", 3, r);
+    t.template_angle_mask = f.get("template_angle_mask", 2, r);
+  }
   return m;
 }
 

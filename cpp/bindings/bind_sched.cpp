@@ -54,13 +54,15 @@ void bind_sched(pyb::module_& m) {
       "FLOPs of one AlphaFold2 prediction as (c3, c2, c1, c0) of a cubic in the length S");
   m.def(
       "preset_flop_polynomial",
-      [](const std::string& preset, int64_t n, int64_t e, int64_t p) {
-        const auto f = flop_polynomial(cost_dims(model::preset(preset)), workload(n, e, 0, p));
+      [](const std::string& preset, int64_t n, int64_t e, int64_t p, int64_t t) {
+        const model::ModelConfig cfg = model::preset(preset);
+        const auto f = flop_polynomial(cost_dims(cfg), cost_workload(cfg, n, e, t, p));
         return pyb::make_tuple(f.c3, f.c2, f.c1, f.c0);
       },
       arg("preset"), pyb::kw_only(), arg("msa_clusters") = 512, arg("extra_msa_rows") = 5120,
-      arg("passes") = 4,
-      "flop_polynomial for a model preset's own sizes, without templates (as exafold runs it)");
+      arg("passes") = 4, arg("templates") = 0,
+      "flop_polynomial for a model preset's own sizes as exafold runs it: `templates` only "
+      "where the preset embeds them, their embedding once per prediction");
   m.def(
       "flop_breakdown",
       [](int64_t n, int64_t e, int64_t t, int64_t p, bool ptm) {

@@ -32,11 +32,51 @@ FEATURE_NAMES = (
 )
 
 
+# The template features (optional) and their rank without an iteration axis: T templates of N
+# residues. template_angle_feat and template_angle_mask are the torsion-angle features of the
+# template rows (exafold.features builds them with the other processed template features).
+TEMPLATE_FEATURE_RANKS = {
+    "template_aatype": 2,
+    "template_all_atom_positions": 4,
+    "template_all_atom_masks": 3,
+    "template_mask": 1,
+    "template_angle_feat": 3,
+    "template_angle_mask": 2,
+}
+
+
+def _templates(features: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The template features to hand over: none when template_mask marks no template (absent, or
+    all padding: a fully masked set changes no real output), else all of them, each once.
+    Templates are the same in every recycling iteration; a leading iteration axis must repeat
+    them."""
+    given = [k for k in TEMPLATE_FEATURE_RANKS if k in features]
+    if not given:
+        return {}
+    if "template_mask" not in features:
+        raise ValueError(f"template features ({', '.join(given)}) without template_mask")
+    if not np.asarray(features["template_mask"]).any():
+        return {}
+    missing = [k for k in TEMPLATE_FEATURE_RANKS if k not in features]
+    if missing:
+        raise ValueError(f"template features are missing {', '.join(missing)}")
+    out = {}
+    for name, rank in TEMPLATE_FEATURE_RANKS.items():
+        a = np.asarray(features[name])
+        if a.ndim == rank + 1:
+            if not (a == a[:1]).all():
+                raise ValueError(f"{name} differs between recycling iterations; templates are the "
+                                 "same in every iteration")
+            a = a[0]
+        out[name] = np.ascontiguousarray(a)
+    return out
+
+
 def _contiguous(features: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     missing = [k for k in FEATURE_NAMES if k not in features]
     if missing:
         raise ValueError(f"features are missing {', '.join(missing)}")
-    return {k: np.ascontiguousarray(features[k]) for k in FEATURE_NAMES}
+    return {**{k: np.ascontiguousarray(features[k]) for k in FEATURE_NAMES}, **_templates(features)}
 
 
 class Model:
@@ -118,7 +158,14 @@ class Model:
         """Runs ``num_recycle + 1`` iterations (the preset's default when None).
 
         Features may carry a leading iteration axis (AlphaFold2 resamples the MSA per
-        iteration); iteration r uses set r, the last set when there are fewer.
+        iteration); iteration r uses set r, the last set when there are fewer. Templates are
+        optional: ``template_aatype`` [T, N], ``template_all_atom_positions`` [T, N, 37, 3],
+        ``template_all_atom_masks`` [T, N, 37], ``template_mask`` [T], ``template_angle_feat``
+        [T, N, 57] and ``template_angle_mask`` [T, N] (the torsion-angle features of the
+        template rows), the same in every iteration (a leading iteration axis must repeat
+        them). The template presets (model_1, model_2 and their _ptm) use them; the others
+        ignore them, as AlphaFold2's do. Without templates, or when ``template_mask`` marks
+        none, the prediction is zero-template inference.
         ``chunk_size`` > 0 bounds the memory of attention and triangle operations.
         ``on_iteration(r)`` is called as iteration r finishes; Ctrl-C stops the run there.
         Runs on the model's device; the outputs come back to the host.
@@ -195,7 +242,8 @@ class Model:
         chunk_size: int = 0,
     ) -> dict[str, np.ndarray]:
         """One iteration with the given recycled inputs (``prev_msa_first_row``, ``prev_pair``,
-        ``prev_pos``; zeros when None). The result's ``prev_*`` entries feed the next one."""
+        ``prev_pos``; zeros when None). The result's ``prev_*`` entries feed the next one.
+        Features (templates included) as for calling the model."""
         p = None if prev is None else {k: np.ascontiguousarray(v) for k, v in prev.items()}
         return self._core.run_iteration(_contiguous(features), p, chunk_size, self.device)
 

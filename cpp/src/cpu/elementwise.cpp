@@ -30,6 +30,8 @@ T apply(ops::Unary f, T x) {
       return T(std::max(double(x), 0.0) + std::log1p(std::exp(-std::abs(double(x)))));
     case ops::Unary::sqrt:
       return std::sqrt(x);
+    case ops::Unary::positive:
+      return x > T(0) ? T(1) : T(0);
   }
   return x;
 }

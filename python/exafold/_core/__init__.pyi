@@ -276,7 +276,7 @@ def bfloat16_to_float32(arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.uin
     """
     Expands bfloat16 raw bits (uint16) to float32 exactly.
     """
-def choose_chunk(preset: str, overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]], residues: typing.SupportsInt, clusters: typing.SupportsInt, extra_rows: typing.SupportsInt, budget_bytes: typing.SupportsInt, dtype: str, iterations: typing.SupportsInt, threads: typing.SupportsInt) -> int:
+def choose_chunk(preset: str, overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]], residues: typing.SupportsInt, clusters: typing.SupportsInt, extra_rows: typing.SupportsInt, budget_bytes: typing.SupportsInt, dtype: str, iterations: typing.SupportsInt, threads: typing.SupportsInt, templates: typing.SupportsInt = 0) -> int:
     """
     The largest chunk size (0 = unchunked) whose predicted peak fits the budget
     """
@@ -365,7 +365,7 @@ def param_spec(preset: str, overrides: collections.abc.Sequence[tuple[str, typin
     """
     Every parameter name and shape the preset defines, in the official npz layout.
     """
-def predict_peak_bytes(preset: str, overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]], residues: typing.SupportsInt, clusters: typing.SupportsInt, extra_rows: typing.SupportsInt, chunk_size: typing.SupportsInt, dtype: str, iterations: typing.SupportsInt, threads: typing.SupportsInt) -> int:
+def predict_peak_bytes(preset: str, overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]], residues: typing.SupportsInt, clusters: typing.SupportsInt, extra_rows: typing.SupportsInt, chunk_size: typing.SupportsInt, dtype: str, iterations: typing.SupportsInt, threads: typing.SupportsInt, templates: typing.SupportsInt = 0) -> int:
     """
     Predicted peak allocator bytes of a prediction above what was live before it
     """
@@ -373,9 +373,9 @@ def prediction_flops(residues: typing.SupportsInt, *, msa_clusters: typing.Suppo
     """
     Analytic FLOPs of one prediction of `residues` residues (multiply-adds count 2).
     """
-def preset_flop_polynomial(preset: str, *, msa_clusters: typing.SupportsInt = 512, extra_msa_rows: typing.SupportsInt = 5120, passes: typing.SupportsInt = 4) -> tuple:
+def preset_flop_polynomial(preset: str, *, msa_clusters: typing.SupportsInt = 512, extra_msa_rows: typing.SupportsInt = 5120, passes: typing.SupportsInt = 4, templates: typing.SupportsInt = 0) -> tuple:
     """
-    flop_polynomial for a model preset's own sizes, without templates (as exafold runs it)
+    flop_polynomial for a model preset's own sizes as exafold runs it: `templates` only where the preset embeds them, their embedding once per prediction
     """
 def read_journal(path: str) -> dict:
     """
