@@ -39,7 +39,7 @@ from exafold._core import (
     synthetic_lengths,
 )
 
-from exafold.model import Model, presets  # noqa: E402
+from exafold.model import Model, presets, read_weights  # noqa: E402
 from exafold.prediction import Prediction  # noqa: E402
 
 __version__: str = info()["version"]
@@ -77,6 +77,7 @@ __all__ = [
     "preset_flop_polynomial",
     "read_journal",
     "read_shard",
+    "read_weights",
     "reset_migrate_stats",
     "reset_peak_memory",
     "set_memory_limit",

@@ -219,7 +219,7 @@ def load_engine(config: RunConfig, args: argparse.Namespace, comm):
     budget = model_memory_bytes(args.model_memory)
     models = {}
     for preset, path in args.model:
-        model = Model.from_arrays(broadcast_params(path if rank0 else None, comm), preset)
+        model = Model.from_arrays(broadcast_params(path if rank0 else None, preset, comm), preset)
         models[preset] = lambda features, m=model, p=preset: m(
             features, num_recycle=config.recycles, chunk_size=chunk_size_for(p, features, budget))
     return prepare, models
