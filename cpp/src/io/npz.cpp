@@ -365,7 +365,10 @@ NpzFile::NpzFile(std::shared_ptr<const Source> source, std::string path)
     : source_(std::move(source)), path_(std::move(path)) {
   const Archive a(*source_);
   check(a.size() > 0, path_, ": empty file, not an .npz archive");
-  check(a.size() >= 22, not_an_archive(a));
+  // An npz starts with its first member's local header (numpy writes no prefix); anything else is
+  // another kind of file, even one that holds a zip further in (a tar of npz files does).
+  const std::string magic = a.bytes(0, std::min<uint64_t>(a.size(), 4), "the file's start");
+  check(a.size() >= 22 && (magic == "PK\x03\x04" || magic == "PK\x05\x06"), not_an_archive(a));
   // The end-of-central-directory record sits in the last 22 + 65535 (comment) bytes.
   const uint64_t tail_len = std::min<uint64_t>(a.size(), 22 + 65535);
   const std::string tail = a.bytes(a.size() - tail_len, tail_len, "the end of the archive");
