@@ -18,7 +18,7 @@ SCRIPT = Path(d.__file__)
 
 
 def shard_ids(out: Path) -> Counter:
-    return Counter(i for p in sorted(out.glob("shard-*.h5")) for i in exafold.read_shard(str(p))["ids"])
+    return Counter(i for p in sorted(out.glob("shard-*.h5")) for i in exafold.read_shard(str(p))["id"])
 
 
 def start(out: Path, fasta: Path, msas: Path, *extra: str) -> subprocess.Popen:

@@ -97,11 +97,11 @@ def structures(out: Path) -> dict[str, tuple]:
     found = {}
     for p in sorted(out.glob("shard-*.h5")):
         s = exafold.read_shard(str(p))
-        for i, sid in enumerate(s["ids"]):
+        for i, sid in enumerate(s["id"]):
             a, b = s["residue_offsets"][i:i + 2]
             digest = hashlib.sha256(s["atom_positions"][a:b].tobytes() + s["plddt"][a:b].tobytes()).hexdigest()
             assert sid not in found, f"{sid} twice"
-            found[sid] = (s["models"][i], int(s["seed"][i]), digest)
+            found[sid] = (s["model"][i], int(s["seed"][i]), digest)
     return found
 
 

@@ -209,7 +209,7 @@ class ShardWriter:
         ...
     def __exit__(self, arg0: typing.Any, arg1: typing.Any, arg2: typing.Any) -> None:
         ...
-    def __init__(self, path: str, pae: str = 'float16', chunk_residues: typing.SupportsInt = 8192) -> None:
+    def __init__(self, path: str, pae: str = 'float16', chunk_residues: typing.SupportsInt = 8192, deflate_level: typing.SupportsInt = 1) -> None:
         ...
     def __len__(self) -> int:
         ...
@@ -379,7 +379,7 @@ def read_journal(path: str) -> dict:
     """
 def read_shard(path: str) -> dict:
     """
-    A shard as a dict of numpy arrays (per-residue columns concatenated, residue_offsets delimiting structures), the string columns as lists, and index: id -> row
+    A shard as a dict keyed by its dataset and attribute names (docs/formats.md): numpy arrays (per-residue columns concatenated, residue_offsets delimiting structures), the string columns (id, sequence, model) as lists, and index: id -> row
     """
 def read_weights(path: str, preset: str | None = None, dtype: str = 'float32', overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]] = []) -> dict:
     """
