@@ -139,6 +139,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--scratch", type=Path)
     ap.add_argument("--mpi", action="store_true")
     ap.add_argument("--pid-dir", type=Path, help="write rankN.pid here before the run starts")
+    ap.add_argument("--structures", action="store_true", help="also write PDB and mmCIF files")
     args = ap.parse_args(argv)
     presets = tuple(args.presets.split(","))
     comm = None
@@ -146,8 +147,9 @@ def main(argv: list[str]) -> int:
         from exafold.runner.mpi import world
 
         comm = world()
-    cfg = config(args.out, args.fasta, args.alignments, presets=presets, shard_size=args.shard_size,
-                 scratch=args.scratch)
+    outputs = OutputOptions(shard_size=args.shard_size, pdb=args.structures, mmcif=args.structures,
+                            filter=Filter(min_mean_plddt=60))
+    cfg = config(args.out, args.fasta, args.alignments, presets=presets, outputs=outputs, scratch=args.scratch)
     if args.pid_dir is not None:  # for tests that signal the ranks
         rank = comm.Get_rank() if comm is not None else 0
         (args.pid_dir / f"rank{rank}.pid").write_text(str(os.getpid()))
