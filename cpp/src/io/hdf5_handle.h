@@ -39,8 +39,9 @@ void ok(herr_t status, const char* what, const std::string& path);
 
 /// Silences HDF5's own error printing for the calling thread's error stack (we throw instead),
 /// and, on the first call, keeps HDF5 from closing itself at process exit: a file that could not
-/// be flushed (a full disk) cannot be closed, and HDF5's exit handler would then print "infinite
-/// loop closing library" and its internal codes. The unfinished file is removed by its writer.
+/// be flushed (a full disk) cannot be closed, and closing the library after that makes HDF5 1.10
+/// print "infinite loop closing library" with its internal codes, or crash. The unfinished file
+/// is removed by its writer, and the system reclaims the rest at exit.
 void quiet();
 
 /// A variable-length UTF-8 string type.
