@@ -83,8 +83,8 @@ def main() -> None:
                  f"deflate / plain write seconds (append of every structure and finish, which fsyncs); medians of "
                  f"{args.reps} alternating writes into a temporary directory on the local disk. Load average "
                  f"{load_before[0]:.1f} before and {load_after[0]:.1f} after (the machine is shared).")
-        append_entry(args.record, "HDF5 shard size and write time, compressed and not", 
-                     "python bench/shard_write_bench.py " + (f"--reps {args.reps} --record {args.record}"), text, notes)
+        append_entry(args.record, "HDF5 shard size and write time, compressed and not",
+                     f".venv/bin/python bench/shard_write_bench.py --reps {args.reps} --record {args.record}", text, notes)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <random>
 #include <string>
@@ -31,6 +32,13 @@ double seconds(const std::function<void()>& fn) {
   const auto t0 = std::chrono::steady_clock::now();
   fn();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string loadavg() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return a + " " + b + " " + c;
 }
 
 double median(std::vector<double> v) {
@@ -96,6 +104,7 @@ int main(int argc, char** argv) {
                                             DType::float32)
                      .num_parameters();
   };
+  const std::string load_before = loadavg();
   verified();  // warms the page cache: both variants then read from memory
   std::vector<double> with_crc, without;
   for (int r = 0; r < reps; ++r) {  // alternating, so drift in the machine's load hits both
@@ -124,7 +133,7 @@ int main(int argc, char** argv) {
   std::printf("%lld parameters, %.1f MB file, median of %d alternating runs (crc %lx)\n",
               (long long)parameters, double(bytes) / 1e6, reps, (unsigned long)(sink & 0xf));
   if (!record.empty()) {
-    char notes[1024];
+    char notes[1536];
     std::snprintf(notes, sizeof notes,
                   "model_1_ptm in the official layout (%lld parameters, random float32 values, "
                   "uncompressed npz of %.1f MB written by exafold's save_npz), loaded as float32 "
@@ -132,8 +141,9 @@ int main(int argc, char** argv) {
                   "runs each, medians. \"Sizes checked only\" is the same reader with "
                   "NpzCheck::sizes (archive structure, bounds and sizes, no CRC), which no loader "
                   "uses; \"zlib crc32 alone\" is crc32_z over an in-memory buffer of the file's "
-                  "size. zlib %s.",
-                  (long long)parameters, double(bytes) / 1e6, reps, zlibVersion());
+                  "size. zlib %s. /proc/loadavg before: %s, after: %s (the machine is shared).",
+                  (long long)parameters, double(bytes) / 1e6, reps, zlibVersion(),
+                  load_before.c_str(), loadavg().c_str());
     exafold::bench::append_results(record, "Weights loading: what the CRC-32 check costs", command,
                                    table, notes);
   }
