@@ -99,10 +99,13 @@ class _Watcher:
         if sections is None:
             what = "stopped" if first else "stopping now, unfinished work is left for a rerun"
             self._exit(signum, f"{self.command}: {name}: {what}")
-        print(f"{self.command}: {name}: {sections[-1][1]}, then stopping (signal again to stop now)",
+        print(f"{self.command}: {name}: stopping: {sections[-1][1]} (signal again to stop now)",
               file=sys.stderr, flush=True)
         for f, _ in sections:
-            f()
+            try:
+                f()
+            except Exception as e:  # the watcher must live on: a second signal still stops
+                print(f"{self.command}: while stopping: {e}", file=sys.stderr, flush=True)
 
     @staticmethod
     def _exit(signum: int, message: str) -> None:
@@ -141,10 +144,10 @@ def check() -> None:
 
 
 @contextlib.contextmanager
-def graceful(on_stop: Callable[[], None] = lambda: None, finishing: str = "finishing what is in progress"
+def graceful(on_stop: Callable[[], None] = lambda: None, finishing: str = "what is in progress is finished first"
              ) -> Iterator[None]:
     """While inside, the first signal calls ``on_stop()`` (from the watcher thread), sets
-    ``requested()`` and prints that it is `finishing`, instead of stopping the process; a second
+    ``requested()`` and prints what is `finishing`, instead of stopping the process; a second
     still stops it at once. Installs
     the handling for the duration when the entry point has not (the runner called from Python,
     on the main thread); off the main thread without it, signals stay the caller's business."""

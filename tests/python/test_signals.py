@@ -131,8 +131,8 @@ def test_running_the_first_signal_finishes_the_open_shard(sig, inputs, tmp_path)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + sig, err
-    assert quiet(err) == [f"exafold distill: {sig.name}: finishing the open shard and the summary, then stopping "
-                          "(signal again to stop now)"], err
+    assert quiet(err) == [f"exafold distill: {sig.name}: stopping: the open shard and the summary are finished "
+                          "first (signal again to stop now)"], err
     # What was predicted is in finished shards and journaled; the summary says the run stopped.
     done = journaled(out)
     assert 3 <= len(done) < len(ids) and shard_ids(out) == Counter(done)
@@ -155,7 +155,7 @@ def test_writing_a_second_signal_stops_at_once(inputs, tmp_path):
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM, err
-    assert quiet(err) == ["exafold distill: SIGTERM: finishing the open shard and the summary, then stopping "
+    assert quiet(err) == ["exafold distill: SIGTERM: stopping: the open shard and the summary are finished first "
                           "(signal again to stop now)",
                           "exafold distill: SIGTERM: stopping now, unfinished work is left for a rerun"], err
     assert not (out / "summary.json").exists()
@@ -183,7 +183,7 @@ def test_predict_abandons_the_prediction_in_progress(tmp_path):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGINT, err
-    assert quiet(err) == ["exafold predict: SIGINT: finishing the structure being written, then stopping "
-                          "(signal again to stop now)"], err
+    assert quiet(err) == ["exafold predict: SIGINT: stopping: the structure files being written are finished "
+                          "first (signal again to stop now)"], err
     assert time.monotonic() - t0 < 15, "the prediction ran to its end"
     assert list(out.iterdir()) == []

@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     sweep_temporaries(items, args.out, args.format)
     tqdm.write(f"{'id':<20} {'length':>6} {'model':<14} {'pLDDT':>6} {'pTM':>6} {'seconds':>8}")
     # The bar shows on a terminal only; the table goes to stdout either way.
-    with stopping.graceful(finishing="finishing the structure being written"):
+    with stopping.graceful(finishing="the structure files being written are finished first"):
         for item in tqdm(items, desc="predict", unit="structure", disable=None, leave=False):
             try:
                 p = predict_one(item, models, args, budget)

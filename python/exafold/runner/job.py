@@ -279,7 +279,7 @@ def _run_rank(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict]
     on_stop.append(prefetcher.request_stop)
     # Signals (exafold.stopping): the first stops taking work, abandons the prediction in
     # progress at its next iteration and lets the open shard be finished below; a second exits.
-    with stopping.graceful(lambda: [f() for f in on_stop], "finishing the open shard and the summary"):
+    with stopping.graceful(lambda: [f() for f in on_stop], "the open shard and the summary are finished first"):
         error = _work(prefetcher, worker, sink, fail)
         prefetcher.close()
         stats.prepare_seconds = prefetcher.prepare_seconds
