@@ -37,7 +37,7 @@ struct SystemInfo {
 SystemInfo system_info();
 
 /// One line naming the machine of `s` for benchmark records: CPU, cores, memory, BLAS kernel, GPUs.
-/// "Intel(R) Xeon(R) Processor (GenuineIntel family 6 model 207, AVX-512), 2 cores, 125 GiB;
+/// "Intel(R) Xeon(R) Processor (GenuineIntel family 6 model 207, AVX-512), 2 cores, 24 GiB;
 /// OpenBLAS 0.3.34.481.3 SkylakeX; no GPU".
 std::string machine_summary(const SystemInfo& s);
 
