@@ -37,7 +37,8 @@ void embed_into(const Tensor& out, const Tensor& w, const Tensor& bias,
           out.device().str());
   }
   // The terms' tensors reach the backend through `terms`; the dispatcher sees the rest.
-  std::vector<const Tensor*> all{&out, &w, &bias};
+  std::vector<const Tensor*> all{&out, &w};
+  if (bias.defined()) all.push_back(&bias);
   backend::Backend& b = detail::backend_of(Op::embed, {&out, &w, &bias});
   for (const EmbedTerm& t : terms) all.push_back(t.index.defined() ? &t.index : &t.value);
   b.enter(std::span<const Tensor* const>(all.data(), all.size()));
