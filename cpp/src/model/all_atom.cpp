@@ -58,6 +58,8 @@ Tensor checked_aatype(const Tensor& aatype) {
 
 }  // namespace
 
+void prepare_residue_tables(Device device, DType dtype) { residue_tables(device, dtype); }
+
 ops::Frames torsion_angles_to_frames(const Tensor& aatype, const ops::Frames& backbone,
                                      const Tensor& sin_cos) {
   const Tensor aa = checked_aatype(aatype);

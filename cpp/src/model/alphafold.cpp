@@ -2,6 +2,7 @@
 #include "exafold/model/alphafold.h"
 
 #include "exafold/core/error.h"
+#include "exafold/model/all_atom.h"
 #include "layers.h"
 
 namespace exafold::model {
@@ -9,6 +10,7 @@ namespace exafold::model {
 const Params& prepare(const Params& params, Device device, DType dtype) {
   const Params& placed = params.on(device, dtype);
   detail::prepare_fused_weights(placed);
+  prepare_residue_tables(device, dtype);
   return placed;
 }
 

@@ -6,6 +6,10 @@
 
 namespace exafold::model {
 
+/// Uploads the residue tables these functions read (residue_constants) to `device` in `dtype`
+/// now; each (device, dtype) is uploaded once and kept.
+void prepare_residue_tables(Device device, DType dtype);
+
 /// Alg 24 lines 1-10: the 8 rigid-group frames of every residue in the global frame, [N, 8]
 /// (groups: backbone, pre-omega, phi, psi, chi1..4). Each group's default frame in its parent
 /// (residue_constants.restype_rigid_group_default_frame) is rotated about x by its torsion;

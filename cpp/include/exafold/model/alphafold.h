@@ -31,7 +31,8 @@ struct IterationOutputs {
 };
 
 /// Places the parameters for a run (Params::on) and derives what the model keeps with them (the
-/// projections that share an input, fused): a prediction's memory then holds activations only.
+/// projections that share an input, fused; the residue tables of the structure module on that
+/// device): a prediction's memory then holds activations only.
 /// The runs below do this on their own; call it up front so the first prediction does not pay
 /// for it. Returns the placed parameters.
 const Params& prepare(const Params& params, Device device, DType dtype);
