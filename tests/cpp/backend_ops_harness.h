@@ -373,9 +373,12 @@ class Env {
   std::vector<std::vector<uint8_t>> bytes_;
 };
 
-/// A case of the table: one op, the shapes worth testing, references and bounds.
+/// A case of the table: one op, the shapes worth testing, references and bounds. Its family
+/// is the header of exafold/ops/ it belongs to, named by the file that defines it
+/// (test_backend_ops_<family>.cpp).
 struct OpCase {
   std::string name;
+  std::string family;
   backend::Op op;
   void (*body)(Env&);
 };
@@ -386,16 +389,19 @@ inline std::vector<OpCase>& registry() {
 }
 
 struct Register {
-  Register(const char* name, backend::Op op, void (*body)(Env&)) {
-    registry().push_back({name, op, body});
+  Register(const char* name, std::string_view file, backend::Op op, void (*body)(Env&)) {
+    std::string_view family = file.substr(file.find_last_of('/') + 1);
+    family.remove_prefix(std::string_view("test_backend_ops_").size());
+    family.remove_suffix(std::string_view(".cpp").size());
+    registry().push_back({name, std::string(family), op, body});
   }
 };
 
 }  // namespace exafold::op_table
 
 /// Defines and registers a case of the table for backend::Op::op.
-#define OP_CASE(op, name)                                                                       \
-  static void name##_case(::exafold::op_table::Env& e);                                         \
-  static const ::exafold::op_table::Register name##_register(#name, ::exafold::backend::Op::op, \
-                                                             name##_case);                      \
+#define OP_CASE(op, name)                                        \
+  static void name##_case(::exafold::op_table::Env& e);          \
+  static const ::exafold::op_table::Register name##_register(    \
+      #name, __FILE__, ::exafold::backend::Op::op, name##_case); \
   static void name##_case(::exafold::op_table::Env& e)
