@@ -68,15 +68,15 @@ template <class T>
 #endif
 
 /// The reference's masked softmax, in place on logits [n_q, n_k]: adds key_bias [n_k] to every
-/// row and shared_bias [n_q, n_k] (either may be null), clips to [-1e8, 1e8], and replaces each
-/// row by its softmax.
+/// row and shared_bias [n_q, n_k] (rows ld_shared apart; either may be null), clips to
+/// [-1e8, 1e8], and replaces each row by its softmax.
 template <class T>
 EXAFOLD_AVX2_CLONE void biased_softmax(T* logits, int64_t n_q, int64_t n_k, const T* key_bias,
-                                       const T* shared_bias) {
+                                       const T* shared_bias, int64_t ld_shared) {
   const T lo = T(-kLogitClip), hi = T(kLogitClip);
   for (int64_t i = 0; i < n_q; ++i) {
     T* row = logits + i * n_k;
-    const T* sb = shared_bias ? shared_bias + i * n_k : nullptr;
+    const T* sb = shared_bias ? shared_bias + i * ld_shared : nullptr;
     for (int64_t j = 0; j < n_k; ++j) {
       T x = row[j];
       if (key_bias) x += key_bias[j];
@@ -130,10 +130,10 @@ void CpuBackend::attention(const Tensor& out, const ops::AttentionInputs& in) {
       // [n_q, n_k] = q @ k[b, :, h]^T
       gemm_serial<T>(false, true, nq, nk, dk, T(1), qs, dk, element<T>(in.k, b, 0, h),
                      std::max<int64_t>(ldk, dk), T(0), logits, nk);
-      biased_softmax<T>(logits, nq, nk, in.mask.defined() ? key_bias : nullptr,
-                        in.pair_bias.defined()
-                            ? static_cast<const T*>(in.pair_bias.data_ptr()) + h * nq * nk
-                            : nullptr);
+      // The pair bias may be any view with contiguous rows (a chunk of queries, say).
+      const T* pair_bias = in.pair_bias.defined() ? element<T>(in.pair_bias, h, 0, 0) : nullptr;
+      biased_softmax<T>(logits, nq, nk, in.mask.defined() ? key_bias : nullptr, pair_bias,
+                        in.pair_bias.defined() && nq > 1 ? in.pair_bias.strides()[1] / item : 0);
       // out[b, :, h] [n_q, value_dim] = weights @ v[b, :, h]
       T* ob = o + b * nq * hv + h * dv;
       gemm_serial<T>(false, false, nq, dv, nk, T(1), logits, nk, element<T>(in.v, b, 0, h),

@@ -40,10 +40,10 @@ bool CpuBackend::supports(Op op, std::span<const DType> dtypes) const {
     }
     case Op::check_range:
       return dtypes.size() == 1 && is_index(dtypes[0]);
-    case Op::relative_position_bins:
-    case Op::distogram_bins:
-      return dtypes.size() == 2 && dtypes[0] == DType::int32 &&
-             (is_index(dtypes[1]) || is_float(dtypes[1]));
+    case Op::relative_position_bins:  // int32 bins of residue indices
+      return dtypes.size() == 2 && dtypes[0] == DType::int32 && is_index(dtypes[1]);
+    case Op::distogram_bins:  // int32 bins of float coordinates
+      return dtypes.size() == 2 && dtypes[0] == DType::int32 && is_float(dtypes[1]);
     default:
       return uniform_float(dtypes);
   }

@@ -14,6 +14,14 @@ constexpr int64_t kAtomCA = 1;
 constexpr int64_t kAtomCB = 3;
 constexpr int64_t kGlycine = 7;
 
+/// Elements per entry of x [N, A, ...]: the product of its trailing dimensions (also when N or A
+/// is 0).
+int64_t entry_size(const Tensor& x) {
+  int64_t n = 1;
+  for (int d = 2; d < x.rank(); ++d) n *= x.size(d);
+  return n;
+}
+
 int64_t index_value(const Tensor& t, int64_t off) {
   const char* p = static_cast<const char*>(t.data_ptr()) + off;
   return t.dtype() == DType::int64 ? *reinterpret_cast<const int64_t*>(p)
@@ -124,8 +132,7 @@ void CpuBackend::distogram_bins(const Tensor& out, const Tensor& points, double 
 void CpuBackend::gather(const Tensor& out, const Tensor& x, const Tensor& index) {
   if (dry_) return;
   const int64_t n = x.size(0), a = x.size(1), b = index.size(1);
-  const int64_t inner = a == 0 ? 0 : x.numel() / (n * a);  // elements per gathered entry
-  const size_t bytes = size_t(inner) * x.itemsize();
+  const size_t bytes = size_t(entry_size(x)) * x.itemsize();
   const char* xp = static_cast<const char*>(x.data_ptr());
   char* op = static_cast<char*>(out.data_ptr());
   for (int64_t i = 0; i < n; ++i)
@@ -140,8 +147,7 @@ void CpuBackend::gather(const Tensor& out, const Tensor& x, const Tensor& index)
 void CpuBackend::pseudo_beta(const Tensor& out, const Tensor& aatype, const Tensor& x) {
   if (dry_) return;
   const int64_t n = x.size(0);
-  const int64_t inner = x.numel() / (n * 37);
-  const size_t bytes = size_t(inner) * x.itemsize();
+  const size_t bytes = size_t(entry_size(x)) * x.itemsize();
   const char* xp = static_cast<const char*>(x.data_ptr());
   char* op = static_cast<char*>(out.data_ptr());
   for (int64_t i = 0; i < n; ++i) {

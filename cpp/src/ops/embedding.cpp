@@ -22,7 +22,10 @@ void embed_into(const Tensor& out, const Tensor& w, const Tensor& bias,
   const int64_t c = out.size(-1);
   check(w.defined() && w.rank() == 2 && w.size(1) == c && w.is_contiguous(), "embed: weights ",
         w.defined() ? w.shape().str() : "(missing)", " must be contiguous [F, ", c, "]");
-  if (bias.defined()) detail::expect_shape(op, bias, "bias", {c});
+  if (bias.defined()) {
+    detail::expect_shape(op, bias, "bias", {c});
+    check(bias.is_contiguous(), "embed: bias must be contiguous");
+  }
   Shape lead = out.shape();
   lead.erase(lead.size() - 1);
   for (const EmbedTerm& t : terms) {
@@ -43,7 +46,8 @@ void embed_into(const Tensor& out, const Tensor& w, const Tensor& bias,
     }
   }
   // The terms' tensors reach the backend through `terms`; the dispatcher sees the rest.
-  std::vector<const Tensor*> all{&out, &w, &bias};
+  std::vector<const Tensor*> all{&out, &w};
+  if (bias.defined()) all.push_back(&bias);
   backend::Backend& b = detail::backend_of(Op::embed, {&out, &w, &bias});
   for (const EmbedTerm& t : terms) {
     all.push_back(t.index.defined() ? &t.index : &t.value);

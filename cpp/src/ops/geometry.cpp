@@ -161,6 +161,8 @@ Tensor frames_to_atom14(const Tensor& aatype, const Frames& groups, const Tensor
   check(is_index(atom_group.dtype()), op, ": atom groups must be integer");
   expect_shape(op, atom_positions, "atom positions", {21, 14, 3});
   expect_shape(op, atom_mask, "atom mask", {21, 14});
+  check(atom_group.is_contiguous() && atom_positions.is_contiguous() && atom_mask.is_contiguous(),
+        op, ": atom groups, positions and mask must be contiguous");
   Tensor out = Tensor::empty({n, 14, 3}, groups.rot.dtype(), groups.rot.device());
   run(Op::frames_to_atom14,
       {&out, &aatype, &groups.rot, &groups.trans, &atom_group, &atom_positions, &atom_mask},

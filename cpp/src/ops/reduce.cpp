@@ -41,6 +41,7 @@ Tensor predicted_tm_score(const Tensor& probs, const Tensor& centres, const Tens
   const int64_t n = probs.size(0), bins = probs.size(2);
   detail::expect_shape("predicted_tm_score", probs, "probs", {n, n, bins});
   detail::expect_shape("predicted_tm_score", centres, "centres", {bins});
+  check(centres.is_contiguous(), "predicted_tm_score: centres must be contiguous");
   detail::expect_shape("predicted_tm_score", weights, "weights", {n});
   Tensor out = Tensor::empty(Shape{}, probs.dtype(), probs.device());
   run(Op::predicted_tm_score, {&out, &probs, &centres, &weights},

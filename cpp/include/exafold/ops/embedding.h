@@ -29,7 +29,8 @@ struct EmbedTerm {
 };
 
 /// out[..., :] = ((term_0 + term_1) + ...) + bias, or out += that when `accumulate`; out is
-/// [..., C] (contiguous last dimension), every term's tensor has out's leading shape [...].
+/// [..., C] (contiguous last dimension), every term's tensor has out's leading shape [...];
+/// w and bias contiguous.
 void embed_into(const Tensor& out, const Tensor& w, const Tensor& bias,
                 const std::vector<EmbedTerm>& terms, bool accumulate);
 

@@ -67,8 +67,8 @@ Frames torsion_angles_to_frames(const Tensor& aatype, const Frames& backbone, co
                                 const Tensor& default_frames);
 
 /// Alg 24 line 11: atom14 positions [N, 14, 3] = group frame of each atom applied to its
-/// literature position, times the atom's mask; tables restype_atom14_to_rigid_group [21, 14]
-/// (int), restype_atom14_rigid_group_positions [21, 14, 3], restype_atom14_mask [21, 14].
+/// literature position, times the atom's mask; contiguous tables restype_atom14_to_rigid_group
+/// [21, 14] (int), restype_atom14_rigid_group_positions [21, 14, 3], restype_atom14_mask [21, 14].
 Tensor frames_to_atom14(const Tensor& aatype, const Frames& groups, const Tensor& atom_group,
                         const Tensor& atom_positions, const Tensor& atom_mask);
 

@@ -22,8 +22,8 @@ Tensor masked_mean(const Tensor& x, const Tensor& mask, double eps);
 
 /// pTM (supplement 1.9.7): max_i w_i sum_j w'_ij sum_b probs[i,j,b] f_b, with
 /// w'_ij = w_i w_j / (1e-8 + sum_j w_i w_j), f_b = 1 / (1 + centres_b^2 / d0^2) and
-/// d0 = 1.24 (max(sum w, 19) - 15)^(1/3) - 1.8. probs [N, N, B], centres [B], weights [N]:
-/// a 0-d tensor.
+/// d0 = 1.24 (max(sum w, 19) - 15)^(1/3) - 1.8. probs [N, N, B], centres [B] (contiguous),
+/// weights [N]: a 0-d tensor.
 Tensor predicted_tm_score(const Tensor& probs, const Tensor& centres, const Tensor& weights);
 
 /// Throws InvalidArgument naming `what`, the first offending index and its value unless every
