@@ -87,11 +87,11 @@ def process_skipping_missing(**kwargs):
 def set_modes(letters="biopython-1.79", filters="alphafold"):
     data_modules()
     table = {"standard": STANDARD_LETTERS, "biopython-1.79": SCOP_LETTERS}[letters]
-    mmcif_parsing.PDBData.protein_letters_3to1 = table
+    if mmcif_parsing.PDBData.protein_letters_3to1 is not table:
+        mmcif_parsing.PDBData.protein_letters_3to1 = table
+        mmcif_parsing.parse.cache_clear()  # parse results depend on the table
     templates._assess_hhsearch_hit = {"colabfold": FORK_ASSESS, "alphafold": deepmind_assess}[filters]
     templates._process_single_hit = process_skipping_missing
-    mmcif_parsing.parse.cache_clear()  # parse results depend on the table
-    templates._read_file.cache_clear()
 
 
 def with_ext(out, ext):
