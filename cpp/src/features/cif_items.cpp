@@ -165,15 +165,17 @@ CifItems::CifItems(LineReader& in, std::span<const std::string_view> wanted) {
       while ((have = tok.next(t)) && !t.quoted && t.text.starts_with("_"))
         columns.push_back(declare(t));
       if (columns.empty()) in.fail_at(loop_line, "loop_ without data names");
-      size_t n = columns.size(), i = 0;
-      while (have && (t.quoted || !(t.text.starts_with("_") && i % n == 0)) &&
+      const size_t n = columns.size();
+      size_t i = 0, col = 0;  // values read, and the column of the next one
+      while (have && (t.quoted || !(t.text.starts_with("_") && col == 0)) &&
              !(is_keyword(t, "loop_") && t.text.size() == 5) && !is_keyword(t, "data_")) {
-        add(columns[i % n], t);
+        add(columns[col], t);
         ++i;
+        if (++col == n) col = 0;
         have = tok.next(t);
       }
       if (i == 0) in.fail_at(loop_line, "loop_ without values");
-      if (i % n != 0)
+      if (col != 0)
         in.fail_at(have ? t.line : in.line_number(),
                    "loop of " + std::to_string(n) + " data names ends after " + std::to_string(i) +
                        " values, not whole rows");
