@@ -250,14 +250,15 @@ void bind_templates(pyb::module_& parent) {
       .def("__len__", &io::TemplateStore::size, "Entries in the store.");
   m.def(
       "build_template_store",
-      [](const std::string& mmcif_dir, const std::string& path, int threads) {
+      [](const std::string& mmcif_dir, const std::string& path, int threads, int deflate_level) {
         pyb::gil_scoped_release nogil;
-        return io::build_template_store(mmcif_dir, path, {.threads = threads});
+        return io::build_template_store(mmcif_dir, path,
+                                        {.threads = threads, .deflate_level = deflate_level});
       },
-      "mmcif_dir"_a, "path"_a, "threads"_a = 0,
+      "mmcif_dir"_a, "path"_a, "threads"_a = 0, "deflate_level"_a = 0,
       "Parses every <id>.cif of mmcif_dir once into an HDF5 store at path (written under a "
       "temporary name, renamed when complete); returns the number of entries. threads 0: the "
-      "engine's pool.");
+      "engine's pool; deflate_level 1-9 compresses (smaller, slower to read), 0 does not.");
 
   pyb::class_<TemplateHitReport>(m, "TemplateHitReport", "What became of one hit.")
       .def_readonly("index", &TemplateHitReport::index, "The hit's index.")

@@ -110,6 +110,13 @@ def test_store_holds_what_the_directory_gives(tmp_path):
     for k, v in via_dir.features.items():
         assert np.array_equal(via_store.features[k], v), k
     assert [h.status for h in via_store.hits] == [h.status for h in via_dir.hits]
+    # Compressed, the same entries in less space.
+    small = tmp_path / "deflated.h5"
+    F.build_template_store(str(T.SHORT73 / "mmcifs"), str(small), deflate_level=4)
+    assert small.stat().st_size < store_path.stat().st_size
+    via_small = F.template_features(T.SHORT73_QUERY, hits, F.TemplateStore(str(small)))
+    for k, v in via_dir.features.items():
+        assert np.array_equal(via_small.features[k], v), k
 
 
 def test_store_keeps_unreadable_entries_and_refuses_other_files(tmp_path):

@@ -93,7 +93,7 @@ int64_t build_template_store(const std::string& mmcif_dir, const std::string& pa
                     "create the file", tmp);
     h5::Handle str = h5::string_type(tmp), names = name_type(tmp);
     auto make = [&](const char* name, hid_t type, std::vector<hsize_t> inner, hsize_t chunk) {
-      return h5::Appendable(file, name, type, std::move(inner), chunk, tmp);
+      return h5::Appendable(file, name, type, std::move(inner), chunk, options.deflate_level, tmp);
     };
     auto ids = make("entry_id", str, {}, 4096), dates = make("entry_release_date", str, {}, 4096),
          errors = make("entry_error", str, {}, 4096),

@@ -389,9 +389,9 @@ def build_raw_features(query: FastaRecord, alignments: collections.abc.Sequence[
     ...
 def build_raw_features_from_msas(query: FastaRecord, msas: collections.abc.Sequence[Msa], deduplicate: bool = True) -> dict:
     ...
-def build_template_store(mmcif_dir: str, path: str, threads: typing.SupportsInt = 0) -> int:
+def build_template_store(mmcif_dir: str, path: str, threads: typing.SupportsInt = 0, deflate_level: typing.SupportsInt = 0) -> int:
     """
-    Parses every <id>.cif of mmcif_dir once into an HDF5 store at path (written under a temporary name, renamed when complete); returns the number of entries. threads 0: the engine's pool.
+    Parses every <id>.cif of mmcif_dir once into an HDF5 store at path (written under a temporary name, renamed when complete); returns the number of entries. threads 0: the engine's pool; deflate_level 1-9 compresses (smaller, slower to read), 0 does not.
     """
 def draw_msa_sample(raw: dict, config: ProcessConfig, seed: typing.SupportsInt, iteration: typing.SupportsInt) -> dict:
     """

@@ -18,13 +18,16 @@ inline constexpr int kTemplateStoreVersion = 1;
 struct TemplateStoreOptions {
   /// Files parsed at once; 0 takes the engine's thread pool.
   int threads = 0;
+  /// Deflate level of every dataset (after the shuffle filter), 0 for none: compression makes
+  /// the store smaller and each entry's read slower (its chunks are decompressed whole).
+  int deflate_level = 0;
 };
 
-/// Reads every `<id>.cif` (or `<id>.cif.gz`) of `mmcif_dir` (read_template_mmcif; an unreadable one is stored with
-/// its reason, as the featuriser would see it) and writes the store to `path`, under a
-/// temporary name renamed when complete. Returns the number of entries.
-/// @throws InvalidArgument when the directory has no mmCIF file or one entry twice; IoError when a file cannot be
-/// read or the store cannot be written.
+/// Reads every `<id>.cif` (or `<id>.cif.gz`) of `mmcif_dir` (read_template_mmcif; an unreadable one
+/// is stored with its reason, as the featuriser would see it) and writes the store to `path`, under
+/// a temporary name renamed when complete. Returns the number of entries.
+/// @throws InvalidArgument when the directory has no mmCIF file or one entry twice; IoError when a
+/// file cannot be read or the store cannot be written.
 int64_t build_template_store(const std::string& mmcif_dir, const std::string& path,
                              const TemplateStoreOptions& options = {});
 
