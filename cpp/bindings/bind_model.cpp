@@ -205,6 +205,8 @@ pyb::dict config_dict(const ModelConfig& c) {
   d["ptm"] = c.ptm;
   d["num_recycle"] = c.num_recycle;
   d["max_msa_clusters"] = c.max_msa_clusters;
+  d["max_templates"] = c.max_templates;
+  d["sampled_msa_clusters"] = c.sampled_msa_clusters();
   d["max_extra_msa"] = c.max_extra_msa;
   return d;
 }
@@ -213,6 +215,11 @@ pyb::dict config_dict(const ModelConfig& c) {
 
 void bind_model(pyb::module_& m) {
   m.def("model_presets", &preset_names, "Every preset name Model.load accepts.");
+  m.def(
+      "preset_config", [](const std::string& name) { return config_dict(preset(name)); },
+      pyb::arg("preset"),
+      "A preset's sizes as Model.config gives them (templates, max_msa_clusters, "
+      "sampled_msa_clusters, ...).");
   m.def(
       "atom_maps",
       [](pyb::array aatype) {

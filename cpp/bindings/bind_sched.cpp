@@ -184,6 +184,10 @@ void bind_sched(pyb::module_& m) {
       .def("failed", &JournalWriter::failed, arg("id"), arg("reason"),
            pyb::call_guard<pyb::gil_scoped_release>(),
            "Records that `id` cannot be predicted, and why.")
+      .def("warning", &JournalWriter::warning, arg("id"), arg("reason"),
+           pyb::call_guard<pyb::gil_scoped_release>(),
+           "Records what `id` goes on without (a template hit skipped, ...), and why; the item "
+           "is not finished by it.")
       .def(
           "finished_ids", [](const JournalWriter& w) { return w.resumed().finished_ids(); },
           "Ids the journal held as done or failed when it was opened.");
@@ -191,7 +195,7 @@ void bind_sched(pyb::module_& m) {
       "read_journal",
       [](const std::string& path) {
         const JournalContents c = read_journal(path);
-        pyb::list done, failed;
+        pyb::list done, failed, warnings;
         for (const auto& d : c.done) {
           pyb::dict x;
           x["id"] = d.id, x["shard"] = d.shard, x["offset"] = d.offset, x["model"] = d.model;
@@ -203,11 +207,17 @@ void bind_sched(pyb::module_& m) {
           x["id"] = f.id, x["reason"] = f.reason;
           failed.append(x);
         }
+        for (const auto& w : c.warnings) {
+          pyb::dict x;
+          x["id"] = w.id, x["reason"] = w.reason;
+          warnings.append(x);
+        }
         pyb::dict d;
         d["config_hash"] = c.config_hash;
         d["started"] = c.started;
         d["done"] = done;
         d["failed"] = failed;
+        d["warnings"] = warnings;
         d["torn_tail"] = c.torn_tail;
         d["finished_ids"] = c.finished_ids();
         return d;

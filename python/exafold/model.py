@@ -13,6 +13,7 @@ from exafold import _core
 if TYPE_CHECKING:
     from exafold.features import FastaRecord, Msa
     from exafold.prediction import Prediction
+    from exafold.templates import TemplateInputs
 
 # Names the model reads; a leading axis of size R on them means "one set per recycling iteration".
 FEATURE_NAMES = (
@@ -186,6 +187,8 @@ class Model:
         max_extra_msa: int | None = None,
         chunk_size: int = 0,
         progress: bool | None = None,
+        templates: "TemplateInputs | None" = None,
+        template_hits: str | os.PathLike | None = None,
     ) -> "Prediction":
         """Predicts the structure of one sequence from its alignments.
 
@@ -196,8 +199,15 @@ class Model:
         The features' random draws come from ``structure_seed(id, seed)``, exactly as
         ``exafold predict --seed`` and ``exafold distill --seed`` draw them, so the same id and
         seed give the same structure everywhere. ``recycles``, ``max_msa_clusters`` and
-        ``max_extra_msa`` default to the preset's values. ``progress`` shows a bar (features,
-        then each iteration); None shows it only on a terminal.
+        ``max_extra_msa`` default to the preset's values (the template presets sample 4
+        clusters fewer, 508, as AlphaFold2 does). ``progress`` shows a bar (features, then each
+        iteration); None shows it only on a terminal.
+        ``templates`` (``exafold.templates.TemplateInputs``: the template structures, date limit
+        and obsolete entries) gives the template presets their templates, from the hits file
+        ``template_hits`` or, when None, the search result beside the alignments in the ``msa``
+        directory. The prediction records the templates used (``Prediction.templates``) and
+        the hits left out with their reasons (``Prediction.template_notes``); an item with no
+        usable template is predicted without, and its notes say so.
         """
         from tqdm import tqdm
 
@@ -220,8 +230,17 @@ class Model:
             structure = structure_seed(id, seed)
             raw = build_raw_features(sequence, alignments)
             feats = model_features(raw, structure, num_recycle=recycles,
-                                   max_clusters=cfg["max_msa_clusters"] if max_msa_clusters is None else max_msa_clusters,
+                                   max_clusters=cfg["sampled_msa_clusters"] if max_msa_clusters is None else max_msa_clusters,
                                    max_extra=cfg["max_extra_msa"] if max_extra_msa is None else max_extra_msa)
+            found = None
+            if templates is not None and cfg["templates"]:
+                if template_hits is not None:
+                    found = templates.for_item(sequence, template_hits)
+                elif isinstance(msa, (str, os.PathLike)) and os.path.isdir(msa):
+                    found = templates.beside(sequence, msa)
+                else:
+                    raise ValueError("templates need template_hits, or msa as the directory that holds them")
+                feats.update(found.features)
             bar.update()
             bar.set_postfix_str(f"iteration 1/{recycles + 1}")
 
@@ -233,8 +252,11 @@ class Model:
             t1 = time.perf_counter()
             out = self(feats, num_recycle=recycles, chunk_size=chunk_size, on_iteration=advance)
             t2 = time.perf_counter()
-        return Prediction.from_outputs(out, sequence, id=id, preset=self.preset, seed=structure,
-                                       seconds=t2 - t1, feature_seconds=t1 - t0)
+        p = Prediction.from_outputs(out, sequence, id=id, preset=self.preset, seed=structure,
+                                    seconds=t2 - t1, feature_seconds=t1 - t0)
+        if found is not None:
+            p.templates, p.template_notes = found.used, found.notes
+        return p
 
     def run_iteration(
         self,
