@@ -217,3 +217,27 @@ def test_shards_record_templates_and_layout_1_reads_as_without(tmp_path):
     assert s["layout_version"] == 1 and s["template_name"] == []
     np.testing.assert_array_equal(s["template_offsets"], [0, 0, 0])
     assert exafold.Prediction.from_shard(s, "b").templates == ()
+
+
+def test_exafold_predict_takes_templates(tmp_path, capsys):
+    from exafold.cli import main
+    from exafold.demo import demo_params_path
+
+    msa = tmp_path / "short73"
+    shutil.copytree(EXAMPLE, msa)
+    shutil.copy(HITS, msa)
+    fasta = tmp_path / "q.fasta"
+    fasta.write_text(f">short73\n{T.SHORT73_QUERY}\n")
+    args = ["predict", "--fasta", str(fasta), "--alignments", str(tmp_path), "--recycles", "0",
+            "--max-extra-msa", "16", "--model", f"reduced_ptm={demo_params_path('reduced_ptm')}",
+            "--out", str(tmp_path / "out")]
+    assert main(args + ["--templates", "both", "--template-mmcif-dir", str(MMCIFS)]) == 0
+    out = capsys.readouterr().out
+    assert "short73: template 1hf9_B skipped: " in out
+    assert main(args + ["--templates", "--template-mmcif-dir", str(MMCIFS)]) == 0
+    used = " ".join(n for n, _ in TemplateInputs(MMCIFS).for_item(T.SHORT73_QUERY, HITS).used)
+    assert capsys.readouterr().out.splitlines()[-1].endswith(f"templates {used}")
+    assert main(args + ["--templates"]) == 2
+    assert "--template-mmcif-dir" in capsys.readouterr().err
+    assert main(args + ["--templates", "--template-mmcif-dir", str(MMCIFS), "--max-template-date", "2021-1-1"]) == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err
