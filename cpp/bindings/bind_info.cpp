@@ -1,5 +1,6 @@
 // exafold.info(): the build and the machine as a dict.
 #include "common.h"
+#include "exafold/core/thread_pool.h"
 #include "exafold/ops/system_info.h"
 
 namespace exafold::py {
@@ -17,6 +18,7 @@ void bind_info(pyb::module_& m) {
         d["cuda_built"] = s.cuda_built;
         d["cuda_version"] = s.cuda_version;
         d["num_threads"] = s.num_threads;
+        d["num_threads_source"] = num_threads_source();
         d["blas_vendor"] = s.blas_vendor;
         d["blas_config"] = s.blas_config;
         d["blas_threads"] = s.blas_threads;
@@ -44,6 +46,9 @@ void bind_info(pyb::module_& m) {
       },
       "The build and the machine: version, build type, compiler, sanitizers, CUDA, threads, BLAS, "
       "GPUs with their capabilities, and the memory kinds each device has.");
+  m.def("set_num_threads", &set_num_threads, pyb::arg("threads"),
+        pyb::call_guard<pyb::gil_scoped_release>(),
+        "Sets the engine's thread count (call before any work: the pool is replaced).");
 }
 
 }  // namespace exafold::py

@@ -25,6 +25,15 @@ CostDims dims(bool ptm) {
   return d;
 }
 
+// A preset's own sizes, without templates (as exafold runs it); else the official monomer sizes.
+std::pair<CostDims, CostWorkload> cost_of(const std::optional<std::string>& preset, int64_t n,
+                                          int64_t e, int64_t t, int64_t p, bool ptm) {
+  if (preset) return {cost_dims(model::preset(*preset)), workload(n, e, 0, p)};
+  return {dims(ptm), workload(n, e, t, p)};
+}
+
+using Lengths = pyb::array_t<int32_t, pyb::array::c_style | pyb::array::forcecast>;
+
 pyb::dict result_dict(SimulationResult&& r) {
   pyb::dict d;
   d["makespan_s"] = r.makespan_s;
@@ -40,6 +49,9 @@ pyb::dict result_dict(SimulationResult&& r) {
 #define EXAFOLD_WORKLOAD_ARGS                                                    \
   arg("msa_clusters") = 512, arg("extra_msa_rows") = 5120, arg("templates") = 4, \
   arg("passes") = 4, arg("ptm") = true
+
+// The workload arguments with `preset`: a preset's own sizes (templates and ptm then follow it).
+#define EXAFOLD_PRESET_WORKLOAD_ARGS arg("preset") = pyb::none(), EXAFOLD_WORKLOAD_ARGS
 
 }  // namespace
 
@@ -72,11 +84,28 @@ void bind_sched(pyb::module_& m) {
       pyb::kw_only(), EXAFOLD_WORKLOAD_ARGS, "per-module (c3, c2, c1, c0), summed over passes");
   m.def(
       "prediction_flops",
-      [](int64_t s, int64_t n, int64_t e, int64_t t, int64_t p, bool ptm) {
-        return prediction_flops(s, dims(ptm), workload(n, e, t, p));
+      [](int64_t s, const std::optional<std::string>& preset, int64_t n, int64_t e, int64_t t,
+         int64_t p, bool ptm) {
+        const auto [d, w] = cost_of(preset, n, e, t, p, ptm);
+        return prediction_flops(s, d, w);
       },
-      arg("residues"), pyb::kw_only(), EXAFOLD_WORKLOAD_ARGS,
-      "Analytic FLOPs of one prediction of `residues` residues (multiply-adds count 2).");
+      arg("residues"), pyb::kw_only(), EXAFOLD_PRESET_WORKLOAD_ARGS,
+      "Analytic FLOPs of one prediction of `residues` residues (multiply-adds count 2); with "
+      "`preset`, that preset's sizes without templates, as exafold runs it.");
+  m.def(
+      "item_flops",
+      [](Lengths lengths, const std::optional<std::string>& preset, int64_t n, int64_t e, int64_t t,
+         int64_t p, bool ptm) {
+        const auto [d, w] = cost_of(preset, n, e, t, p, ptm);
+        std::vector<double> v;
+        {
+          pyb::gil_scoped_release release;
+          v = item_flops({lengths.data(), size_t(lengths.size())}, d, w);
+        }
+        return to_numpy(std::move(v));
+      },
+      arg("lengths"), pyb::kw_only(), EXAFOLD_PRESET_WORKLOAD_ARGS,
+      "prediction_flops of each length, as a float64 array.");
 
   pyb::class_<DeviceTimeModel>(m, "DeviceTimeModel",
                                "Seconds per prediction on one device: flop_seconds * FLOPs + "
@@ -128,18 +157,29 @@ void bind_sched(pyb::module_& m) {
       "max_length, as an int32 array; deterministic for a seed.");
   m.def(
       "item_seconds",
-      [](pyb::array_t<int32_t, pyb::array::c_style | pyb::array::forcecast> lengths,
-         const DeviceTimeModel& time, int64_t n, int64_t e, int64_t t, int64_t p, bool ptm) {
+      [](Lengths lengths, const DeviceTimeModel& time, const std::optional<std::string>& preset,
+         int64_t n, int64_t e, int64_t t, int64_t p, bool ptm) {
+        const auto [d, w] = cost_of(preset, n, e, t, p, ptm);
         std::vector<double> v;
         {
           pyb::gil_scoped_release release;
-          v = item_seconds({lengths.data(), size_t(lengths.size())}, time, dims(ptm),
-                           workload(n, e, t, p));
+          v = item_seconds({lengths.data(), size_t(lengths.size())}, time, d, w);
         }
         return to_numpy(std::move(v));
       },
-      arg("lengths"), arg("time_model"), pyb::kw_only(), EXAFOLD_WORKLOAD_ARGS,
-      "Predicted seconds of each length under a DeviceTimeModel and the cost model's FLOPs.");
+      arg("lengths"), arg("time_model"), pyb::kw_only(), EXAFOLD_PRESET_WORKLOAD_ARGS,
+      "Predicted seconds of each length under a DeviceTimeModel and the cost model's FLOPs (with "
+      "`preset`, that preset's sizes).");
+  m.def(
+      "dispenser_chunks",
+      [](pyb::array_t<double, pyb::array::c_style | pyb::array::forcecast> sorted_costs,
+         int64_t workers, double chunk_divisor, int64_t min_chunk) {
+        return to_numpy(dispenser_chunks({sorted_costs.data(), size_t(sorted_costs.size())},
+                                         workers, chunk_divisor, min_chunk));
+      },
+      arg("sorted_costs"), arg("workers"), arg("chunk_divisor") = 2.0, arg("min_chunk") = 1,
+      "Boundaries [0, b1, ..., n] of the dispenser's chunks over costs sorted largest first "
+      "(Note [Dispenser chunks]): the policy the simulator replays and MPI runs hand out.");
   m.def(
       "simulate",
       [](pyb::array_t<double, pyb::array::c_style | pyb::array::forcecast> item_seconds,

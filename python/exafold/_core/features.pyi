@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['FastaRecord', 'Msa', 'ProcessConfig', 'af2_hit_limit', 'build_raw_features', 'build_raw_features_from_msas', 'draw_msa_sample', 'iteration_features', 'parse_a3m', 'parse_fasta', 'parse_stockholm', 'process_features', 'read_a3m', 'read_fasta', 'read_msa', 'read_stockholm', 'structure_seed']
+__all__: list[str] = ['FastaRecord', 'Msa', 'ProcessConfig', 'af2_hit_limit', 'build_raw_features', 'build_raw_features_from_msas', 'draw_msa_sample', 'is_query_row', 'iteration_features', 'normalize_sequence', 'parse_a3m', 'parse_fasta', 'parse_stockholm', 'process_features', 'processed_feature_bytes', 'read_a3m', 'read_a3m_queries', 'read_fasta', 'read_msa', 'read_stockholm', 'scan_fasta', 'scan_fasta_text', 'structure_seed']
 class FastaRecord:
     """
     One FASTA record: description, sequence, line.
@@ -19,6 +19,11 @@ class FastaRecord:
     def description(self) -> str:
         """
         The header line after '>'; its first word is the id.
+        """
+    @property
+    def id(self) -> str:
+        """
+        The description's first word (split as str.split() splits).
         """
     @property
     def line(self) -> int:
@@ -160,9 +165,17 @@ def draw_msa_sample(raw: dict, config: ProcessConfig, seed: typing.SupportsInt, 
     """
     Iteration `iteration`'s random choices: order [R], bert [S, L] (-1 or a token), extra [E].
     """
+def is_query_row(residues: str, query: str) -> bool:
+    """
+    Whether an alignment row is the query (equal letters, and any two of B J O U X Z).
+    """
 def iteration_features(raw: dict, config: ProcessConfig, order: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], bert: typing.Annotated[numpy.typing.ArrayLike, numpy.int8], extra: typing.Annotated[numpy.typing.ArrayLike, numpy.int32]) -> dict:
     """
     One iteration's features for given random choices (see draw_msa_sample).
+    """
+def normalize_sequence(sequence: str, residues: str = 'strict') -> str:
+    """
+    The query a prediction runs on: whitespace removed, upper-cased, a terminal '*' dropped; residues='strict' allows the 20 standard residues, 'unknown' also B J O U X Z (as X). ValueError names the first refused residue and its position, and says a complex ('A...:B...') is a multimer, which is not supported.
     """
 def parse_a3m(text: str, name: str = '<text>', max_rows: typing.SupportsInt = 0, query: str = '') -> Msa:
     """
@@ -180,9 +193,17 @@ def process_features(raw: dict, config: ProcessConfig, seed: typing.SupportsInt)
     """
     All num_recycle + 1 iterations' features, stacked on a leading axis.
     """
+def processed_feature_bytes(residues: typing.SupportsInt, clusters: typing.SupportsInt, extra: typing.SupportsInt, iterations: typing.SupportsInt) -> int:
+    """
+    Bytes process_features returns for these sizes (per iteration: cluster rows, extra rows).
+    """
 def read_a3m(path: str, max_rows: typing.SupportsInt = 0, query: str = '') -> Msa:
     """
     An A3M file; arguments as read_msa.
+    """
+def read_a3m_queries(path: str, max_rows: typing.SupportsInt = 0) -> list[Msa]:
+    """
+    Every alignment of an A3M file holding one per query, each ended by a NUL byte (as colabfold_search writes them); one alignment for a file without NUL bytes.
     """
 def read_fasta(path: str) -> list[FastaRecord]:
     """
@@ -195,6 +216,14 @@ def read_msa(path: str, max_rows: typing.SupportsInt = 0, query: str = '') -> Ms
 def read_stockholm(path: str, max_rows: typing.SupportsInt = 0, query: str = '') -> Msa:
     """
     A Stockholm file; arguments as read_msa.
+    """
+def scan_fasta(path: str) -> list:
+    """
+    Every record of a FASTA file as (record, problem, problem_line): a bad record is kept with its reason (problem empty when usable) and the reading goes on; ValueError names file:line only when the whole file is unusable.
+    """
+def scan_fasta_text(text: str, name: str = '<text>') -> list:
+    """
+    As scan_fasta, from text; `name` stands for the file.
     """
 def structure_seed(id: str, run_seed: typing.SupportsInt) -> int:
     """
