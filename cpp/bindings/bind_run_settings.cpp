@@ -1,8 +1,8 @@
 // What a prediction runs with and on: the preset's run settings, the weights' label, and the
 // bytes of its inputs.
 #include "common.h"
+#include "exafold/features/atom_maps.h"
 #include "exafold/io/weights.h"
-#include "exafold/model/atom_maps.h"
 #include "exafold/model/run_settings.h"
 
 namespace exafold::py {
@@ -28,7 +28,7 @@ void bind_run_settings(pyb::module_& m) {
       arg("overrides") = std::vector<std::pair<std::string, int>>{},
       "The settings a prediction with `preset` runs with (recycles, max_msa_clusters, "
       "max_extra_msa): the preset's, each given value replacing its default.");
-  m.def("atom_map_bytes", &model::atom_map_bytes, arg("residues"),
+  m.def("atom_map_bytes", &features::atom_map_bytes, arg("residues"),
         "Bytes of the structure module's atom maps for `residues` residues.");
   m.def(
       "weights_label",

@@ -235,13 +235,17 @@ class Model:
         """
         Reads an official params_model_*.npz file, verified (CRC-32, sizes) and validated against the preset.
         """
-    def run(self, features: dict, num_recycle: typing.SupportsInt | None = None, chunk_size: typing.SupportsInt = 0, on_iteration: typing.Any = None) -> dict:
+    def prepare(self, device: str = 'cpu') -> None:
         """
-        num_recycle + 1 iterations on processed features; returns the last iteration's outputs. on_iteration(i) is called after iteration i finishes.
+        Places the parameters and the projections the model fuses on `device` now, so that the first prediction's memory holds its activations only.
         """
-    def run_iteration(self, features: dict, prev: dict | None = None, chunk_size: typing.SupportsInt = 0) -> dict:
+    def run(self, features: dict, num_recycle: typing.SupportsInt | None = None, chunk_size: typing.SupportsInt = 0, on_iteration: typing.Any = None, device: str = 'cpu') -> dict:
         """
-        One iteration given the recycled inputs (zeros when prev is None).
+        num_recycle + 1 iterations on processed features, on `device` (cpu, strict, cuda:N); returns the last iteration's outputs, on the host. on_iteration(i) is called after iteration i finishes.
+        """
+    def run_iteration(self, features: dict, prev: dict | None = None, chunk_size: typing.SupportsInt = 0, device: str = 'cpu') -> dict:
+        """
+        One iteration given the recycled inputs (zeros when prev is None), on `device`.
         """
     @property
     def config(self) -> dict:
@@ -322,7 +326,7 @@ def has_memory(device: str, kind: str) -> bool:
     """
 def info() -> dict:
     """
-    The build and the machine: version, build type, compiler, sanitizers, CUDA, threads, BLAS, GPUs with their capabilities, and the memory kinds each device has.
+    The build and the machine: version, build type, compiler, sanitizers, CUDA, threads, the CPU, BLAS (library, version, kernel and a warning when the kernel is below the CPU), GPUs with their capabilities, the memory kinds each device has, and `machine`, the one-line summary benchmark records carry.
     """
 def item_flops(lengths: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], *, preset: str | None = None, msa_clusters: typing.SupportsInt = 512, extra_msa_rows: typing.SupportsInt = 5120, templates: typing.SupportsInt = 4, passes: typing.SupportsInt = 4, ptm: bool = True) -> numpy.typing.NDArray[numpy.float64]:
     """

@@ -3,7 +3,7 @@
 
 #include "exafold/tensor/tensor.h"
 
-namespace exafold::model {
+namespace exafold::features {
 
 struct AtomMaps {
   Tensor residx_atom37_to_atom14;  ///< [N, 37] int32
@@ -17,4 +17,4 @@ AtomMaps atom_maps(const Tensor& aatype);
 /// Bytes of atom_maps() for `residues` residues.
 int64_t atom_map_bytes(int64_t residues);
 
-}  // namespace exafold::model
+}  // namespace exafold::features
