@@ -108,6 +108,18 @@ def structures(out: Path) -> dict[str, tuple]:
     return found
 
 
+def test_on_a_small_job_every_rank_gets_work(tmp_path):
+    """Three items on two ranks: rank 0's prefetching once took every chunk before rank 1 asked,
+    and rank 1 finished nothing. No rank gets a second chunk before every rank had its first."""
+    fasta, msas, ids = d.write_inputs(tmp_path, [20, 30, 40])
+    r = mpiexec(2, str(Path(d.__file__)), str(tmp_path / "mpi"), "--mpi", "--fasta", str(fasta), "--alignments",
+                str(msas), "--presets", "model_1_ptm", "--delay", "0.05")
+    assert r.returncode == 0, r.stdout + r.stderr
+    for rank in (0, 1):
+        assert exafold.read_journal(str(tmp_path / "mpi" / f"journal-r{rank:05d}.jsonl"))["done"], rank
+    assert sorted(structures(tmp_path / "mpi")) == ids
+
+
 def test_two_ranks_make_the_same_structures_as_one(tmp_path):
     fasta, msas, ids = d.write_inputs(tmp_path, [5 + (11 * i) % 60 for i in range(24)])
     presets = "model_1_ptm,model_2_ptm"
