@@ -23,6 +23,7 @@ def _ascii(text: str) -> str:
     """Text for the PDB format, which is ASCII: anything else as a backslash escape."""
     return text.encode("ascii", "backslashreplace").decode("ascii")
 
+
 # AlphaFold2's distogram head: 64 bins, 63 edges evenly from 2.3125 to 21.6875 Angstrom.
 DISTOGRAM_BIN_EDGES = np.linspace(2.3125, 21.6875, 63)
 
