@@ -96,9 +96,9 @@ class Model:
         preset: str,
         dtype: str = "float32",
         overrides: Mapping[str, int] | None = None,
+        device: str = "cpu",
         weights_label: str = "",
         weights: str = "",
-        device: str = "cpu",
     ) -> "Model":
         """A model from parameter arrays already in memory (for example broadcast from MPI rank
         0), validated exactly as a file would be; ``weights_label`` is the file's label
