@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: set-up (system packages, .venv, build), the C++
 # tests, the C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer, a bounded
-# libFuzzer run per input parser (FASTA, A3M, Stockholm, npz), then pytest (including parity
-# with the AlphaFold2 reference, whose fixtures are generated once and cached under
-# ~/.cache/exafold).
+# libFuzzer run per input parser (FASTA, A3M, Stockholm, npz, template hits, mmCIF, obsolete.dat),
+# then pytest (including parity with the AlphaFold2 reference, whose fixtures are generated once
+# and cached under ~/.cache/exafold).
 # Stops at the first failing stage; no stage may pass with zero tests.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

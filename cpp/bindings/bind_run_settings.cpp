@@ -13,10 +13,10 @@ void bind_run_settings(pyb::module_& m) {
       "run_settings",
       [](const std::string& preset, std::optional<int> recycles,
          std::optional<int> max_msa_clusters, std::optional<int> max_extra_msa,
-         const std::vector<std::pair<std::string, int>>& overrides) {
+         const std::vector<std::pair<std::string, int>>& overrides, bool templates) {
         const model::ModelConfig cfg = model::with_overrides(model::preset(preset), overrides);
         const model::RunSettings s =
-            model::run_settings(cfg, recycles, max_msa_clusters, max_extra_msa);
+            model::run_settings(cfg, recycles, max_msa_clusters, max_extra_msa, templates);
         pyb::dict d;
         d["recycles"] = s.num_recycle;
         d["max_msa_clusters"] = s.max_msa_clusters;
@@ -25,9 +25,10 @@ void bind_run_settings(pyb::module_& m) {
       },
       arg("preset"), pyb::kw_only(), arg("recycles") = pyb::none(),
       arg("max_msa_clusters") = pyb::none(), arg("max_extra_msa") = pyb::none(),
-      arg("overrides") = std::vector<std::pair<std::string, int>>{},
+      arg("overrides") = std::vector<std::pair<std::string, int>>{}, arg("templates") = false,
       "The settings a prediction with `preset` runs with (recycles, max_msa_clusters, "
-      "max_extra_msa): the preset's, each given value replacing its default.");
+      "max_extra_msa): the preset's, each given value replacing its default. With `templates` "
+      "(the run gives templates) a template preset samples 508 cluster centres, as AlphaFold2.");
   m.def("atom_map_bytes", &features::atom_map_bytes, arg("residues"),
         "Bytes of the structure module's atom maps for `residues` residues.");
   m.def(

@@ -25,11 +25,16 @@ CostDims dims(bool ptm) {
   return d;
 }
 
-// A preset's own sizes, without templates (as exafold runs it); else the official monomer sizes.
+// A preset's own sizes as exafold runs it (templates, none unless given, only where the preset
+// embeds them); else the official monomer sizes (4 templates unless given).
 std::pair<CostDims, CostWorkload> cost_of(const std::optional<std::string>& preset, int64_t n,
-                                          int64_t e, int64_t t, int64_t p, bool ptm) {
-  if (preset) return {cost_dims(model::preset(*preset)), workload(n, e, 0, p)};
-  return {dims(ptm), workload(n, e, t, p)};
+                                          int64_t e, std::optional<int64_t> t, int64_t p,
+                                          bool ptm) {
+  if (preset) {
+    const model::ModelConfig cfg = model::preset(*preset);
+    return {cost_dims(cfg), cost_workload(cfg, n, e, t.value_or(0), p)};
+  }
+  return {dims(ptm), workload(n, e, t.value_or(4), p)};
 }
 
 using Lengths = pyb::array_t<int32_t, pyb::array::c_style | pyb::array::forcecast>;
@@ -50,8 +55,11 @@ pyb::dict result_dict(SimulationResult&& r) {
   arg("msa_clusters") = 512, arg("extra_msa_rows") = 5120, arg("templates") = 4, \
   arg("passes") = 4, arg("ptm") = true
 
-// The workload arguments with `preset`: a preset's own sizes (templates and ptm then follow it).
-#define EXAFOLD_PRESET_WORKLOAD_ARGS arg("preset") = pyb::none(), EXAFOLD_WORKLOAD_ARGS
+// The workload arguments with `preset`: a preset's own sizes (ptm then follows it, and templates
+// default to none: 4 without a preset).
+#define EXAFOLD_PRESET_WORKLOAD_ARGS                                                    \
+  arg("preset") = pyb::none(), arg("msa_clusters") = 512, arg("extra_msa_rows") = 5120, \
+  arg("templates") = pyb::none(), arg("passes") = 4, arg("ptm") = true
 
 }  // namespace
 
@@ -66,13 +74,15 @@ void bind_sched(pyb::module_& m) {
       "FLOPs of one AlphaFold2 prediction as (c3, c2, c1, c0) of a cubic in the length S");
   m.def(
       "preset_flop_polynomial",
-      [](const std::string& preset, int64_t n, int64_t e, int64_t p) {
-        const auto f = flop_polynomial(cost_dims(model::preset(preset)), workload(n, e, 0, p));
+      [](const std::string& preset, int64_t n, int64_t e, int64_t p, int64_t t) {
+        const model::ModelConfig cfg = model::preset(preset);
+        const auto f = flop_polynomial(cost_dims(cfg), cost_workload(cfg, n, e, t, p));
         return pyb::make_tuple(f.c3, f.c2, f.c1, f.c0);
       },
       arg("preset"), pyb::kw_only(), arg("msa_clusters") = 512, arg("extra_msa_rows") = 5120,
-      arg("passes") = 4,
-      "flop_polynomial for a model preset's own sizes, without templates (as exafold runs it)");
+      arg("passes") = 4, arg("templates") = 0,
+      "flop_polynomial for a model preset's own sizes as exafold runs it: `templates` only "
+      "where the preset embeds them, their embedding once per prediction");
   m.def(
       "flop_breakdown",
       [](int64_t n, int64_t e, int64_t t, int64_t p, bool ptm) {
@@ -84,18 +94,18 @@ void bind_sched(pyb::module_& m) {
       pyb::kw_only(), EXAFOLD_WORKLOAD_ARGS, "per-module (c3, c2, c1, c0), summed over passes");
   m.def(
       "prediction_flops",
-      [](int64_t s, const std::optional<std::string>& preset, int64_t n, int64_t e, int64_t t,
-         int64_t p, bool ptm) {
+      [](int64_t s, const std::optional<std::string>& preset, int64_t n, int64_t e,
+         std::optional<int64_t> t, int64_t p, bool ptm) {
         const auto [d, w] = cost_of(preset, n, e, t, p, ptm);
         return prediction_flops(s, d, w);
       },
       arg("residues"), pyb::kw_only(), EXAFOLD_PRESET_WORKLOAD_ARGS,
       "Analytic FLOPs of one prediction of `residues` residues (multiply-adds count 2); with "
-      "`preset`, that preset's sizes without templates, as exafold runs it.");
+      "`preset`, that preset's sizes as exafold runs it (templates only where it embeds them).");
   m.def(
       "item_flops",
-      [](Lengths lengths, const std::optional<std::string>& preset, int64_t n, int64_t e, int64_t t,
-         int64_t p, bool ptm) {
+      [](Lengths lengths, const std::optional<std::string>& preset, int64_t n, int64_t e,
+         std::optional<int64_t> t, int64_t p, bool ptm) {
         const auto [d, w] = cost_of(preset, n, e, t, p, ptm);
         std::vector<double> v;
         {
@@ -158,7 +168,7 @@ void bind_sched(pyb::module_& m) {
   m.def(
       "item_seconds",
       [](Lengths lengths, const DeviceTimeModel& time, const std::optional<std::string>& preset,
-         int64_t n, int64_t e, int64_t t, int64_t p, bool ptm) {
+         int64_t n, int64_t e, std::optional<int64_t> t, int64_t p, bool ptm) {
         const auto [d, w] = cost_of(preset, n, e, t, p, ptm);
         std::vector<double> v;
         {
@@ -222,6 +232,10 @@ void bind_sched(pyb::module_& m) {
       .def("failed", &JournalWriter::failed, arg("id"), arg("reason"),
            pyb::call_guard<pyb::gil_scoped_release>(),
            "Records that `id` cannot be predicted, and why.")
+      .def("warning", &JournalWriter::warning, arg("id"), arg("reason"),
+           pyb::call_guard<pyb::gil_scoped_release>(),
+           "Records what `id` goes on without (a template hit skipped, ...), and why; the item "
+           "is not finished by it.")
       .def(
           "finished_ids", [](const JournalWriter& w) { return w.resumed().finished_ids(); },
           "Ids the journal held as done or failed when it was opened.");
@@ -229,7 +243,7 @@ void bind_sched(pyb::module_& m) {
       "read_journal",
       [](const std::string& path) {
         const JournalContents c = read_journal(path);
-        pyb::list done, failed;
+        pyb::list done, failed, warnings;
         for (const auto& d : c.done) {
           pyb::dict x;
           x["id"] = d.id, x["shard"] = d.shard, x["offset"] = d.offset, x["model"] = d.model;
@@ -241,11 +255,17 @@ void bind_sched(pyb::module_& m) {
           x["id"] = f.id, x["reason"] = f.reason;
           failed.append(x);
         }
+        for (const auto& w : c.warnings) {
+          pyb::dict x;
+          x["id"] = w.id, x["reason"] = w.reason;
+          warnings.append(x);
+        }
         pyb::dict d;
         d["config_hash"] = c.config_hash;
         d["started"] = c.started;
         d["done"] = done;
         d["failed"] = failed;
+        d["warnings"] = warnings;
         d["torn_tail"] = c.torn_tail;
         d["finished_ids"] = c.finished_ids();
         return d;

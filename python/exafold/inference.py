@@ -6,7 +6,10 @@ here, so the same id, seed and settings give the same structure, to the last bit
   model/run_settings.h): model_1_ptm samples 512 cluster centres and 5,120 extra rows over 3
   recycles; model_2_ptm 1,024 extra rows. A value given replaces the preset's.
 - A structure's features are drawn from ``structure_seed(id, run seed)``; each distinct setting
-  of the models gets its own features, as each AlphaFold2 model processes its own.
+  of the models gets its own features, as each AlphaFold2 model processes its own. In a run with
+  templates the template presets sample 508 cluster centres (Note [Template MSA clusters]).
+- Templates (exafold.templates) are candidates of their own: a template preset predicts with the
+  item's templates (``<preset>+templates``), and with template mode "both" also without.
 - Every model runs with every seed; the candidates are ranked by AlphaFold2's ranking confidence,
   the mean pLDDT for monomer models (run_alphafold.py's ``ranking_confidence``, colabfold_batch's
   ``--rank plddt``). ``exafold predict`` writes them all; ``exafold distill`` keeps the first.
@@ -40,11 +43,15 @@ class Settings:
 
     @classmethod
     def for_preset(cls, preset: str, *, recycles: int | None = None, max_msa_clusters: int | None = None,
-                   max_extra_msa: int | None = None, overrides: Mapping[str, int] | None = None) -> "Settings":
+                   max_extra_msa: int | None = None, overrides: Mapping[str, int] | None = None,
+                   templates: bool = False) -> "Settings":
         """The preset's settings (after its size ``overrides``), each given value replacing its
-        default. @raises ValueError naming an unknown preset or a value out of range."""
+        default; ``templates``: the run gives templates (a template preset then samples 508
+        cluster centres, as AlphaFold2). @raises ValueError naming an unknown preset or a value
+        out of range."""
         d = _core.run_settings(preset, recycles=recycles, max_msa_clusters=max_msa_clusters,
-                               max_extra_msa=max_extra_msa, overrides=sorted((overrides or {}).items()))
+                               max_extra_msa=max_extra_msa, overrides=sorted((overrides or {}).items()),
+                               templates=templates)
         return cls(d["recycles"], d["max_msa_clusters"], d["max_extra_msa"])
 
     def describe(self) -> str:
@@ -159,6 +166,7 @@ class Candidate:
     outputs: dict  # check_prediction's result (every output with keep_outputs)
     seconds: float  # the model's time, features excluded
     msa_rows: tuple[int, int]  # cluster and extra rows it ran on (shallow MSAs have fewer)
+    templates: Any = None  # the exafold.templates.ItemTemplates it ran with; None: without templates
 
     @property
     def mean_plddt(self) -> float:
@@ -173,9 +181,18 @@ class Candidate:
         return ranking_confidence(self.mean_plddt, self.ptm)
 
     @property
+    def template_count(self) -> int:
+        return 0 if self.templates is None else self.templates.count
+
+    @property
+    def model(self) -> str:
+        """The preset, ``<preset>+templates`` when it ran with templates."""
+        return self.preset if self.templates is None else f"{self.preset}+templates"
+
+    @property
     def name(self) -> str:
-        """``<preset>_seed_<NNN>``: the candidate's part of file names and ranking keys."""
-        return f"{self.preset}_seed_{self.run_seed:03d}"
+        """``<model>_seed_<NNN>``: the candidate's part of file names and ranking keys."""
+        return f"{self.model}_seed_{self.run_seed:03d}"
 
 
 def ranking_confidence(mean_plddt: float, ptm: float | None = None) -> float:
@@ -191,30 +208,37 @@ def rank(candidates: Iterable[Candidate]) -> list[Candidate]:
 
 def run_models(item_id: str, n: int, models: Mapping[str, Predict], settings: Mapping[str, Settings],
                features: Callable[[int, Settings], Features], seeds: Sequence[int], *,
-               keep_outputs: bool = False) -> list[Candidate]:
+               keep_outputs: bool = False, templates: Any = None, template_mode: str = "off") -> list[Candidate]:
     """Every model with every seed on one item (``item_id``, ``n`` residues), ranked best first.
     ``features(run_seed, settings)`` gives the inputs (built once per seed and settings by the
-    caller); ``models[preset](features)`` runs one. Any model failing fails the item: every
-    structure of a run comes from the same models. Each candidate keeps the checked arrays, or
-    with ``keep_outputs`` every output (the representations and logits too). @raises
+    caller); ``models[preset](features)`` runs one. ``templates`` (the item's
+    exafold.templates.ItemTemplates) with ``template_mode`` "on" or "both": a template preset
+    runs with them (the candidate ``<preset>+templates``), with "both" also without
+    (exafold.templates.variants). Any model failing fails the item: every structure of a run
+    comes from the same models. Each candidate keeps the checked arrays, or with
+    ``keep_outputs`` every output (the representations and logits too). @raises
     PredictionError naming the model and why; exafold.stopping.Stopped passes through (a stop
     is not a failure)."""
+    from exafold.templates import variants
+
     candidates = []
     for run_seed in seeds:
         for preset, predict in models.items():
-            feats = features(run_seed, settings[preset])
-            t0 = time.perf_counter()
-            try:
-                raw = predict(feats)
-                out = check_prediction(raw, n, preset)
-                if keep_outputs:
-                    out = {**raw, **out}
-                del raw
-            except Exception as e:
-                raise PredictionError(f"prediction with {preset} failed: {failure_reason(e)}") from e
-            seconds = time.perf_counter() - t0
             s = settings[preset]
-            rows = (int(feats["msa_feat"].shape[-3]) if "msa_feat" in feats else s.max_msa_clusters,
-                    int(feats["extra_msa"].shape[-2]) if "extra_msa" in feats else s.max_extra_msa)
-            candidates.append(Candidate(preset, run_seed, structure_seed(item_id, run_seed), s, out, seconds, rows))
+            for used, feats in variants(features(run_seed, s), templates, preset, template_mode):
+                model = preset if used is None else f"{preset}+templates"
+                t0 = time.perf_counter()
+                try:
+                    raw = predict(feats)
+                    out = check_prediction(raw, n, preset)
+                    if keep_outputs:
+                        out = {**raw, **out}
+                    del raw
+                except Exception as e:
+                    raise PredictionError(f"prediction with {model} failed: {failure_reason(e)}") from e
+                seconds = time.perf_counter() - t0
+                rows = (int(feats["msa_feat"].shape[-3]) if "msa_feat" in feats else s.max_msa_clusters,
+                        int(feats["extra_msa"].shape[-2]) if "extra_msa" in feats else s.max_extra_msa)
+                candidates.append(Candidate(preset, run_seed, structure_seed(item_id, run_seed), s, out, seconds,
+                                            rows, used))
     return rank(candidates)

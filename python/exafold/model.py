@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from exafold.features import FastaRecord, Msa
     from exafold.inference import Settings
     from exafold.prediction import Prediction
+    from exafold.templates import TemplateInputs
 
 # Names the model reads; a leading axis of size R on them means "one set per recycling iteration".
 FEATURE_NAMES = (
@@ -33,11 +34,51 @@ FEATURE_NAMES = (
 )
 
 
+# The template features (optional) and their rank without an iteration axis: T templates of N
+# residues. template_angle_feat and template_angle_mask are the torsion-angle features of the
+# template rows (exafold.features builds them with the other processed template features).
+TEMPLATE_FEATURE_RANKS = {
+    "template_aatype": 2,
+    "template_all_atom_positions": 4,
+    "template_all_atom_masks": 3,
+    "template_mask": 1,
+    "template_angle_feat": 3,
+    "template_angle_mask": 2,
+}
+
+
+def _templates(features: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The template features to hand over: none when template_mask marks no template (absent, or
+    all padding: a fully masked set changes no real output), else all of them, each once.
+    Templates are the same in every recycling iteration; a leading iteration axis must repeat
+    them."""
+    given = [k for k in TEMPLATE_FEATURE_RANKS if k in features]
+    if not given:
+        return {}
+    if "template_mask" not in features:
+        raise ValueError(f"template features ({', '.join(given)}) without template_mask")
+    if not np.asarray(features["template_mask"]).any():
+        return {}
+    missing = [k for k in TEMPLATE_FEATURE_RANKS if k not in features]
+    if missing:
+        raise ValueError(f"template features are missing {', '.join(missing)}")
+    out = {}
+    for name, rank in TEMPLATE_FEATURE_RANKS.items():
+        a = np.asarray(features[name])
+        if a.ndim == rank + 1:
+            if not (a == a[:1]).all():
+                raise ValueError(f"{name} differs between recycling iterations; templates are the "
+                                 "same in every iteration")
+            a = a[0]
+        out[name] = np.ascontiguousarray(a)
+    return out
+
+
 def _contiguous(features: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     missing = [k for k in FEATURE_NAMES if k not in features]
     if missing:
         raise ValueError(f"features are missing {', '.join(missing)}")
-    return {k: np.ascontiguousarray(features[k]) for k in FEATURE_NAMES}
+    return {**{k: np.ascontiguousarray(features[k]) for k in FEATURE_NAMES}, **_templates(features)}
 
 
 class Model:
@@ -126,13 +167,14 @@ class Model:
         return self._core.num_parameters
 
     def settings(self, recycles: int | None = None, max_msa_clusters: int | None = None,
-                 max_extra_msa: int | None = None) -> "Settings":
+                 max_extra_msa: int | None = None, *, templates: bool = False) -> "Settings":
         """What a prediction with this model runs with: the preset's recycles and MSA depths
-        (exafold.inference.Settings), each given value replacing its default."""
+        (exafold.inference.Settings; with ``templates`` a template preset samples 508 cluster
+        centres), each given value replacing its default."""
         from exafold.inference import Settings
 
         return Settings.for_preset(self.preset, recycles=recycles, max_msa_clusters=max_msa_clusters,
-                                   max_extra_msa=max_extra_msa, overrides=self.overrides)
+                                   max_extra_msa=max_extra_msa, overrides=self.overrides, templates=templates)
 
     def __call__(
         self,
@@ -144,7 +186,14 @@ class Model:
         """Runs ``num_recycle + 1`` iterations (the preset's default when None).
 
         Features may carry a leading iteration axis (AlphaFold2 resamples the MSA per
-        iteration); iteration r uses set r, the last set when there are fewer.
+        iteration); iteration r uses set r, the last set when there are fewer. Templates are
+        optional: ``template_aatype`` [T, N], ``template_all_atom_positions`` [T, N, 37, 3],
+        ``template_all_atom_masks`` [T, N, 37], ``template_mask`` [T], ``template_angle_feat``
+        [T, N, 57] and ``template_angle_mask`` [T, N] (the torsion-angle features of the
+        template rows), the same in every iteration (a leading iteration axis must repeat
+        them). The template presets (model_1, model_2 and their _ptm) use them; the others
+        ignore them, as AlphaFold2's do. Without templates, or when ``template_mask`` marks
+        none, the prediction is zero-template inference.
         ``chunk_size`` > 0 bounds the memory of attention and triangle operations.
         ``on_iteration(r)`` is called as iteration r finishes; Ctrl-C stops the run there.
         Runs on the model's device; the outputs come back to the host.
@@ -165,6 +214,8 @@ class Model:
         residues: str = "strict",
         chunk_size: int = 0,
         progress: bool | None = None,
+        templates: "TemplateInputs | None" = None,
+        template_hits: str | os.PathLike | None = None,
     ) -> "Prediction":
         """Predicts the structure of one sequence from its alignments.
 
@@ -175,11 +226,18 @@ class Model:
         The sequence follows the residue rules of ``exafold predict`` and ``exafold distill``
         (``exafold.inference.normalize_sequence``): upper-cased, and ``residues="unknown"``
         accepts B J O U X Z as X. ``recycles``, ``max_msa_clusters`` and ``max_extra_msa``
-        default to the preset's values (``model.settings()``). The features' random draws come
-        from ``structure_seed(id, seed)``, and the prediction takes the path the commands take
-        (exafold.inference), so the same id, seed and settings give the same structure
+        default to the preset's values (``model.settings()``; with templates the template
+        presets sample 4 clusters fewer, 508, as AlphaFold2 does). The features' random draws
+        come from ``structure_seed(id, seed)``, and the prediction takes the path the commands
+        take (exafold.inference), so the same id, seed and settings give the same structure
         everywhere. ``progress`` shows a bar (features, then each iteration) after a line with
         the settings; None shows them only on a terminal.
+        ``templates`` (``exafold.templates.TemplateInputs``: the template structures, date limit
+        and obsolete entries) gives a template preset its templates, from the hits file
+        ``template_hits`` or, when None, the search result beside the alignments in the ``msa``
+        directory. The prediction records the templates used (``Prediction.templates``) and
+        the hits left out with their reasons (``Prediction.template_notes``); an item with no
+        usable template is predicted without, and its notes say so.
         """
         import sys
 
@@ -195,7 +253,15 @@ class Model:
         id = id or "query"
         sequence = inference.normalize_sequence(sequence, residues)
         structure = inference.structure_seed(id, inference.check_seed(seed))
-        settings = self.settings(recycles, max_msa_clusters, max_extra_msa)
+        found = None
+        if templates is not None and self.config["templates"]:
+            if template_hits is not None:
+                found = templates.for_item(sequence, template_hits)
+            elif isinstance(msa, (str, os.PathLike)) and os.path.isdir(msa):
+                found = templates.beside(sequence, msa)
+            else:
+                raise ValueError("templates need template_hits, or msa as the directory that holds them")
+        settings = self.settings(recycles, max_msa_clusters, max_extra_msa, templates=found is not None)
         alignments = _alignments(msa)
         show = sys.stderr.isatty() if progress is None else progress
         if show:
@@ -218,9 +284,10 @@ class Model:
             best = inference.run_models(
                 id, len(sequence), {self.preset: lambda f: self(f, num_recycle=settings.recycles,
                                                                 chunk_size=chunk_size, on_iteration=advance)},
-                {self.preset: settings}, lambda run_seed, s: feats, [seed], keep_outputs=True)[0]
+                {self.preset: settings}, lambda run_seed, s: feats, [seed], keep_outputs=True,
+                templates=found, template_mode="off" if found is None else "on")[0]
         return Prediction.from_candidate(best, id, sequence, weights=self.weights, weights_label=self.weights_label,
-                                         feature_seconds=t1 - t0)
+                                         feature_seconds=t1 - t0, item_templates=found)
 
     def run_iteration(
         self,
@@ -229,7 +296,8 @@ class Model:
         chunk_size: int = 0,
     ) -> dict[str, np.ndarray]:
         """One iteration with the given recycled inputs (``prev_msa_first_row``, ``prev_pair``,
-        ``prev_pos``; zeros when None). The result's ``prev_*`` entries feed the next one."""
+        ``prev_pos``; zeros when None). The result's ``prev_*`` entries feed the next one.
+        Features (templates included) as for calling the model."""
         p = None if prev is None else {k: np.ascontiguousarray(v) for k, v in prev.items()}
         return self._core.run_iteration(_contiguous(features), p, chunk_size, self.device)
 

@@ -55,7 +55,9 @@ class Prediction:
     ``feature_seconds`` (feature building); ``settings`` (recycles and MSA depths it ran with);
     ``weights`` (the parameter file) and ``weights_label`` (the file's label: demo weights say
     so, and every file and plot made from the prediction repeats it); ``outputs`` keeps every
-    array the model returned.
+    array the model returned. ``templates``: (domain name, sum_probs) of the templates the
+    prediction used, best first; ``template_notes``: the hits left out, and why (empty without
+    templates).
     """
 
     id: str
@@ -77,6 +79,8 @@ class Prediction:
     settings: Any = None  # exafold.inference.Settings
     weights: str = ""
     weights_label: str = ""
+    templates: tuple[tuple[str, float], ...] = ()
+    template_notes: tuple[str, ...] = ()
 
     @classmethod
     def from_outputs(cls, outputs: Mapping[str, Any], sequence: str, *, id: str = "query",
@@ -104,11 +108,17 @@ class Prediction:
 
     @classmethod
     def from_candidate(cls, c: Any, id: str, sequence: str, *, weights: str = "", weights_label: str = "",
-                       feature_seconds: float | None = None) -> "Prediction":
-        """A Prediction from one of exafold.inference.run_models' candidates."""
+                       feature_seconds: float | None = None, item_templates: Any = None) -> "Prediction":
+        """A Prediction from one of exafold.inference.run_models' candidates. ``item_templates``
+        (the item's exafold.templates.ItemTemplates): when none was usable, its notes say why
+        the prediction ran without."""
         p = cls.from_outputs(c.outputs, sequence, id=id, preset=c.preset, seed=c.structure_seed,
                              seconds=c.seconds, feature_seconds=feature_seconds)
         p.run_seed, p.settings, p.weights, p.weights_label = c.run_seed, c.settings, weights, weights_label
+        if c.templates is not None:
+            p.templates, p.template_notes = c.templates.used, c.templates.notes
+        elif item_templates is not None and item_templates.count == 0:
+            p.template_notes = item_templates.notes
         return p
 
     @classmethod
@@ -126,6 +136,7 @@ class Prediction:
             if pb > pa:
                 pae = np.asarray(s["pae"][pa:pb], dtype=np.float32).reshape(n, n)
         ptm = float(s["ptm"][i])
+        ta, tb = (int(x) for x in s["template_offsets"][i : i + 2])
         return cls(
             id=id, sequence=s["sequence"][i], preset=s["model"][i],
             atom_positions=s["atom_positions"][a:b], atom_mask=s["atom_mask"][a:b],
@@ -133,6 +144,7 @@ class Prediction:
             residue_index=s["residue_index"][a:b], pae=pae,
             ptm=None if math.isnan(ptm) else ptm, seed=int(s["seed"][i]),
             seconds=float(s["runtime_seconds"][i]), weights_label=s.get("weights_label", ""),
+            templates=tuple(zip(s["template_name"][ta:tb], map(float, s["template_sum_probs"][ta:tb]))),
         )
 
     def __len__(self) -> int:
@@ -158,8 +170,9 @@ class Prediction:
         return f" [{self.weights_label.split(':', 1)[0]}]" if self.weights_label else ""
 
     def remarks(self) -> list[str]:
-        """What a structure file says about the prediction: the model, the weights and the
-        scores (PDB REMARK 250 records; the mmCIF's model description)."""
+        """What a structure file says about the prediction: the model, the settings, the
+        templates used, the weights and the scores (PDB REMARK 250 records; the mmCIF's model
+        description)."""
         lines = [f"exafold {_core.info()['version']} prediction of {self.id}"]
         model = f"model {self.preset or 'unknown'}"
         if self.run_seed is not None:
@@ -169,6 +182,8 @@ class Prediction:
         lines.append(model)
         if self.settings is not None:
             lines.append(self.settings.describe())
+        if self.templates:
+            lines.append("templates: " + ", ".join(f"{name} (sum_probs {p:g})" for name, p in self.templates))
         lines.append(f"weights: {self.weights or 'not recorded'}")
         if self.weights_label:
             lines.append(self.weights_label)
@@ -180,7 +195,8 @@ class Prediction:
 
     def scores(self) -> dict:
         """The scores JSON of one structure (as colabfold_batch writes it): per-residue pLDDT,
-        mean pLDDT, pTM, max PAE, with the model, seeds and weights."""
+        mean pLDDT, pTM, max PAE, with the model, seeds, settings, the templates used (and the
+        hits left out) and weights."""
         return {
             "id": self.id, "model": self.preset, "seed": self.run_seed,
             "structure_seed": None if self.seed is None else str(self.seed),
@@ -189,6 +205,8 @@ class Prediction:
             "ptm": None if self.ptm is None else round(float(self.ptm), 4),
             "max_pae": self.max_pae,
             "settings": None if self.settings is None else self.settings.as_dict(),
+            "templates": [{"name": name, "sum_probs": p} for name, p in self.templates],
+            "template_notes": list(self.template_notes),
             "weights": self.weights, "weights_label": self.weights_label,
         }
 

@@ -34,5 +34,17 @@ TEST(RunSettings, GivenValuesReplaceTheDefaultsAndAreChecked) {
   EXPECT_THROW(run_settings(preset("model_1"), std::nullopt, std::nullopt, 0), InvalidArgument);
 }
 
+TEST(RunSettings, TemplatePresetsSample508ClustersWithTemplates) {
+  // AlphaFold2's model_1 and model_2 configs set reduce_msa_clusters_by_max_templates: 512 less
+  // the 4 template rows; the other presets, and every preset without templates, keep 512.
+  for (const char* name : {"model_1", "model_1_ptm", "model_2", "model_2_ptm"}) {
+    EXPECT_EQ(run_settings(preset(name), {}, {}, {}, true).max_msa_clusters, 508) << name;
+    EXPECT_EQ(run_settings(preset(name)).max_msa_clusters, 512) << name;
+  }
+  for (const char* name : {"model_3", "model_4_ptm", "model_5"})
+    EXPECT_EQ(run_settings(preset(name), {}, {}, {}, true).max_msa_clusters, 512) << name;
+  EXPECT_EQ(run_settings(preset("model_1_ptm"), {}, 100, {}, true).max_msa_clusters, 100);
+}
+
 }  // namespace
 }  // namespace exafold::model

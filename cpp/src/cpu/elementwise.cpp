@@ -25,6 +25,8 @@ void with_unary(ops::Unary f, Body&& body) {
       });
     case ops::Unary::sqrt:
       return body([](T x) { return std::sqrt(x); });
+    case ops::Unary::positive:
+      return body([](T x) { return x > T(0) ? T(1) : T(0); });
   }
   EXAFOLD_ASSERT(false);
 }

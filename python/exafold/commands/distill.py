@@ -30,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
     shared.add_seed_argument(p)
     shared.add_feature_arguments(p)
+    shared.add_template_arguments(p, both="; both: also without templates, the higher mean pLDDT kept and both recorded")
     shared.add_msa_mode_argument(p)
     p.add_argument("--max-length", type=positive, default=2500, help="longer sequences fail (default 2500)")
     shared.add_residues_argument(p)
@@ -68,7 +69,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def build_config(args: argparse.Namespace) -> RunConfig:
     """The run's configuration from the command line, checking that the named files exist."""
     time_model = args.time_model
-    for path in [args.fasta, args.manifest, args.alignments, time_model] + [p for _, p in args.model]:
+    for path in ([args.fasta, args.manifest, args.alignments, time_model, args.template_mmcif_dir, args.obsolete_pdbs]
+                 + [p for _, p in args.model]):
         if path is not None and not path.exists():
             raise ValueError(f"{path} does not exist")
     if args.resume and not any(args.out.glob("journal-r*.jsonl")):
@@ -101,8 +103,13 @@ def build_config(args: argparse.Namespace) -> RunConfig:
         retry_failed=args.retry_failed,
         time_model=None if time_model is None else shared.read_time_model(time_model).to_json(),
         progress={"auto": None, "bar": True, "log": False}[args.progress],
+        templates=args.templates,
+        template_structures=args.template_mmcif_dir,
+        max_template_date=args.max_template_date,
+        obsolete_pdbs=args.obsolete_pdbs,
     )
     config.settings()  # an unknown preset fails here, before any work
+    config.template_inputs()  # unusable template settings fail here, before the models load
     return config
 
 

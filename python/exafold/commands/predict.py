@@ -17,6 +17,12 @@ A3M files alone (ColabFold's: each file, or each NUL-separated part, is a query)
 item fails alone with its reason and the exit status is 100 + the number that failed. Before
 each model runs, the memory model picks the chunk size that fits ``--model-memory``, or the item
 fails with the numbers. A signal stops after the item being written (exafold.stopping).
+
+With ``--templates`` (exafold.templates) a template preset predicts with the template search
+result beside the query's alignments, as the candidate ``<preset>+templates`` (its files end
+``..._<preset>+templates_seed_<s>``; the scores and the structure's remarks name the templates
+used); ``--templates both`` also predicts without them. Hits left out are printed with their
+reasons.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from exafold.commands.shared import positive
 from exafold.files import write_atomic
 from exafold.prediction import Prediction
 from exafold.runner import inputs
+from exafold.templates import ItemTemplates, open_templates
 
 FORMATS = ("pdb", "mmcif")
 _SUFFIX = {"pdb": ".pdb", "mmcif": ".cif"}
@@ -62,6 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--num-seeds", type=positive, default=1, metavar="N",
                    help="run each model with the seeds SEED ... SEED + N - 1 (default 1)")
     shared.add_feature_arguments(p)
+    shared.add_template_arguments(p, both="; both: also without templates, every prediction written")
     shared.add_residues_argument(p)
     p.add_argument("--max-length", type=positive, default=2500, help="longer sequences fail (default 2500)")
     shared.add_model_memory_argument(p)
@@ -179,6 +187,14 @@ def queries_from_fasta(args: argparse.Namespace, failures: Failures) -> list[Que
     return queries
 
 
+def template_dir(q: Query, args: argparse.Namespace) -> Path:
+    """Where the query's template search result lies: beside its alignments (DIR/<id>/, or the
+    --a3m directory, or the directory of the first --a3m file)."""
+    if args.a3m:
+        return args.a3m[0] if args.a3m[0].is_dir() else args.a3m[0].parent
+    return inputs.template_dir(q.item, args.alignments)
+
+
 def read_queries(args: argparse.Namespace, failures: Failures) -> list[Query]:
     """The items to predict, each with its alignments; checked before the (slow) models load,
     so a typo fails at once."""
@@ -249,9 +265,12 @@ def record_name(out_dir: Path, q: Query) -> None:
 
 
 def predict_query(q: Query, models: dict[str, exafold.Model], settings: dict[str, inference.Settings],
-                  seeds: list[int], budget: int | None) -> tuple[list[inference.Candidate], dict]:
-    """Every model with every seed on one query, ranked; and the timings. @raises ValueError /
-    RuntimeError naming the reason; stopping.Stopped when a signal asked for a stop."""
+                  seeds: list[int], budget: int | None, templates: ItemTemplates | None = None,
+                  template_mode: str = "off") -> tuple[list[inference.Candidate], dict]:
+    """Every model with every seed on one query (a template preset with the query's
+    ``templates``, and with --templates both also without), ranked; and the timings. @raises
+    ValueError / RuntimeError naming the reason; stopping.Stopped when a signal asked for a
+    stop."""
     from exafold.features import build_raw_features
 
     t0 = time.perf_counter()
@@ -282,7 +301,8 @@ def predict_query(q: Query, models: dict[str, exafold.Model], settings: dict[str
         return predict
 
     ranked = inference.run_models(q.item.id, len(q.item.sequence),
-                                  {p: runner(p, m) for p, m in models.items()}, settings, features, seeds)
+                                  {p: runner(p, m) for p, m in models.items()}, settings, features, seeds,
+                                  templates=templates, template_mode=template_mode)
     for c in sorted(ranked, key=lambda c: (c.run_seed, list(models).index(c.preset))):
         # The first model that needed a set of features is charged for building it.
         timings[f"process_features_{c.name}"] = build_seconds.pop((c.run_seed, c.settings), 0.0)
@@ -291,11 +311,15 @@ def predict_query(q: Query, models: dict[str, exafold.Model], settings: dict[str
 
 
 def run(args: argparse.Namespace) -> int:
-    for path in [args.fasta, args.alignments, *(args.a3m or []), *(p for _, p in args.model)]:
+    for path in [args.fasta, args.alignments, *(args.a3m or []), *(p for _, p in args.model),
+                 args.template_mmcif_dir, args.obsolete_pdbs]:
         if path is not None and not path.exists():
             raise ValueError(f"{path} does not exist")
     shared.check_presets(args.model)
-    settings = shared.settings_of([m[0] for m in args.model], args)
+    presets = [m[0] for m in args.model]
+    settings = shared.settings_of(presets, args)
+    templates = open_templates(args.templates, args.template_mmcif_dir, presets,
+                               max_template_date=args.max_template_date, obsolete=args.obsolete_pdbs)
     failures = Failures(args.keep_going)
     queries = read_queries(args, failures)
     seeds = [args.seed + k for k in range(args.num_seeds)]
@@ -313,26 +337,31 @@ def run(args: argparse.Namespace) -> int:
     with stopping.graceful(finishing="the item being written is finished first"):
         for q in tqdm(queries, desc="predict", unit="item", disable=None, leave=False):
             try:
-                ranked, timings = predict_query(q, models, settings, seeds, budget)
+                found = None if templates is None else templates.beside(q.item.sequence, template_dir(q, args))
+                for note in () if found is None else found.notes:
+                    tqdm.write(f"{q.item.id}: {note}")
+                ranked, timings = predict_query(q, models, settings, seeds, budget, found, args.templates)
             except stopping.Stopped:
                 break
             except inference.PredictionError as e:
                 failures.add(f"{q.item.source} ({q.item.id})", str(e))
                 continue
-            except (ValueError, OSError) as e:  # the alignments, read by the feature pipeline
+            except (ValueError, OSError) as e:  # the alignments or template hits, read by the feature pipeline
                 failures.add(f"{q.item.source} ({q.item.id})", inference.failure_reason(e))
                 continue
             predictions = [Prediction.from_candidate(c, q.item.id, q.item.sequence,
                                                      weights=models[c.preset].weights,
-                                                     weights_label=models[c.preset].weights_label)
+                                                     weights_label=models[c.preset].weights_label,
+                                                     item_templates=found)
                            for c in ranked]
             write_item(q, predictions, ranked, timings, args.out, args.format)
             record_name(args.out, q)
             written += 1
-            for rank, p in enumerate(predictions, 1):
+            for rank, (c, p) in enumerate(zip(ranked, predictions), 1):
                 ptm = math.nan if p.ptm is None else p.ptm
-                tqdm.write(f"{q.item.id:<20} {len(p):>6} {rank:>4} {p.preset:<14} {p.run_seed:>4} "
-                           f"{p.mean_plddt:>6.2f} {ptm:>6.3f} {p.seconds:>8.2f}")
+                used = f"  templates {' '.join(name for name, _ in p.templates)}" if p.templates else ""
+                tqdm.write(f"{q.item.id:<20} {len(p):>6} {rank:>4} {c.model:<14} {p.run_seed:>4} "
+                           f"{p.mean_plddt:>6.2f} {ptm:>6.3f} {p.seconds:>8.2f}{used}")
             if stopping.requested() is not None:
                 break
         stopped = stopping.requested()

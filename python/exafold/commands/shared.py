@@ -65,13 +65,30 @@ def add_feature_arguments(p: argparse.ArgumentParser) -> None:
     """The MSA sizes and recycling, each defaulting to the preset's (AlphaFold2's model config)."""
     p.add_argument("--max-msa-clusters", type=positive, metavar="N",
                    help="MSA cluster centres per recycling iteration, the query included "
-                        "(default: the preset's; 512 for the model_* presets, which AlphaFold2 lowers to 508 "
-                        "when templates are given)")
+                        "(default: the preset's; 512 for the model_* presets, 508 for model_1 and model_2 "
+                        "with --templates, as AlphaFold2)")
     p.add_argument("--max-extra-msa", type=positive, metavar="N",
                    help="extra-MSA rows per recycling iteration (default: the preset's; 5120 for models 1, 3, 4, "
                         "1024 for models 2, 5)")
     p.add_argument("--recycles", type=non_negative, metavar="N",
                    help="recycling iterations after the first pass (default: the preset's; 3 for the model_* presets)")
+
+
+def add_template_arguments(p: argparse.ArgumentParser, both: str = "") -> None:
+    """The template options (exafold.templates); a template preset with templates on samples
+    508 cluster centres by default, as AlphaFold2 (exafold._core.run_settings)."""
+    from exafold.templates import MODES
+
+    p.add_argument("--templates", nargs="?", const="on", default="off", choices=MODES,
+                   help="template presets use the template search result beside each item's alignments "
+                        "(pdb70_hits.hhr, pdb_hits.hhr, pdb_hits.sto or hmm_output.sto)" + both)
+    p.add_argument("--template-mmcif-dir", type=Path, metavar="DIR|STORE",
+                   help="template structures: an mmCIF directory (<id>.cif or <id>.cif.gz) or a template "
+                        "store (.h5, exafold.features.build_template_store)")
+    p.add_argument("--max-template-date", metavar="YYYY-MM-DD",
+                   help="templates released after this date are not used")
+    p.add_argument("--obsolete-pdbs", type=Path, metavar="FILE",
+                   help="the PDB's obsolete.dat: removed entries skipped, replaced ones read from the replacement")
 
 
 def add_residues_argument(p: argparse.ArgumentParser) -> None:
@@ -86,11 +103,12 @@ def add_msa_mode_argument(p: argparse.ArgumentParser) -> None:
 
 
 def settings_of(presets: list[str], args: argparse.Namespace) -> dict[str, inference.Settings]:
-    """Each preset's settings with the command line's values. @raises ValueError naming an
-    unknown preset."""
+    """Each preset's settings with the command line's values (with --templates, 508 cluster
+    centres for the template presets). @raises ValueError naming an unknown preset."""
     return {preset: inference.Settings.for_preset(preset, recycles=args.recycles,
                                                   max_msa_clusters=args.max_msa_clusters,
-                                                  max_extra_msa=args.max_extra_msa)
+                                                  max_extra_msa=args.max_extra_msa,
+                                                  templates=getattr(args, "templates", "off") != "off")
             for preset in presets}
 
 
@@ -187,8 +205,10 @@ def chunk_size_for(preset: str, features, budget_bytes: int | None) -> int:
     aatype = features["aatype"]
     residues, iterations = aatype.shape[-1], aatype.shape[0] if aatype.ndim == 2 else 1
     clusters, extra = features["msa_feat"].shape[-3], features["extra_msa"].shape[-2]
+    templates = features["template_mask"].shape[0] if "template_mask" in features else 0
     try:
-        return choose_chunk(preset, residues, clusters, extra, budget_bytes, iterations=iterations)
+        return choose_chunk(preset, residues, clusters, extra, budget_bytes, iterations=iterations,
+                            templates=templates)
     except MemoryError as e:
         raise ValueError(f"{preset} cannot predict {residues} residues within --model-memory "
                          f"{budget_bytes / 2**30:.3g} GiB: {e}") from None

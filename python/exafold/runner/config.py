@@ -9,6 +9,7 @@ from pathlib import Path
 
 import exafold
 from exafold.inference import Settings
+from exafold.templates import TemplateInputs, open_templates
 
 from .outputs import OutputOptions
 
@@ -49,12 +50,26 @@ class RunConfig:
     time_model: str | None = None
     # Each preset's weights label (io/weights.h; demo weights say so), repeated in the outputs.
     weights_labels: tuple[tuple[str, str], ...] = ()
+    # Templates: "off"; "on" (template presets predict with the hits beside the alignments);
+    # "both" (and also without, the higher mean pLDDT kept). The structures: an mmCIF directory
+    # or a template store.
+    templates: str = "off"
+    template_structures: Path | None = None
+    max_template_date: str | None = None
+    obsolete_pdbs: Path | None = None
 
     def settings(self) -> dict[str, Settings]:
-        """Each preset's settings: its own, with the run's given values."""
+        """Each preset's settings: its own (with templates on, 508 cluster centres for the
+        template presets), with the run's given values."""
         return {preset: Settings.for_preset(preset, recycles=self.recycles, max_msa_clusters=self.max_msa_clusters,
-                                            max_extra_msa=self.max_extra_msa)
+                                            max_extra_msa=self.max_extra_msa, templates=self.templates != "off")
                 for preset, _ in self.models}
+
+    def template_inputs(self) -> TemplateInputs | None:
+        """The run's template settings with its structures opened, or None with templates off.
+        @raises ValueError for settings that cannot be used."""
+        return open_templates(self.templates, self.template_structures, [preset for preset, _ in self.models],
+                              max_template_date=self.max_template_date, obsolete=self.obsolete_pdbs)
 
     def canonical(self) -> dict:
         """The settings that change what a structure or its verdict is; their hash guards
@@ -68,6 +83,12 @@ class RunConfig:
             "residues": self.residues,
             "pae": self.outputs.pae,
             "filter": asdict(self.outputs.filter),
+            # Only with templates on, so that the hash of a run without them stays as it was.
+            **({} if self.templates == "off" else {"templates": {
+                "mode": self.templates,
+                "structures": None if self.template_structures is None else Path(self.template_structures).name,
+                "max_template_date": self.max_template_date,
+                "obsolete": None if self.obsolete_pdbs is None else Path(self.obsolete_pdbs).name}}),
         }
 
     def config_hash(self) -> str:

@@ -28,7 +28,7 @@ from .pipeline import Prefetcher
 from .progress import Progress
 from .staging import Staging
 from .summary import SessionStats, build_summary, write_summary
-from .worker import Predict, Prepare, Worker
+from .worker import TEMPLATES_KEY, Predict, Prepare, Worker
 
 __all__ = ["RunConfig", "RunResult", "run", "prepare_output_dir"]
 
@@ -129,7 +129,8 @@ def _run_rank(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict]
               f"in {out_dir}" + (" (failed ones too: --retry-failed predicts them again)"
                                  if not config.retry_failed else ""), file=sys.stderr, flush=True)
 
-    worker = Worker(config, prepare, models, staging, rank)
+    templates = coll.every(config.template_inputs)
+    worker = Worker(config, prepare, models, staging, rank, templates)
     stats = worker.stats
     on_stop: list[Callable[[], None]] = []
     # Nothing to do (a rerun of a finished job): no progress line to print.
@@ -162,6 +163,9 @@ def _run_rank(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict]
         if progress is not None:
             progress.update(failed=1)
 
+    def warn(item: inputs.Item, reason: str) -> None:
+        journal.warning(item.id, reason)
+
     start = time.perf_counter()
     labels = dict(config.weights_labels)
     weights = {preset: (identity.rsplit(":", 1)[0], labels.get(preset, "")) for preset, identity in config.models}
@@ -174,7 +178,7 @@ def _run_rank(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict]
     # Signals (exafold.stopping): the first stops taking work, abandons the prediction in
     # progress at its next iteration and lets the open shard be finished below; a second exits.
     with stopping.graceful(lambda: [f() for f in on_stop], "the open shard and the summary are finished first"):
-        error = _work(prefetcher, worker, sink, fail)
+        error = _work(prefetcher, worker, sink, fail, warn)
         prefetcher.close()
         stats.prepare_seconds = prefetcher.prepare_seconds
         stats.wait_seconds = prefetcher.wait_seconds
@@ -207,11 +211,12 @@ def _run_rank(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict]
     return RunResult(stats, summary, stop_signal)
 
 
-def _work(prefetcher: Prefetcher, worker: Worker, sink: ShardSink, fail: Callable[[inputs.Item, str], None]
-          ) -> BaseException | None:
+def _work(prefetcher: Prefetcher, worker: Worker, sink: ShardSink, fail: Callable[[inputs.Item, str], None],
+          warn: Callable[[inputs.Item, str], None]) -> BaseException | None:
     """The worker loop: each prepared item predicted and handed to the writer, until the items
-    run out or a stop is asked for. Returns the error that ended it early, if any (a stop is
-    not one: the item in progress is left unfinished, for a rerun)."""
+    run out or a stop is asked for; what an item goes without (template hits left out, no
+    usable template) is journaled as it is taken. Returns the error that ended it early, if
+    any (a stop is not one: the item in progress is left unfinished, for a rerun)."""
     try:
         for p in prefetcher:
             if stopping.requested() is not None:
@@ -219,6 +224,9 @@ def _work(prefetcher: Prefetcher, worker: Worker, sink: ShardSink, fail: Callabl
             if p.error is not None:
                 fail(p.item, f"features: {failure_reason(p.error)}")
                 continue
+            if TEMPLATES_KEY in p.features:
+                for note in p.features[TEMPLATES_KEY].notes:
+                    warn(p.item, note)
             try:
                 structure = worker.predict_item(p.item, p.features)
             except RuntimeError as e:

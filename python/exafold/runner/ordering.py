@@ -20,8 +20,9 @@ def item_costs(lengths: np.ndarray, config: RunConfig) -> np.ndarray:
     time_model = None if config.time_model is None else exafold.DeviceTimeModel.from_json(config.time_model)
     costs = np.zeros(lengths.shape, dtype=np.float64)
     for preset, s in config.settings().items():
+        # With templates on, a template preset is charged the 4 templates an item may bring.
         sizes = dict(preset=preset, msa_clusters=s.max_msa_clusters, extra_msa_rows=s.max_extra_msa,
-                     passes=s.recycles + 1)
+                     templates=0 if config.templates == "off" else 4, passes=s.recycles + 1)
         costs += (exafold.item_flops(lengths, **sizes) if time_model is None
                   else exafold.item_seconds(lengths, time_model, **sizes))
     return costs

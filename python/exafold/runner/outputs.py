@@ -66,10 +66,11 @@ class Structure:
     seconds: float  # the kept prediction's wall time
     flops: float  # the kept prediction's analytic FLOPs
     result: Mapping[str, Any]  # predict()'s output, checked by the worker
-    candidates: dict[str, float] = field(default_factory=dict)  # model -> mean pLDDT
+    candidates: dict[str, float] = field(default_factory=dict)  # model (+templates) -> mean pLDDT
     name: str = ""  # file name stem (inputs.Item.name)
     run_seed: int | None = None
     settings: Any = None  # exafold.inference.Settings
+    templates: tuple[tuple[str, float], ...] = ()  # (domain name, sum_probs) the kept prediction used
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,8 @@ class ShardSink:
             model=s.model, seed=s.seed, runtime_seconds=s.seconds, flops=s.flops,
             ptm=None if math.isnan(ptm) else ptm,
             pae=None if pae is None or opts.pae == "none" else np.asarray(pae, dtype=np.float32),
+            templates=[t[0] for t in s.templates],
+            template_sum_probs=np.array([t[1] for t in s.templates], dtype=np.float32),
         )
         fraction, passed, reasons = opts.filter.apply(plddt, mean_plddt, ptm)
         self._rows.append({
@@ -201,6 +204,7 @@ class ShardSink:
             "ptm": None if math.isnan(ptm) else ptm,
             "fraction_plddt_above": fraction, "passed": passed, "filter_reasons": reasons,
             "candidates": s.candidates,
+            "templates": [{"name": name, "sum_probs": p} for name, p in s.templates],
             "plddt_histogram": np.histogram(plddt, bins=PLDDT_BINS)[0].tolist(),
         })
         if len(self._rows) >= opts.shard_size:
@@ -212,6 +216,7 @@ class ShardSink:
         weights, label = self._weights.get(s.model, ("", ""))
         p = Prediction.from_outputs(s.result, s.sequence, id=s.id, preset=s.model, seed=s.seed, seconds=s.seconds)
         p.run_seed, p.settings, p.weights, p.weights_label = s.run_seed, s.settings, weights, label
+        p.templates = s.templates
         d = self._staging.out_dir / "structures"
         name = s.name or safe_name(s.id)
         files = []

@@ -12,18 +12,24 @@
   ``predicted_aligned_error`` [N, N]. Runs on the worker thread. Each sequence is predicted by
   every model on the features of its settings (exafold.inference.run_models, the path
   ``exafold predict`` and ``Model.predict`` take) and the best by ranking confidence is kept.
+- Templates (``RunConfig.templates`` "on" or "both") are the worker's part: prepare_item adds
+  the item's template inputs (exafold.templates) from the search result beside its alignments,
+  and run_models predicts a template preset with them; with "both" also without (OpenFold3's
+  distillation recipe), the higher mean pLDDT kept. Presets without templates predict once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 import exafold
 from exafold import inference
 from exafold.inference import Settings
+from exafold.templates import ItemTemplates, TemplateInputs, uses_templates
 
 from . import inputs
 from .config import RunConfig
@@ -46,6 +52,8 @@ class FeatureRequest:
 
 Prepare = Callable[[FeatureRequest], Mapping[Settings, Mapping[str, np.ndarray]]]
 Predict = inference.Predict
+# The item's ItemTemplates rides with its prepared features under this key; the models never see it.
+TEMPLATES_KEY = "exafold.templates"
 
 
 class Worker:
@@ -53,26 +61,33 @@ class Worker:
     predict_item() on the worker thread; counts predictions, FLOPs and time in `stats`."""
 
     def __init__(self, config: RunConfig, prepare: Prepare, models: Mapping[str, Predict], staging: Staging,
-                 rank: int) -> None:
+                 rank: int, templates: TemplateInputs | None = None) -> None:
         self.config = config
         self.prepare = prepare
         self.models = models
         self.staging = staging
+        self.templates = templates if any(uses_templates(p) for p in models) else None
         self.stats = SessionStats(rank=rank)
         self.settings = config.settings()
         self._distinct = tuple(dict.fromkeys(self.settings.values()))
 
-    def prepare_item(self, item: inputs.Item) -> Mapping[Settings, Mapping[str, np.ndarray]]:
+    def prepare_item(self, item: inputs.Item) -> Mapping[Settings | str, Any]:
         """Runs on a prefetch thread: find and stage the alignments, then prepare (whose parse is
-        the check of their content)."""
+        the check of their content); with templates, the item's template inputs from the search
+        result beside its alignments under TEMPLATES_KEY (a malformed one fails the item naming
+        file and line)."""
         paths = [] if self.config.single_sequence else inputs.find_alignments(item, self.config.alignment_dir)
         staged, tmp = self.staging.stage_inputs(item.id, paths)
         try:
             seed = inference.structure_seed(item.id, self.config.seed)
-            return self.prepare(FeatureRequest(item.id, item.sequence, tuple(map(str, staged)), seed,
-                                               self._distinct))
+            features = self.prepare(FeatureRequest(item.id, item.sequence, tuple(map(str, staged)), seed,
+                                                   self._distinct))
         finally:
             self.staging.unstage(tmp)
+        if self.templates is None:
+            return features
+        found = self.templates.beside(item.sequence, inputs.template_dir(item, self.config.alignment_dir))
+        return {**features, TEMPLATES_KEY: found}
 
     def estimate(self, item: inputs.Item) -> int:
         return inference.feature_bytes(len(item.sequence), self._distinct)
@@ -84,22 +99,26 @@ class Worker:
         model fitted to these numbers must see what really ran)."""
         clusters, extra = c.msa_rows
         return exafold.prediction_flops(length, preset=c.preset, msa_clusters=clusters, extra_msa_rows=extra,
-                                        passes=c.settings.recycles + 1)
+                                        templates=c.template_count, passes=c.settings.recycles + 1)
 
-    def predict_item(self, item: inputs.Item, features: Mapping[Settings, Mapping[str, np.ndarray]]) -> Structure:
-        """Every model on the item, the best kept. Any model failing fails the item: a
-        structure must come from the same set of models as the rest of the dataset.
-        @raises RuntimeError naming the model and why."""
+    def predict_item(self, item: inputs.Item, features: Mapping[Settings | str, Any]) -> Structure:
+        """Every model on the item (template presets with and, for "both", without templates),
+        the best kept. Any prediction failing fails the item: a structure must come from the
+        same set of models as the rest of the dataset. @raises RuntimeError naming the model
+        and why."""
         n = len(item.sequence)
+        found: ItemTemplates | None = features.get(TEMPLATES_KEY)
         ranked = inference.run_models(item.id, n, self.models, self.settings,
-                                      lambda run_seed, s: features[s], [self.config.seed])
+                                      lambda run_seed, s: features[s], [self.config.seed],
+                                      templates=found, template_mode=self.config.templates)
         flops = {}
         for c in ranked:
-            flops[c.preset] = self.flops(c, n)
+            flops[c.model] = self.flops(c, n)
             self.stats.predictions += 1
-            self.stats.flops += flops[c.preset]
+            self.stats.flops += flops[c.model]
             self.stats.predict_seconds += c.seconds
         best = ranked[0]
-        return Structure(item.id, item.sequence, best.structure_seed, best.preset, best.seconds, flops[best.preset],
-                         best.outputs, candidates={c.preset: c.mean_plddt for c in ranked}, name=item.name,
-                         run_seed=best.run_seed, settings=best.settings)
+        return Structure(item.id, item.sequence, best.structure_seed, best.preset, best.seconds, flops[best.model],
+                         best.outputs, candidates={c.model: c.mean_plddt for c in ranked}, name=item.name,
+                         run_seed=best.run_seed, settings=best.settings,
+                         templates=() if best.templates is None else best.templates.used)
