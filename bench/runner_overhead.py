@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from exafold.runner.job import RunConfig, run
+from exafold.runner.config import RunConfig
+from exafold.runner.job import run
 from exafold.runner.outputs import OutputOptions
 from exafold.runner.pipeline import Prefetcher
 from bench_machine import machine  # noqa: E402
@@ -47,7 +48,7 @@ def callables(delay: float):
     def prepare(request):
         if delay:
             time.sleep(delay)
-        return features
+        return {s: features for s in request.settings}
 
     def predict(feats):
         if delay:

@@ -10,6 +10,7 @@
 #include "exafold/features/fasta.h"
 #include "exafold/features/processed_features.h"
 #include "exafold/features/raw_features.h"
+#include "exafold/features/residue_policy.h"
 #include "exafold/features/stockholm.h"
 
 namespace exafold::py {
@@ -130,6 +131,8 @@ void bind_features(pyb::module_& parent) {
                     "The header line after '>'; its first word is the id.")
       .def_readonly("sequence", &FastaRecord::sequence, "One-letter residues, upper case.")
       .def_readonly("line", &FastaRecord::line, "Line of the header in its file (0 if built).")
+      .def_property_readonly("id", &FastaRecord::id,
+                             "The description's first word (split as str.split() splits).")
       .def("__repr__", [](const FastaRecord& r) {
         return "FastaRecord('" + r.description + "', " + std::to_string(r.sequence.size()) +
                " residues)";
@@ -145,6 +148,47 @@ void bind_features(pyb::module_& parent) {
   m.def("parse_fasta", &parse_fasta, "text"_a, "name"_a = "<text>",
         pyb::call_guard<pyb::gil_scoped_release>(),
         "Every record of FASTA text; errors name `name`:line.");
+  auto entries = [](std::vector<FastaEntry>&& v) {
+    pyb::list out;
+    for (FastaEntry& e : v)
+      out.append(pyb::make_tuple(std::move(e.record), std::move(e.problem), e.problem_line));
+    return out;
+  };
+  m.def(
+      "scan_fasta",
+      [entries](const std::string& path) {
+        std::vector<FastaEntry> v;
+        {
+          pyb::gil_scoped_release nogil;
+          v = scan_fasta(path);
+        }
+        return entries(std::move(v));
+      },
+      "path"_a,
+      "Every record of a FASTA file as (record, problem, problem_line): a bad record is kept with "
+      "its reason (problem empty when usable) and the reading goes on; ValueError names file:line "
+      "only when the whole file is unusable.");
+  m.def(
+      "scan_fasta_text",
+      [entries](const std::string& text, const std::string& name) {
+        std::vector<FastaEntry> v;
+        {
+          pyb::gil_scoped_release nogil;
+          v = scan_fasta_text(text, name);
+        }
+        return entries(std::move(v));
+      },
+      "text"_a, "name"_a = "<text>", "As scan_fasta, from text; `name` stands for the file.");
+  m.def(
+      "normalize_sequence",
+      [](const std::string& raw, const std::string& residues) {
+        return normalize_sequence(raw, parse_residue_policy(residues));
+      },
+      "sequence"_a, "residues"_a = "strict",
+      "The query a prediction runs on: whitespace removed, upper-cased, a terminal '*' dropped; "
+      "residues='strict' allows the 20 standard residues, 'unknown' also B J O U X Z (as X). "
+      "ValueError names the first refused residue and its position, and says a complex "
+      "('A...:B...') is a multimer, which is not supported.");
 
   pyb::class_<Msa>(m, "Msa", "One alignment; row 0 is the query.")
       .def_property_readonly("source", &Msa::source, "The file (or name) it was read from.")
@@ -193,6 +237,21 @@ void bind_features(pyb::module_& parent) {
       "path"_a, "max_rows"_a = 0, "query"_a = "",
       "An A3M or Stockholm file (by suffix): the first max_rows rows (0: all); when query is "
       "given, the first row must be it. ValueError names file:line.");
+  m.def(
+      "read_a3m_queries",
+      [options](const std::string& path, int64_t max_rows) {
+        std::vector<Msa> v;
+        {
+          pyb::gil_scoped_release nogil;
+          v = read_a3m_queries(path, options(max_rows, ""));
+        }
+        return v;
+      },
+      "path"_a, "max_rows"_a = 0,
+      "Every alignment of an A3M file holding one per query, each ended by a NUL byte (as "
+      "colabfold_search writes them); one alignment for a file without NUL bytes.");
+  m.def("is_query_row", &is_query_row, "residues"_a, "query"_a,
+        "Whether an alignment row is the query (equal letters, and any two of B J O U X Z).");
   m.def(
       "read_a3m",
       [options](const std::string& path, int64_t max_rows, std::string query) {
@@ -304,6 +363,10 @@ void bind_features(pyb::module_& parent) {
       },
       "raw"_a, "config"_a, "seed"_a,
       "All num_recycle + 1 iterations' features, stacked on a leading axis.");
+  m.def(
+      "processed_feature_bytes", &processed_feature_bytes, "residues"_a, "clusters"_a, "extra"_a,
+      "iterations"_a,
+      "Bytes process_features returns for these sizes (per iteration: cluster rows, extra rows).");
   m.def(
       "draw_msa_sample",
       [](const pyb::dict& raw, const ProcessConfig& config, uint64_t seed, int iteration) {

@@ -1,5 +1,6 @@
 // exafold.info(): the build and the machine as a dict.
 #include "common.h"
+#include "exafold/core/thread_pool.h"
 #include "exafold/ops/system_info.h"
 
 namespace exafold::py {
@@ -17,6 +18,7 @@ void bind_info(pyb::module_& m) {
         d["cuda_built"] = s.cuda_built;
         d["cuda_version"] = s.cuda_version;
         d["num_threads"] = s.num_threads;
+        d["num_threads_source"] = num_threads_source();
         d["cpu"] = s.cpu;
         d["cpu_isa"] = s.cpu_isa;
         d["blas_vendor"] = s.blas.vendor;
@@ -53,6 +55,9 @@ void bind_info(pyb::module_& m) {
       "CPU, BLAS (library, version, kernel and a warning when the kernel is below the CPU), GPUs "
       "with their capabilities, the memory kinds each device has, and `machine`, the one-line "
       "summary benchmark records carry.");
+  m.def("set_num_threads", &set_num_threads, pyb::arg("threads"),
+        pyb::call_guard<pyb::gil_scoped_release>(),
+        "Sets the engine's thread count (call before any work: the pool is replaced).");
 }
 
 }  // namespace exafold::py

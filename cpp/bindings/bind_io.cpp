@@ -4,6 +4,7 @@
 
 #include "common.h"
 #include "exafold/core/error.h"
+#include "exafold/core/version.h"
 #include "exafold/io/hdf5_shard.h"
 #include "exafold/io/mmcif.h"
 #include "exafold/io/pdb.h"
@@ -52,6 +53,7 @@ pyb::dict shard_dict(Shard&& s) {
   d["layout_version"] = s.layout_version;
   d["created"] = s.created;
   d["pae_dtype"] = pae_storage_name(s.pae_storage);
+  d["weights_label"] = s.weights_label;
   d["index"] = s.index();
   // Keys are the dataset names of docs/formats.md.
   d["id"] = s.ids;
@@ -85,41 +87,56 @@ void bind_io(pyb::module_& m) {
       "make_pdb_string",
       [](carray<uint8_t> aatype, carray<int32_t> residue_index, carray<float> positions,
          carray<uint8_t> mask, carray<float> plddt, const std::string& chain_id, bool model_record,
-         int model_number, bool ter_record, bool end_record) {
+         int model_number, bool ter_record, bool end_record, std::vector<std::string> remarks) {
         const StructureArrays a{aatype, residue_index, positions, mask, plddt};
         pyb::gil_scoped_release release;
-        return make_pdb_string(a.view(chain_id),
-                               {model_record, model_number, ter_record, end_record});
+        return make_pdb_string(a.view(chain_id), {model_record, model_number, ter_record,
+                                                  end_record, std::move(remarks)});
       },
       arg("aatype"), arg("residue_index"), arg("atom_positions"), arg("atom_mask"), arg("plddt"),
       pyb::kw_only(), arg("chain_id") = "A", arg("model_record") = true, arg("model_number") = 1,
       arg("ter_record") = true, arg("end_record") = true,
-      "PDB text of one chain in AlphaFold2's layout (pLDDT in the B-factor column)");
+      arg("remarks") = std::vector<std::string>{},
+      "PDB text of one chain in AlphaFold2's layout (pLDDT in the B-factor column), `remarks` "
+      "first as REMARK 250 records");
   m.def(
       "make_mmcif_string",
       [](carray<uint8_t> aatype, carray<int32_t> residue_index, carray<float> positions,
          carray<uint8_t> mask, carray<float> plddt, const std::string& chain_id, std::string name,
-         bool entity_poly, bool plddt_metrics) {
+         bool entity_poly, bool modelcif, std::string title, std::string model_name,
+         std::string details, std::optional<float> ptm) {
         const StructureArrays a{aatype, residue_index, positions, mask, plddt};
+        MmcifWriteOptions o;
+        o.name = std::move(name);
+        o.entity_poly = entity_poly;
+        o.modelcif = modelcif;
+        o.title = std::move(title);
+        o.model_name = std::move(model_name);
+        o.details = std::move(details);
+        o.software_version = EXAFOLD_VERSION_STRING;
+        if (ptm) o.ptm = *ptm;
         pyb::gil_scoped_release release;
-        return make_mmcif_string(a.view(chain_id), {std::move(name), entity_poly, plddt_metrics});
+        return make_mmcif_string(a.view(chain_id), o);
       },
       arg("aatype"), arg("residue_index"), arg("atom_positions"), arg("atom_mask"), arg("plddt"),
       pyb::kw_only(), arg("chain_id") = "A", arg("name") = "exafold", arg("entity_poly") = true,
-      arg("plddt_metrics") = true, "mmCIF text of one chain with ModelCIF-style pLDDT metrics");
+      arg("modelcif") = true, arg("title") = "", arg("model_name") = "", arg("details") = "",
+      arg("ptm") = pyb::none(),
+      "mmCIF text of one chain that ModelCIF readers accept: the model (title, model name, "
+      "details such as the weights), pLDDT per residue and mean and pTM as quality metrics");
 
   pyb::class_<ShardWriter>(m, "ShardWriter",
                            "Writes one HDF5 shard (docs/formats.md) as <path>.tmp; finish() "
                            "makes it durable under <path>. A context manager: a clean exit "
                            "finishes, an exception discards.")
       .def(pyb::init([](std::string path, const std::string& pae, int64_t chunk_residues,
-                        int deflate_level) {
+                        int deflate_level, std::string weights_label) {
              return std::make_unique<ShardWriter>(
-                 std::move(path),
-                 ShardWriterOptions{parse_pae(pae), chunk_residues, deflate_level});
+                 std::move(path), ShardWriterOptions{parse_pae(pae), chunk_residues, deflate_level,
+                                                     std::move(weights_label)});
            }),
            arg("path"), arg("pae") = "float16", arg("chunk_residues") = 8192,
-           arg("deflate_level") = 1)
+           arg("deflate_level") = 1, arg("weights_label") = "")
       .def(
           "append",
           [](ShardWriter& w, std::string id, std::string sequence, carray<uint8_t> aatype,

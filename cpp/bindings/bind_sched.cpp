@@ -25,6 +25,20 @@ CostDims dims(bool ptm) {
   return d;
 }
 
+// A preset's own sizes as exafold runs it (templates, none unless given, only where the preset
+// embeds them); else the official monomer sizes (4 templates unless given).
+std::pair<CostDims, CostWorkload> cost_of(const std::optional<std::string>& preset, int64_t n,
+                                          int64_t e, std::optional<int64_t> t, int64_t p,
+                                          bool ptm) {
+  if (preset) {
+    const model::ModelConfig cfg = model::preset(*preset);
+    return {cost_dims(cfg), cost_workload(cfg, n, e, t.value_or(0), p)};
+  }
+  return {dims(ptm), workload(n, e, t.value_or(4), p)};
+}
+
+using Lengths = pyb::array_t<int32_t, pyb::array::c_style | pyb::array::forcecast>;
+
 pyb::dict result_dict(SimulationResult&& r) {
   pyb::dict d;
   d["makespan_s"] = r.makespan_s;
@@ -40,6 +54,12 @@ pyb::dict result_dict(SimulationResult&& r) {
 #define EXAFOLD_WORKLOAD_ARGS                                                    \
   arg("msa_clusters") = 512, arg("extra_msa_rows") = 5120, arg("templates") = 4, \
   arg("passes") = 4, arg("ptm") = true
+
+// The workload arguments with `preset`: a preset's own sizes (ptm then follows it, and templates
+// default to none: 4 without a preset).
+#define EXAFOLD_PRESET_WORKLOAD_ARGS                                                    \
+  arg("preset") = pyb::none(), arg("msa_clusters") = 512, arg("extra_msa_rows") = 5120, \
+  arg("templates") = pyb::none(), arg("passes") = 4, arg("ptm") = true
 
 }  // namespace
 
@@ -74,11 +94,28 @@ void bind_sched(pyb::module_& m) {
       pyb::kw_only(), EXAFOLD_WORKLOAD_ARGS, "per-module (c3, c2, c1, c0), summed over passes");
   m.def(
       "prediction_flops",
-      [](int64_t s, int64_t n, int64_t e, int64_t t, int64_t p, bool ptm) {
-        return prediction_flops(s, dims(ptm), workload(n, e, t, p));
+      [](int64_t s, const std::optional<std::string>& preset, int64_t n, int64_t e,
+         std::optional<int64_t> t, int64_t p, bool ptm) {
+        const auto [d, w] = cost_of(preset, n, e, t, p, ptm);
+        return prediction_flops(s, d, w);
       },
-      arg("residues"), pyb::kw_only(), EXAFOLD_WORKLOAD_ARGS,
-      "Analytic FLOPs of one prediction of `residues` residues (multiply-adds count 2).");
+      arg("residues"), pyb::kw_only(), EXAFOLD_PRESET_WORKLOAD_ARGS,
+      "Analytic FLOPs of one prediction of `residues` residues (multiply-adds count 2); with "
+      "`preset`, that preset's sizes as exafold runs it (templates only where it embeds them).");
+  m.def(
+      "item_flops",
+      [](Lengths lengths, const std::optional<std::string>& preset, int64_t n, int64_t e,
+         std::optional<int64_t> t, int64_t p, bool ptm) {
+        const auto [d, w] = cost_of(preset, n, e, t, p, ptm);
+        std::vector<double> v;
+        {
+          pyb::gil_scoped_release release;
+          v = item_flops({lengths.data(), size_t(lengths.size())}, d, w);
+        }
+        return to_numpy(std::move(v));
+      },
+      arg("lengths"), pyb::kw_only(), EXAFOLD_PRESET_WORKLOAD_ARGS,
+      "prediction_flops of each length, as a float64 array.");
 
   pyb::class_<DeviceTimeModel>(m, "DeviceTimeModel",
                                "Seconds per prediction on one device: flop_seconds * FLOPs + "
@@ -130,18 +167,29 @@ void bind_sched(pyb::module_& m) {
       "max_length, as an int32 array; deterministic for a seed.");
   m.def(
       "item_seconds",
-      [](pyb::array_t<int32_t, pyb::array::c_style | pyb::array::forcecast> lengths,
-         const DeviceTimeModel& time, int64_t n, int64_t e, int64_t t, int64_t p, bool ptm) {
+      [](Lengths lengths, const DeviceTimeModel& time, const std::optional<std::string>& preset,
+         int64_t n, int64_t e, std::optional<int64_t> t, int64_t p, bool ptm) {
+        const auto [d, w] = cost_of(preset, n, e, t, p, ptm);
         std::vector<double> v;
         {
           pyb::gil_scoped_release release;
-          v = item_seconds({lengths.data(), size_t(lengths.size())}, time, dims(ptm),
-                           workload(n, e, t, p));
+          v = item_seconds({lengths.data(), size_t(lengths.size())}, time, d, w);
         }
         return to_numpy(std::move(v));
       },
-      arg("lengths"), arg("time_model"), pyb::kw_only(), EXAFOLD_WORKLOAD_ARGS,
-      "Predicted seconds of each length under a DeviceTimeModel and the cost model's FLOPs.");
+      arg("lengths"), arg("time_model"), pyb::kw_only(), EXAFOLD_PRESET_WORKLOAD_ARGS,
+      "Predicted seconds of each length under a DeviceTimeModel and the cost model's FLOPs (with "
+      "`preset`, that preset's sizes).");
+  m.def(
+      "dispenser_chunks",
+      [](pyb::array_t<double, pyb::array::c_style | pyb::array::forcecast> sorted_costs,
+         int64_t workers, double chunk_divisor, int64_t min_chunk) {
+        return to_numpy(dispenser_chunks({sorted_costs.data(), size_t(sorted_costs.size())},
+                                         workers, chunk_divisor, min_chunk));
+      },
+      arg("sorted_costs"), arg("workers"), arg("chunk_divisor") = 2.0, arg("min_chunk") = 1,
+      "Boundaries [0, b1, ..., n] of the dispenser's chunks over costs sorted largest first "
+      "(Note [Dispenser chunks]): the policy the simulator replays and MPI runs hand out.");
   m.def(
       "simulate",
       [](pyb::array_t<double, pyb::array::c_style | pyb::array::forcecast> item_seconds,

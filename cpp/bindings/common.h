@@ -47,5 +47,6 @@ void bind_memory_model(pyb::module_& m);
 void bind_features(pyb::module_& m);
 void bind_templates(pyb::module_& m);
 void bind_metrics(pyb::module_& m);
+void bind_run_settings(pyb::module_& m);
 
 }  // namespace exafold::py

@@ -26,4 +26,5 @@ PYBIND11_MODULE(_core, m) {
   exafold::py::bind_features(m);
   exafold::py::bind_templates(m);  // adds to the features submodule
   exafold::py::bind_metrics(m);
+  exafold::py::bind_run_settings(m);
 }

@@ -96,14 +96,23 @@ class UnusableReference(ValueError):
 # Predictions
 
 
+# exafold predict's structure files: <name>_unrelaxed_rank_<r>_<model>_seed_<s>.<pdb|cif>, one
+# directory per query; the rank 1 structure is the query's prediction.
+PREDICT_FILE = re.compile(r"(?P<name>.+)_unrelaxed_rank_(?P<rank>\d+)_.+_seed_\d+")
+
+
 def read_predictions(path: Path) -> Iterator[PredictedChain]:
     """Predictions from an HDF5 shard (.h5), a PDB/mmCIF file, or a directory holding either
-    (its ``*.h5`` shards and structure files, not recursing). Unreadable files raise, naming them."""
+    (its ``*.h5`` shards and structure files), or exafold predict's output (each query's rank 1
+    structure, named by the query). Unreadable files raise, naming them."""
     path = Path(path)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and _is_prediction_file(p))
+        for d in sorted(p for p in path.iterdir() if p.is_dir()):
+            files += sorted(f for f in d.iterdir() if f.is_file() and _is_prediction_file(f)
+                            and (m := PREDICT_FILE.fullmatch(_stem(f))) and int(m["rank"]) == 1)
         if not files:
-            raise ValueError(f"{path}: no shards (*.h5) or PDB/mmCIF files")
+            raise ValueError(f"{path}: no shards (*.h5), PDB/mmCIF files or exafold predict outputs")
     elif path.exists():
         files = [path]
     else:
@@ -144,9 +153,16 @@ def _read_structure_file(path: Path) -> PredictedChain:
         if atom is not None:
             ca[i], mask[i] = atom.pos.tolist(), True
         plddt[i] = (atom if atom is not None else res[0]).b_iso
-    name = path.name
-    stem = name[: -len(next(s for s in PREDICTION_SUFFIXES if name.lower().endswith(s)))]
+    stem = _stem(path)
+    if (m := PREDICT_FILE.fullmatch(stem)) is not None:
+        stem = m["name"]
     return PredictedChain(stem, "".join(_one_letter(r.name) for r in polymer), ca, mask, plddt, str(path))
+
+
+def _stem(path: Path) -> str:
+    """A structure file's name without its suffix (.pdb, .cif.gz, ...)."""
+    name = path.name
+    return name[: -len(next(s for s in PREDICTION_SUFFIXES if name.lower().endswith(s)))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -397,7 +413,13 @@ def calibrate(predictions: Iterable[PredictedChain], references: References, *,
     """Scores every prediction against its reference; one without a usable reference is recorded
     in ``skipped`` with the reason, never fatal."""
     report = Report(predictions_name, str(references.directory))
+    first: dict[str, str] = {}  # id -> the source it was read from first
     for p in predictions:
+        if p.id in first:
+            # A structure written as PDB and mmCIF both (or twice in general) counts once.
+            report.skipped.append(Skipped(p.id, f"{p.source}: {p.id} was read already, from {first[p.id]}"))
+            continue
+        first[p.id] = p.source
         pdb_id, hint = split_id(p.id)
         path = references.find(pdb_id)
         if path is None:

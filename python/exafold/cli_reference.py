@@ -103,9 +103,20 @@ def markdown() -> str:
         "",
         _escape(parser.description or ""),
         "",
-        "Every command also takes `-h`/`--help`. Invalid arguments and errors print an `error:` line",
-        "to standard error and exit with status 2; `exafold distill` stopped by SIGINT or SIGTERM",
-        "exits with 128 + the signal number once its open shard is finished (docs/scaling.md).",
+        "Every command also takes `-h`/`--help`. One exit status rule for every command:",
+        "",
+        "| status | meaning |",
+        "| --- | --- |",
+        "| 0 | everything finished |",
+        "| 2 | the command stopped on an error, printed as an `error:` line on standard error: invalid "
+        "arguments, an input it cannot read or use, weights that do not fit the preset, an output it "
+        "cannot write |",
+        "| 100 + n (at most 125) | n items failed, each with its reason (`exafold predict` prints them, "
+        "`exafold distill` journals them), and the others finished; 125 means 25 or more |",
+        "| 128 + n | stopped by signal n (SIGINT, SIGTERM) once the work in progress is finished "
+        "(docs/scaling.md) |",
+        "",
+        "Any other status (1, with a traceback) is a bug in exafold.",
         "",
         "```",
         _usage(parser),

@@ -2,7 +2,10 @@
 
 They exist so the whole pipeline can run on a machine without the real parameter files. They
 are random: the structures they produce carry no meaning, and every output made with them says
-so. Real runs pass the paths of official ``params_model_*.npz`` files instead.
+so: the file carries DEMO_LABEL as its weights label (the ``exafold_weights_label`` member, C++
+io/weights.h), which the model reads with the weights, and every PDB REMARK, mmCIF, shard
+attribute, run summary and plot title made from them repeats it; the commands warn. Real runs
+pass the paths of official ``params_model_*.npz`` files instead.
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ def demo_params_path(preset: str, seed: int = 0) -> Path:
     if not path.exists():
         base.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}.npz")
-        np.savez(tmp, **demo_arrays(preset, seed))
+        label = np.frombuffer(DEMO_LABEL.encode(), dtype=np.uint8)
+        np.savez(tmp, exafold_weights_label=label, **demo_arrays(preset, seed))
         tmp.replace(path)
     return path
 

@@ -60,3 +60,35 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, *, tmp: str | os.Pa
     """Writes `data` (text is UTF-8) to `path` through a temporary, as write_with does."""
     raw = data.encode() if isinstance(data, str) else data
     write_with(path, lambda f: f.write(raw), tmp=tmp, durable=durable)
+
+
+# Characters a file name keeps as they are (colabfold_batch's safe_filename keeps these too);
+# every other one becomes '_'.
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+_MAX_NAME = 100
+
+
+def safe_name(item_id: str) -> str:
+    """`item_id` as a file name that is safe anywhere: ASCII letters, digits and ``_ . -``, every
+    other character '_' (``sp|P02640|VILI_CHICK`` -> ``sp_P02640_VILI_CHICK``), no leading '.',
+    at most 100 characters. Different ids can give one name; ``unique_names`` resolves that."""
+    name = "".join(c if c in _SAFE else "_" for c in item_id)[:_MAX_NAME]
+    if not name or name[0] == ".":
+        name = "_" + name[: _MAX_NAME - 1]
+    return name
+
+
+def unique_names(ids: list[str]) -> dict[str, str]:
+    """id -> a distinct safe_name for each id: the first id with a name keeps it, later ones
+    get ``_2``, ``_3``, ... (in the order given), so no two items share a file, also where file
+    names ignore case."""
+    taken: set[str] = set()
+    out: dict[str, str] = {}
+    for item_id in ids:
+        base = safe_name(item_id)
+        name, k = base, 2
+        while name.lower() in taken:
+            name, k = f"{base}_{k}", k + 1
+        taken.add(name.lower())
+        out[item_id] = name
+    return out

@@ -12,6 +12,7 @@ from exafold import _core
 
 if TYPE_CHECKING:
     from exafold.features import FastaRecord, Msa
+    from exafold.inference import Settings
     from exafold.prediction import Prediction
     from exafold.templates import TemplateInputs
 
@@ -90,13 +91,19 @@ class Model:
     the model on processed features returns a dict of numpy arrays: ``final_atom_positions``
     [N, 37, 3] (Angstrom), ``final_atom_mask``, ``plddt`` [N], ``mean_plddt``, the logits of every
     head, the representations, and for ``_ptm`` presets ``predicted_aligned_error`` and ``ptm``.
-    The C++ engine releases the GIL while it works.
+    The C++ engine releases the GIL while it works. ``weights_label`` is the label the parameter
+    file carries ("" for official files; demo weights say what they are), and every output made
+    with the model repeats it.
     """
 
-    def __init__(self, core: _core.Model, preset: str, device: str = "cpu"):
+    def __init__(self, core: _core.Model, preset: str, device: str = "cpu",
+                 overrides: Mapping[str, int] | None = None, weights_label: str = "", weights: str = ""):
         self._core = core
         self.preset = preset
         self.device = device
+        self.overrides = dict(overrides or {})
+        self.weights_label = weights_label
+        self.weights = weights  # the parameter file's name, for the outputs
         # Placed now, so that a prediction's memory is its activations alone.
         core.prepare(device)
 
@@ -112,12 +119,16 @@ class Model:
         """Loads ``path`` for ``preset`` (``model_1`` ... ``model_5_ptm``, or ``reduced[_ptm]``).
 
         The file is read as ``read_weights`` reads it: every array's CRC-32 and size verified,
-        every name and shape checked against the preset. ``overrides`` replaces named sizes of
-        the preset (for example ``evoformer_blocks``) for parameter files of non-standard depth
-        or width; the file is validated against the result. ``device`` is where predictions run.
+        every name and shape checked against the preset. ``dtype`` is "float32" or "float64" (or
+        the numpy type). ``overrides`` replaces named sizes of the preset (for example
+        ``evoformer_blocks``) for parameter files of non-standard depth or width; the file is
+        validated against the result. ``device`` is where predictions run.
         """
+        path = os.fspath(path)
+        dtype = _dtype_name(dtype)
         items = sorted((overrides or {}).items())
-        return cls(_core.Model.load(str(path), preset, dtype, items), preset, device)
+        return cls(_core.Model.load(path, preset, dtype, items), preset, device, overrides,
+                   _core.weights_label(path), os.path.basename(path))
 
     @classmethod
     def from_arrays(
@@ -127,13 +138,18 @@ class Model:
         dtype: str = "float32",
         overrides: Mapping[str, int] | None = None,
         device: str = "cpu",
+        weights_label: str = "",
+        weights: str = "",
     ) -> "Model":
         """A model from parameter arrays already in memory (for example broadcast from MPI rank
-        0), validated exactly as a file would be. The arrays are used in place when they already
+        0), validated exactly as a file would be; ``weights_label`` is the file's label
+        (``exafold._core.weights_label(path)``). The arrays are used in place when they already
         have ``dtype`` and are contiguous. ``device`` is where predictions run."""
+        dtype = _dtype_name(dtype)
         arrs = {k: np.ascontiguousarray(v, dtype=dtype) for k, v in arrays.items()}
         items = sorted((overrides or {}).items())
-        return cls(_core.Model.from_arrays(arrs, preset, dtype, items), preset, device)
+        return cls(_core.Model.from_arrays(arrs, preset, dtype, items), preset, device, overrides, weights_label,
+                   weights)
 
     @property
     def config(self) -> dict:
@@ -149,6 +165,16 @@ class Model:
     def num_parameters(self) -> int:
         """Number of parameter values (93,237,338 for model_1_ptm)."""
         return self._core.num_parameters
+
+    def settings(self, recycles: int | None = None, max_msa_clusters: int | None = None,
+                 max_extra_msa: int | None = None, *, templates: bool = False) -> "Settings":
+        """What a prediction with this model runs with: the preset's recycles and MSA depths
+        (exafold.inference.Settings; with ``templates`` a template preset samples 508 cluster
+        centres), each given value replacing its default."""
+        from exafold.inference import Settings
+
+        return Settings.for_preset(self.preset, recycles=recycles, max_msa_clusters=max_msa_clusters,
+                                   max_extra_msa=max_extra_msa, overrides=self.overrides, templates=templates)
 
     def __call__(
         self,
@@ -185,6 +211,7 @@ class Model:
         recycles: int | None = None,
         max_msa_clusters: int | None = None,
         max_extra_msa: int | None = None,
+        residues: str = "strict",
         chunk_size: int = 0,
         progress: bool | None = None,
         templates: "TemplateInputs | None" = None,
@@ -196,67 +223,71 @@ class Model:
         order: UniRef90, BFD/UniClust, MGnify, as ``exafold distill --alignments`` does), or a
         list of alignment files (each starts with the query) in the order to merge them,
         ``(path, max_rows)`` pairs, or ``Msa`` objects; empty runs single-sequence.
-        The features' random draws come from ``structure_seed(id, seed)``, exactly as
-        ``exafold predict --seed`` and ``exafold distill --seed`` draw them, so the same id and
-        seed give the same structure everywhere. ``recycles``, ``max_msa_clusters`` and
-        ``max_extra_msa`` default to the preset's values (the template presets sample 4
-        clusters fewer, 508, as AlphaFold2 does). ``progress`` shows a bar (features, then each
-        iteration); None shows it only on a terminal.
+        The sequence follows the residue rules of ``exafold predict`` and ``exafold distill``
+        (``exafold.inference.normalize_sequence``): upper-cased, and ``residues="unknown"``
+        accepts B J O U X Z as X. ``recycles``, ``max_msa_clusters`` and ``max_extra_msa``
+        default to the preset's values (``model.settings()``; with templates the template
+        presets sample 4 clusters fewer, 508, as AlphaFold2 does). The features' random draws
+        come from ``structure_seed(id, seed)``, and the prediction takes the path the commands
+        take (exafold.inference), so the same id, seed and settings give the same structure
+        everywhere. ``progress`` shows a bar (features, then each iteration) after a line with
+        the settings; None shows them only on a terminal.
         ``templates`` (``exafold.templates.TemplateInputs``: the template structures, date limit
-        and obsolete entries) gives the template presets their templates, from the hits file
+        and obsolete entries) gives a template preset its templates, from the hits file
         ``template_hits`` or, when None, the search result beside the alignments in the ``msa``
         directory. The prediction records the templates used (``Prediction.templates``) and
         the hits left out with their reasons (``Prediction.template_notes``); an item with no
         usable template is predicted without, and its notes say so.
         """
+        import sys
+
         from tqdm import tqdm
 
-        from exafold.features import FastaRecord, build_raw_features, structure_seed
+        from exafold import inference
+        from exafold.features import FastaRecord, build_raw_features
         from exafold.prediction import Prediction
 
         if isinstance(sequence, FastaRecord):
-            id = id or (sequence.description.split() or ["query"])[0]
+            id = id or sequence.id or "query"
             sequence = sequence.sequence
         id = id or "query"
-        cfg = self.config
-        recycles = cfg["num_recycle"] if recycles is None else recycles
-        if recycles < 0:
-            raise ValueError(f"recycles must be >= 0, got {recycles}")
+        sequence = inference.normalize_sequence(sequence, residues)
+        structure = inference.structure_seed(id, inference.check_seed(seed))
+        found = None
+        if templates is not None and self.config["templates"]:
+            if template_hits is not None:
+                found = templates.for_item(sequence, template_hits)
+            elif isinstance(msa, (str, os.PathLike)) and os.path.isdir(msa):
+                found = templates.beside(sequence, msa)
+            else:
+                raise ValueError("templates need template_hits, or msa as the directory that holds them")
+        settings = self.settings(recycles, max_msa_clusters, max_extra_msa, templates=found is not None)
         alignments = _alignments(msa)
-        bar = tqdm(total=recycles + 2, desc=id, unit="step", disable=None if progress is None else not progress)
+        show = sys.stderr.isatty() if progress is None else progress
+        if show:
+            print(f"{id}: {self.preset}, {settings.describe()}, seed {seed}", file=sys.stderr)
+        bar = tqdm(total=settings.recycles + 2, desc=id, unit="step", disable=not show)
         with bar:
             bar.set_postfix_str("features")
             t0 = time.perf_counter()
-            structure = structure_seed(id, seed)
             raw = build_raw_features(sequence, alignments)
-            feats = model_features(raw, structure, num_recycle=recycles,
-                                   max_clusters=cfg["sampled_msa_clusters"] if max_msa_clusters is None else max_msa_clusters,
-                                   max_extra=cfg["max_extra_msa"] if max_extra_msa is None else max_extra_msa)
-            found = None
-            if templates is not None and cfg["templates"]:
-                if template_hits is not None:
-                    found = templates.for_item(sequence, template_hits)
-                elif isinstance(msa, (str, os.PathLike)) and os.path.isdir(msa):
-                    found = templates.beside(sequence, msa)
-                else:
-                    raise ValueError("templates need template_hits, or msa as the directory that holds them")
-                feats.update(found.features)
+            feats = inference.build_features(raw, structure, [settings])[settings]
             bar.update()
-            bar.set_postfix_str(f"iteration 1/{recycles + 1}")
+            bar.set_postfix_str(f"iteration 1/{settings.recycles + 1}")
 
             def advance(r: int) -> None:
                 bar.update()
-                if r + 1 <= recycles:
-                    bar.set_postfix_str(f"iteration {r + 2}/{recycles + 1}")
+                if r + 1 <= settings.recycles:
+                    bar.set_postfix_str(f"iteration {r + 2}/{settings.recycles + 1}")
 
             t1 = time.perf_counter()
-            out = self(feats, num_recycle=recycles, chunk_size=chunk_size, on_iteration=advance)
-            t2 = time.perf_counter()
-        p = Prediction.from_outputs(out, sequence, id=id, preset=self.preset, seed=structure,
-                                    seconds=t2 - t1, feature_seconds=t1 - t0)
-        if found is not None:
-            p.templates, p.template_notes = found.used, found.notes
-        return p
+            best = inference.run_models(
+                id, len(sequence), {self.preset: lambda f: self(f, num_recycle=settings.recycles,
+                                                                chunk_size=chunk_size, on_iteration=advance)},
+                {self.preset: settings}, lambda run_seed, s: feats, [seed], keep_outputs=True,
+                templates=found, template_mode="off" if found is None else "on")[0]
+        return Prediction.from_candidate(best, id, sequence, weights=self.weights, weights_label=self.weights_label,
+                                         feature_seconds=t1 - t0, item_templates=found)
 
     def run_iteration(
         self,
@@ -286,6 +317,17 @@ def _alignments(msa: "Sequence[Alignment] | Alignment") -> list:
     return [msa] if isinstance(msa, (str, os.PathLike, _core.features.Msa)) else list(msa)
 
 
+def _dtype_name(dtype: object) -> str:
+    """float32 or float64 from a name or a numpy type. @raises ValueError naming the argument."""
+    try:
+        name = None if dtype is None else np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in ("float32", "float64"):
+        raise ValueError(f"dtype must be float32 or float64 (a name or the numpy type), got {dtype!r}")
+    return name
+
+
 def read_weights(
     path: str | os.PathLike,
     preset: str | None = None,
@@ -298,7 +340,7 @@ def read_weights(
     files raise ``ValueError`` naming the file, the array and what is wrong; a layout that is
     another preset's names that preset. ``Model.from_arrays`` takes the result, as every MPI rank
     of ``exafold distill`` does after rank 0 has read and broadcast it."""
-    return _core.read_weights(os.fspath(path), preset, dtype, sorted((overrides or {}).items()))
+    return _core.read_weights(os.fspath(path), preset, _dtype_name(dtype), sorted((overrides or {}).items()))
 
 
 def presets() -> list[str]:
@@ -315,12 +357,13 @@ def model_features(
     raw: Mapping[str, np.ndarray],
     seed: int,
     *,
-    num_recycle: int = 3,
-    max_clusters: int = 512,
-    max_extra: int = 1024,
+    num_recycle: int,
+    max_clusters: int,
+    max_extra: int,
 ) -> dict[str, np.ndarray]:
     """The model's inputs for every recycling iteration (leading axis num_recycle + 1): the
-    feature pipeline's processed features plus the structure module's atom maps."""
+    feature pipeline's processed features plus the structure module's atom maps. The sizes have
+    no defaults here: a prediction takes them from its preset (``Model.settings()``)."""
     from exafold.features import process_features
 
     feats = process_features(raw, seed, num_recycle=num_recycle, max_clusters=max_clusters, max_extra=max_extra)

@@ -18,10 +18,22 @@ from exafold import _core
 from exafold.files import write_atomic
 from exafold.residues import aatype_of
 
+
+def _ascii(text: str) -> str:
+    """Text for the PDB format, which is ASCII: anything else as a backslash escape."""
+    return text.encode("ascii", "backslashreplace").decode("ascii")
+
+
 # AlphaFold2's distogram head: 64 bins, 63 edges evenly from 2.3125 to 21.6875 Angstrom.
 DISTOGRAM_BIN_EDGES = np.linspace(2.3125, 21.6875, 63)
 
-# The confidence bands of the AlphaFold Protein Structure Database, with its colours.
+# AlphaFold2's PAE head: 64 bins over 0-31 A; the last bin's centre is the largest error it
+# predicts (max_predicted_aligned_error).
+MAX_PREDICTED_ALIGNED_ERROR = 31.75
+
+# The confidence bands of the AlphaFold Protein Structure Database, with its colours, and how
+# strongly the pLDDT plot shades them.
+BAND_ALPHA = 0.15
 PLDDT_BANDS = (
     (90.0, 100.0, "#0053D6", "very high (> 90)"),
     (70.0, 90.0, "#65CBF3", "confident (70-90)"),
@@ -39,8 +51,11 @@ class Prediction:
     numbering written to files), ``distogram_logits`` [N, N, 64] (None when read from a shard,
     which does not keep them), and for ``_ptm`` presets ``pae`` [N, N] (Angstrom). Scalars:
     ``mean_plddt``, ``ptm`` (None without the PAE head), ``seed`` (the structure's feature
-    seed), ``seconds`` (model time) and ``feature_seconds`` (feature building); ``outputs`` keeps
-    every array the model returned. ``templates``: (domain name, sum_probs) of the templates the
+    seed), ``run_seed`` (the seed it was derived from with the id), ``seconds`` (model time) and
+    ``feature_seconds`` (feature building); ``settings`` (recycles and MSA depths it ran with);
+    ``weights`` (the parameter file) and ``weights_label`` (the file's label: demo weights say
+    so, and every file and plot made from the prediction repeats it); ``outputs`` keeps every
+    array the model returned. ``templates``: (domain name, sum_probs) of the templates the
     prediction used, best first; ``template_notes``: the hits left out, and why (empty without
     templates).
     """
@@ -60,6 +75,10 @@ class Prediction:
     seconds: float | None = None
     feature_seconds: float | None = None
     outputs: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    run_seed: int | None = None
+    settings: Any = None  # exafold.inference.Settings
+    weights: str = ""
+    weights_label: str = ""
     templates: tuple[tuple[str, float], ...] = ()
     template_notes: tuple[str, ...] = ()
 
@@ -88,6 +107,21 @@ class Prediction:
         )
 
     @classmethod
+    def from_candidate(cls, c: Any, id: str, sequence: str, *, weights: str = "", weights_label: str = "",
+                       feature_seconds: float | None = None, item_templates: Any = None) -> "Prediction":
+        """A Prediction from one of exafold.inference.run_models' candidates. ``item_templates``
+        (the item's exafold.templates.ItemTemplates): when none was usable, its notes say why
+        the prediction ran without."""
+        p = cls.from_outputs(c.outputs, sequence, id=id, preset=c.preset, seed=c.structure_seed,
+                             seconds=c.seconds, feature_seconds=feature_seconds)
+        p.run_seed, p.settings, p.weights, p.weights_label = c.run_seed, c.settings, weights, weights_label
+        if c.templates is not None:
+            p.templates, p.template_notes = c.templates.used, c.templates.notes
+        elif item_templates is not None and item_templates.count == 0:
+            p.template_notes = item_templates.notes
+        return p
+
+    @classmethod
     def from_shard(cls, shard: Mapping[str, Any] | str | Path, id: str) -> "Prediction":
         """Structure ``id`` of an HDF5 shard, given as a path or as ``read_shard``'s dict."""
         s = _core.read_shard(str(shard)) if isinstance(shard, (str, Path)) else shard
@@ -109,7 +143,7 @@ class Prediction:
             plddt=s["plddt"][a:b], mean_plddt=float(s["mean_plddt"][i]),
             residue_index=s["residue_index"][a:b], pae=pae,
             ptm=None if math.isnan(ptm) else ptm, seed=int(s["seed"][i]),
-            seconds=float(s["runtime_seconds"][i]),
+            seconds=float(s["runtime_seconds"][i]), weights_label=s.get("weights_label", ""),
             templates=tuple(zip(s["template_name"][ta:tb], map(float, s["template_sum_probs"][ta:tb]))),
         )
 
@@ -118,8 +152,71 @@ class Prediction:
 
     def __repr__(self) -> str:
         ptm = "" if self.ptm is None else f", pTM {self.ptm:.3f}"
+        label = f", {self.weights_label}" if self.weights_label else ""
         return (f"Prediction({self.id!r}, {len(self)} residues, {self.preset or 'model'}, "
-                f"mean pLDDT {self.mean_plddt:.1f}{ptm})")
+                f"mean pLDDT {self.mean_plddt:.1f}{ptm}{label})")
+
+    @property
+    def max_pae(self) -> float | None:
+        """The largest PAE the head can predict (AlphaFold2's max_predicted_aligned_error: the
+        centre of its last bin, 31.75 A), None without the PAE head."""
+        value = self.outputs.get("max_predicted_aligned_error")
+        if value is None and self.pae is not None:
+            value = MAX_PREDICTED_ALIGNED_ERROR
+        return None if value is None else float(value)
+
+    def _tag(self) -> str:
+        """A short mark of labelled weights for titles: "DEMO WEIGHTS" from "DEMO WEIGHTS: ..."."""
+        return f" [{self.weights_label.split(':', 1)[0]}]" if self.weights_label else ""
+
+    def remarks(self) -> list[str]:
+        """What a structure file says about the prediction: the model, the settings, the
+        templates used, the weights and the scores (PDB REMARK 250 records; the mmCIF's model
+        description)."""
+        lines = [f"exafold {_core.info()['version']} prediction of {self.id}"]
+        model = f"model {self.preset or 'unknown'}"
+        if self.run_seed is not None:
+            model += f", seed {self.run_seed}"
+        if self.seed is not None:
+            model += f" (structure seed {self.seed})"
+        lines.append(model)
+        if self.settings is not None:
+            lines.append(self.settings.describe())
+        if self.templates:
+            lines.append("templates: " + ", ".join(f"{name} (sum_probs {p:g})" for name, p in self.templates))
+        lines.append(f"weights: {self.weights or 'not recorded'}")
+        if self.weights_label:
+            lines.append(self.weights_label)
+        scores = f"mean pLDDT {self.mean_plddt:.2f}"
+        if self.ptm is not None:
+            scores += f", pTM {self.ptm:.3f}"
+        lines.append(scores)
+        return [_ascii(x) for x in lines]
+
+    def scores(self) -> dict:
+        """The scores JSON of one structure (as colabfold_batch writes it): per-residue pLDDT,
+        mean pLDDT, pTM, max PAE, with the model, seeds, settings, the templates used (and the
+        hits left out) and weights."""
+        return {
+            "id": self.id, "model": self.preset, "seed": self.run_seed,
+            "structure_seed": None if self.seed is None else str(self.seed),
+            "plddt": np.round(self.plddt.astype(np.float64), 2).tolist(),
+            "mean_plddt": round(float(self.mean_plddt), 4),
+            "ptm": None if self.ptm is None else round(float(self.ptm), 4),
+            "max_pae": self.max_pae,
+            "settings": None if self.settings is None else self.settings.as_dict(),
+            "templates": [{"name": name, "sum_probs": p} for name, p in self.templates],
+            "template_notes": list(self.template_notes),
+            "weights": self.weights, "weights_label": self.weights_label,
+        }
+
+    def pae_json(self) -> list:
+        """The PAE matrix in the AlphaFold Protein Structure Database's JSON layout (AlphaFold2's
+        confidence.pae_json: values rounded to 2 decimals). @raises ValueError without PAE."""
+        if self.pae is None:
+            raise ValueError(f"{self.id}: no PAE (preset {self.preset or 'unknown'} has no PAE head)")
+        return [{"predicted_aligned_error": np.round(self.pae.astype(np.float64), 2).tolist(),
+                 "max_predicted_aligned_error": self.max_pae}]
 
     @property
     def distogram(self) -> np.ndarray:
@@ -138,17 +235,24 @@ class Prediction:
                 np.ascontiguousarray(self.plddt, dtype=np.float32))
 
     def to_pdb(self, path: str | Path | None = None) -> str:
-        """The structure as PDB text, pLDDT in the B-factor column; also written to ``path``
-        (through a temporary, so no partial file is left; OSError names the file and reason)."""
-        text = _core.make_pdb_string(*self._structure_args())
+        """The structure as PDB text, pLDDT in the B-factor column, REMARK 250 records naming the
+        model, its weights and scores; also written to ``path`` (through a temporary, so no
+        partial file is left; OSError names the file and reason)."""
+        text = _core.make_pdb_string(*self._structure_args(), remarks=self.remarks())
         if path is not None:
             write_atomic(path, text)
         return text
 
-    def to_mmcif(self, path: str | Path | None = None) -> str:
-        """The structure as mmCIF text (with pLDDT per atom); also written to ``path`` (as
-        to_pdb writes)."""
-        text = _core.make_mmcif_string(*self._structure_args(), name=self.id)
+    def to_mmcif(self, path: str | Path | None = None, *, name: str | None = None) -> str:
+        """The structure as ModelCIF-conformant mmCIF text (pLDDT per atom, per residue and mean,
+        pTM, the model and its weights); also written to ``path`` (as to_pdb writes). ``name``
+        is the data block's name (default: the id made safe for file names)."""
+        from exafold.files import safe_name
+
+        remarks = self.remarks()
+        text = _core.make_mmcif_string(
+            *self._structure_args(), name=name or safe_name(self.id), title=remarks[0],
+            model_name=", ".join(remarks[1:2]), details="; ".join(remarks[2:-1]), ptm=self.ptm)
         if path is not None:
             write_atomic(path, text)
         return text
@@ -156,15 +260,23 @@ class Prediction:
     def plot_plddt(self, ax: Any = None) -> Any:
         """Per-residue pLDDT against residue number over the confidence bands; returns the Axes."""
         import matplotlib.pyplot as plt
+        from matplotlib.patches import Patch
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(7, 3))
-        for low, high, colour, label in PLDDT_BANDS:
-            ax.axhspan(low, high, color=colour, alpha=0.15, lw=0, label=label)
+            _, ax = plt.subplots(figsize=(7, 3), layout="constrained")
+        for low, high, colour, _ in PLDDT_BANDS:
+            ax.axhspan(low, high, color=colour, alpha=BAND_ALPHA, lw=0)
         ax.plot(self.residue_index, self.plddt, color="black", lw=1.2)
         ax.set(xlim=(self.residue_index[0], self.residue_index[-1]), ylim=(0, 100),
-               xlabel="residue", ylabel="pLDDT", title=f"{self.id}: mean pLDDT {self.mean_plddt:.1f}")
-        ax.legend(loc="lower left", fontsize="x-small", ncol=4, frameon=False)
+               xlabel="residue", ylabel="pLDDT",
+               title=f"{self.id}: mean pLDDT {self.mean_plddt:.1f}{self._tag()}")
+        # Each swatch is its band as drawn (colour and alpha), on an opaque white frame: without
+        # one the translucent swatches took the colour of the band behind the legend, where the
+        # "very low" one vanished. Two columns keep the legend inside a small subplot.
+        handles = [Patch(facecolor=colour, alpha=BAND_ALPHA, edgecolor="none", label=label)
+                   for _, _, colour, label in PLDDT_BANDS]
+        ax.legend(handles=handles, loc="lower left", fontsize="x-small", ncol=2, frameon=True,
+                  facecolor="white", framealpha=1.0, edgecolor="0.8")
         return ax
 
     def plot_pae(self, ax: Any = None) -> Any:
@@ -175,12 +287,12 @@ class Prediction:
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(4.6, 4))
+            _, ax = plt.subplots(figsize=(4.6, 4), layout="constrained")
         first, last = self.residue_index[0], self.residue_index[-1]
         image = ax.imshow(self.pae, cmap="Greens_r", vmin=0, vmax=max(float(self.pae.max()), 1e-6),
                           extent=(first - 0.5, last + 0.5, last + 0.5, first - 0.5))
         ax.figure.colorbar(image, ax=ax, label="expected position error (Å)")
-        title = f"{self.id}: PAE" + ("" if self.ptm is None else f", pTM {self.ptm:.3f}")
+        title = f"{self.id}: PAE" + ("" if self.ptm is None else f", pTM {self.ptm:.3f}") + self._tag()
         ax.set(xlabel="scored residue", ylabel="aligned residue", title=title)
         return ax
 

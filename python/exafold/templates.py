@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +99,25 @@ class TemplateInputs:
 
 
 MODES = ("off", "on", "both")
+
+
+def open_templates(mode: str, structures: str | os.PathLike | None, presets: Sequence[str], *,
+                   max_template_date: str | None = None, obsolete: str | os.PathLike | None = None
+                   ) -> TemplateInputs | None:
+    """A run's template settings with its structures opened, or None with `mode` "off" (what
+    ``exafold predict``, ``exafold distill`` and the runner check before any work). @raises
+    ValueError for settings that cannot be used: an unknown mode, no structures, no template
+    preset among `presets`, an unreadable structure source, date or obsolete file."""
+    if mode not in MODES:
+        raise ValueError(f"templates must be one of {', '.join(MODES)}, got {mode!r}")
+    if mode == "off":
+        return None
+    if structures is None:
+        raise ValueError("templates need the template structures (--template-mmcif-dir)")
+    if not any(uses_templates(preset) for preset in presets):
+        raise ValueError("templates need a template preset (model_1, model_2 or their _ptm); the run has "
+                         + ", ".join(presets))
+    return TemplateInputs(structures, max_template_date=max_template_date, obsolete=obsolete)
 
 
 def without_templates(features: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -162,17 +162,49 @@ TEST(DeviceTimeModel, NoisyFitMinimisesSquaredError) {
     for (const auto& r : runs) e += std::pow(x.seconds(r.residues, r.flops) - r.seconds, 2);
     return e;
   };
-  // Least squares: every perturbation of the solution must increase the squared error.
+  // Least squares over non-negative coefficients: every feasible perturbation of the solution
+  // increases the squared error (a coefficient held at 0 may only grow).
   const double best = sse(m);
   for (double eps : {-1e-3, 1e-3}) {
     auto a = m, b = m, c = m;
     a.flop_seconds *= 1 + eps;
-    b.pair_seconds *= 1 + eps;
+    b.pair_seconds = m.pair_seconds > 0 ? m.pair_seconds * (1 + eps) : std::abs(eps) * 1e-6;
     c.overhead_seconds += eps;
     EXPECT_GT(sse(a), best);
     EXPECT_GT(sse(b), best);
     EXPECT_GT(sse(c), best);
   }
+}
+
+TEST(DeviceTimeModel, CoefficientsStayNonNegative) {
+  // Times that an unconstrained fit follows with a negative S^2 term (and would then predict
+  // negative seconds for long sequences): the fit holds that term at 0 and is the best such fit.
+  std::vector<TimedRun> runs;
+  for (int64_t s : {16, 24, 32, 48, 64}) {
+    const double f = prediction_flops(s);
+    runs.push_back({s, f, 1.0 + 1e-15 * f - 2e-5 * double(s * s)});
+  }
+  const auto m = DeviceTimeModel::fit("test", runs);
+  EXPECT_GE(m.flop_seconds, 0);
+  EXPECT_EQ(m.pair_seconds, 0);
+  EXPECT_GE(m.overhead_seconds, 0);
+  auto sse = [&](const DeviceTimeModel& x) {
+    double e = 0;
+    for (const auto& r : runs) e += std::pow(x.seconds(r.residues, r.flops) - r.seconds, 2);
+    return e;
+  };
+  // Optimal among non-negative coefficients: moving any term the feasible way costs error.
+  auto up = m;
+  up.pair_seconds = 1e-9;
+  EXPECT_GT(sse(up), sse(m));
+  for (double eps : {-1e-3, 1e-3}) {
+    auto a = m, c = m;
+    a.flop_seconds *= 1 + eps;
+    c.overhead_seconds *= 1 + eps;
+    EXPECT_GE(sse(a), sse(m));
+    EXPECT_GE(sse(c), sse(m));
+  }
+  EXPECT_GT(m.seconds(2500, prediction_flops(2500)), 0);
 }
 
 TEST(DeviceTimeModel, NeedsThreeLengthsAndRoundTripsJson) {

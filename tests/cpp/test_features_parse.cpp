@@ -3,6 +3,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "exafold/features/a3m.h"
 #include "exafold/features/fasta.h"
@@ -82,6 +84,60 @@ TEST(Fasta, Utf8HeaderIsKept) {
 
 TEST(Fasta, UnreadableFileIsIoError) { EXPECT_THROW(read_fasta("/nonexistent/q.fasta"), IoError); }
 
+TEST(Fasta, LinesLoseTheUnicodeWhitespacePythonsStripRemoves) {
+  // AlphaFold2's parse_fasta strips every line with str.strip(): NBSP (U+00A0), NEL (U+0085),
+  // the ideographic space (U+3000), U+2000-U+200A, the file separators 0x1c-0x1f.
+  auto recs = parse_fasta(">a\xc2\xa0\xe3\x80\x80\nAC\xe2\x80\x8a\x1f\n\xc2\x85>b c\xc2\x85\nKL\n");
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].description, "a");
+  EXPECT_EQ(recs[0].sequence, "AC");
+  EXPECT_EQ(recs[1].description, "b c");
+  // Inside the text they stay: only the ends are stripped, and the id is the first word.
+  EXPECT_EQ(parse_fasta(">x\xc2\xa0y z\nA\n")[0].description, "x\xc2\xa0y z");
+  EXPECT_EQ(parse_fasta(">x\xc2\xa0y z\nA\n")[0].id(), "x");
+  EXPECT_EQ(parse_fasta(">  \t\nA\n")[0].id(), "");
+}
+
+TEST(Fasta, C1ControlCharactersAreRefused) {
+  // U+0080-U+009F are control characters, as C0 ones are (U+0085 at the end is whitespace).
+  expect_parse_error(
+      [] {
+        parse_fasta(
+            ">a\xc2\x9b"
+            "b\nAC\n",
+            "q.fasta");
+      },
+      1, "header holds a control character: U+009B at column 2");
+  expect_parse_error(
+      [] {
+        parse_fasta(
+            ">a\xc2\x85"
+            "b\nAC\n",
+            "q.fasta");
+      },
+      1, "U+0085");
+}
+
+TEST(Fasta, ScanSetsBadRecordsAsideAndReadsOn) {
+  auto e = scan_fasta_text(">ok\nMKV\n>bad digits\nMK1V\nAAA\n>\xff\nMK\n>empty\n>last\nML\n",
+                           "q.fasta");
+  ASSERT_EQ(e.size(), 5u);
+  EXPECT_TRUE(e[0].problem.empty());
+  EXPECT_EQ(e[0].record.sequence, "MKV");
+  EXPECT_EQ(e[1].record.id(), "bad");
+  EXPECT_EQ(e[1].problem_line, 4);
+  EXPECT_NE(e[1].problem.find("unexpected '1' at column 3"), std::string::npos) << e[1].problem;
+  EXPECT_EQ(e[2].record.description, "");  // the header itself is unusable
+  EXPECT_NE(e[2].problem.find("not valid UTF-8"), std::string::npos);
+  EXPECT_EQ(e[3].problem_line, 8);
+  EXPECT_NE(e[3].problem.find("has no sequence"), std::string::npos);
+  EXPECT_TRUE(e[4].problem.empty());
+  EXPECT_EQ(e[4].record.sequence, "ML");
+  // What makes the whole file unusable still throws.
+  expect_parse_error([] { scan_fasta_text("MKV\n>a\nMK\n", "q.fasta"); }, 1, "expected a '>'");
+  expect_parse_error([] { scan_fasta_text("", "q.fasta"); }, 1, "empty file");
+}
+
 // ---- A3M
 
 TEST(A3m, InsertionsGapsAndDots) {
@@ -142,6 +198,31 @@ TEST(A3m, Errors) {
   expect_parse_error([] { parse_a3m(std::string_view("\0\0\0\x10garbage", 11), "x.a3m"); }, 1,
                      "expected a '>' header line, found '????garbage' (binary data?)");
   expect_parse_error([] { parse_a3m("ACDE\n", "x.a3m"); }, 1, "expected a '>' header line");
+}
+
+TEST(A3m, ColabFoldQueriesSeparatedByNul) {
+  // colabfold_search's MMseqs2 database: each query's alignment ends with a NUL byte, and each
+  // starts with ColabFold's '#lengths\tcardinalities' line and its '>101' query header.
+  const std::string text = std::string("#4\t1\n>101\nACDE\n>h1\nAC-E\n") + '\0' +
+                           "#3\t1\n>101\nKLM\n" + '\0' + "#2\t1\n>101\nMK\n>h\nMk-\n" + '\0';
+  const auto path = std::filesystem::temp_directory_path() / "exafold_nul_queries.a3m";
+  std::ofstream(path, std::ios::binary) << text;
+  const std::vector<Msa> parts = read_a3m_queries(path.string());
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[0].row(0).description, "101");
+  EXPECT_EQ(parts[0].num_rows(), 2);
+  EXPECT_EQ(parts[1].row(0).residues, "KLM");
+  EXPECT_EQ(parts[2].num_rows(), 2);
+  EXPECT_EQ(parts[2].row(1).line, 12);  // lines count through the whole file
+  EXPECT_EQ(read_a3m_queries(path.string(), {.max_rows = 1})[2].num_rows(), 1);
+  // A single-alignment reader names the file for what it is.
+  expect_parse_error([&] { read_a3m(path.string()); }, 6, "several alignments separated by NUL");
+  std::filesystem::remove(path);
+  // A file without NUL bytes is one alignment.
+  const auto one = std::filesystem::temp_directory_path() / "exafold_one_query.a3m";
+  std::ofstream(one) << ">q\nAC\n";
+  EXPECT_EQ(read_a3m_queries(one.string()).size(), 1u);
+  std::filesystem::remove(one);
 }
 
 // ---- Stockholm

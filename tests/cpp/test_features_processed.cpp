@@ -152,6 +152,20 @@ TEST(ProcessedFeatures, FixedSizePadsWithZeros) {
   for (int64_t e = 0; e < 3; ++e) EXPECT_EQ(at<float>(f, "extra_msa_row_mask", {e}), 0.0f);
 }
 
+TEST(ProcessedFeatures, ByteCountIsWhatTheFeaturesHold) {
+  PreparedMsa msa = prepared_from_a3m(random_a3m(40, 30, 5));
+  for (bool fixed : {false, true}) {
+    ProcessConfig config{
+        .max_clusters = 16, .max_extra = 64, .num_recycle = 2, .fixed_size = fixed};
+    FeatureDict f = make_processed_features(msa, config, 7);
+    int64_t held = 0;
+    for (const auto& [name, t] : f) held += int64_t(t.nbytes());
+    const int64_t clusters = f.at("msa_feat").size(1), extra = f.at("extra_msa").size(1);
+    EXPECT_EQ(processed_feature_bytes(30, clusters, extra, 3), held);
+  }
+  EXPECT_THROW(processed_feature_bytes(0, 1, 1, 1), InvalidArgument);
+}
+
 // The bytes of every feature.
 std::vector<std::string> bytes_of(const FeatureDict& f) {
   std::vector<std::string> out;

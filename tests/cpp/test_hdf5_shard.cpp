@@ -145,6 +145,17 @@ TEST_F(ShardTest, RoundTripsEveryColumn) {
   EXPECT_TRUE(read_shard(path("none.h5")).pae_offsets.empty());
 }
 
+TEST_F(ShardTest, TheWeightsLabelIsAnAttribute) {
+  {
+    ShardWriter w(path(), {.weights_label = "DEMO WEIGHTS: random parameters"});
+    w.append(make_structure("P1", 10, true, 1).view);
+    w.finish();
+  }
+  EXPECT_EQ(read_shard(path()).weights_label, "DEMO WEIGHTS: random parameters");
+  round_trip(path("plain.h5"), PaeStorage::none);
+  EXPECT_EQ(read_shard(path("plain.h5")).weights_label, "");
+}
+
 TEST_F(ShardTest, UnfinishedShardLeavesNothingBehind) {
   {
     ShardWriter w(path());

@@ -134,6 +134,38 @@ TEST(Simulator, DispenserBeatsStaticOnSkewedWork) {
   EXPECT_GE(d.makespan_s, bound * (1 - 1e-12));
 }
 
+TEST(Simulator, DispenserChunksHoldTheirShareOfTheRemainingWork) {
+  auto t = random_times(500, 3);
+  std::sort(t.begin(), t.end(), std::greater<>());
+  for (int64_t min_chunk : {1, 7}) {
+    const auto b = dispenser_chunks(t, 8, 2.0, min_chunk);
+    ASSERT_EQ(b.front(), 0);
+    ASSERT_EQ(b.back(), int64_t(t.size()));
+    for (size_t k = 0; k + 1 < b.size(); ++k) {
+      const double left = std::accumulate(t.begin() + b[k], t.end(), 0.0);
+      const double held = std::accumulate(t.begin() + b[k], t.begin() + b[k + 1], 0.0);
+      const int64_t n = b[k + 1] - b[k];
+      // At least the share (unless the items run out), and the smallest chunk that holds it.
+      EXPECT_TRUE(held >= left / 16 * (1 - 1e-12) || b[k + 1] == int64_t(t.size()));
+      if (n > min_chunk) EXPECT_LT(held - t[size_t(b[k + 1] - 1)], left / 16);
+      EXPECT_TRUE(n >= min_chunk || b[k + 1] == int64_t(t.size()));
+    }
+  }
+  EXPECT_EQ(dispenser_chunks(std::vector<double>{}, 4).size(), 1u);
+  EXPECT_THROW(dispenser_chunks(t, 0), InvalidArgument);
+}
+
+TEST(Simulator, ItemFlopsAreTheCostModelsAtEachLength) {
+  const std::vector<int32_t> lengths = {16, 100, 777};
+  const CostWorkload w{.msa_clusters = 64, .extra_msa_rows = 128, .templates = 0, .passes = 2};
+  const auto f = item_flops(lengths, {}, w);
+  for (size_t i = 0; i < lengths.size(); ++i)
+    EXPECT_DOUBLE_EQ(f[i], prediction_flops(lengths[i], {}, w));
+  const auto s = item_seconds(lengths, {"d", 2e-12, 1e-6, 0.5}, {}, w);
+  for (size_t i = 0; i < lengths.size(); ++i)
+    EXPECT_DOUBLE_EQ(s[i], 2e-12 * f[i] + 1e-6 * lengths[i] * lengths[i] + 0.5);
+}
+
 TEST(Simulator, RejectsBadInput) {
   const std::vector<double> t = {1.0};
   EXPECT_THROW(simulate(t, {.workers = 0}), InvalidArgument);

@@ -93,6 +93,37 @@ TEST(PdbWriter, OptionsAndLimits) {
   EXPECT_THROW(make_pdb_string(bad.view()), InvalidArgument);
 }
 
+TEST(PdbWriter, CoordinatesThatRoundIntoTheColumnsAreWritten) {
+  // %8.3f writes -999.9994 as -999.999, which fits; -999.9996 would be -1000.000, which does not.
+  auto p = parse_reference();
+  p.positions[0] = -999.9994f;
+  p.positions[1] = 9999.9990f;
+  const auto lines = split_lines(make_pdb_string(p.view()));
+  EXPECT_EQ(lines[1].substr(30, 16), "-999.9999999.999");
+  p.positions[0] = -999.9996f;
+  EXPECT_THROW(make_pdb_string(p.view()), InvalidArgument);
+  p.positions[0] = 0;
+  p.positions[1] = 9999.9996f;
+  EXPECT_THROW(make_pdb_string(p.view()), InvalidArgument);
+}
+
+TEST(PdbWriter, RemarksComeFirstWrappedToTheColumns) {
+  const Parsed ref = parse_reference();
+  PdbWriteOptions o;
+  const std::string long_text(100, 'w');
+  o.remarks = {"exafold prediction of 6KWC_1", "weights: " + long_text};
+  const auto lines = split_lines(make_pdb_string(ref.view(), o));
+  EXPECT_EQ(lines[0].substr(0, 39), "REMARK 250 exafold prediction of 6KWC_1");
+  EXPECT_EQ(lines[1].substr(0, 19), "REMARK 250 weights:");
+  EXPECT_EQ(lines[2].substr(0, 11) + lines[2].substr(11, 69),
+            "REMARK 250 " + long_text.substr(0, 69));
+  EXPECT_EQ(lines[3].substr(0, 42), "REMARK 250 " + long_text.substr(69));
+  EXPECT_EQ(lines[4].substr(0, 5), "MODEL");
+  for (const auto& line : lines) ASSERT_EQ(line.size(), 80u);
+  o.remarks = {"tab\there"};
+  EXPECT_THROW(make_pdb_string(ref.view(), o), InvalidArgument);
+}
+
 TEST(MmcifWriter, AtomSiteCarriesEveryAtom) {
   const Parsed ref = parse_reference();
   const auto lines = split_lines(make_mmcif_string(ref.view()));
@@ -123,10 +154,36 @@ TEST(MmcifWriter, AtomSiteCarriesEveryAtom) {
   EXPECT_EQ(atoms, 1482u);
   const std::string text = make_mmcif_string(ref.view());
   EXPECT_NE(text.find("_ma_qa_metric_local.metric_value"), std::string::npos);
+  // Every model the metrics name is listed (python-modelcif and gemmi check the whole file in
+  // tests/python/test_io.py).
+  EXPECT_NE(text.find("_ma_model_list.model_id 1"), std::string::npos);
+  EXPECT_EQ(text.find("pTM"), std::string::npos);  // no pTM given, none written
   const std::string minimal = make_mmcif_string(ref.view(), MmcifWriteOptions::minimal());
   EXPECT_EQ(minimal.find("_ma_qa_metric"), std::string::npos);
   EXPECT_EQ(minimal.find("_entity_poly_seq"), std::string::npos);
   EXPECT_THROW(make_mmcif_string(ref.view(), {.name = "two words"}), InvalidArgument);
+}
+
+TEST(MmcifWriter, FreeTextIsQuotedAndPtmIsAGlobalMetric) {
+  const Parsed ref = parse_reference();
+  MmcifWriteOptions o;
+  o.title = "exafold prediction of 6KWC_1";
+  o.model_name = "it's model_1_ptm";
+  o.details = "quotes ' and \" both";
+  o.ptm = 0.8125f;
+  const std::string text = make_mmcif_string(ref.view(), o);
+  EXPECT_NE(text.find("_struct.title 'exafold prediction of 6KWC_1'"), std::string::npos);
+  EXPECT_NE(text.find("_ma_model_list.model_name \"it's model_1_ptm\""), std::string::npos);
+  EXPECT_NE(text.find("_struct.pdbx_model_details \n;quotes ' and \" both\n;"), std::string::npos);
+  EXPECT_NE(text.find("3 pTM 'Predicted TM score' pTM global ."), std::string::npos);
+  EXPECT_NE(text.find("2 1 3 0.812\n"), std::string::npos);  // %.3f of 0.8125 rounds to even
+  // Only the residues present are described, once each.
+  EXPECT_NE(text.find("\nGLY 'peptide linking' GLYCINE 'C2 H5 N O2' 75.067 'CCD Core'\n"),
+            std::string::npos);
+  EXPECT_EQ(text.find("\nUNK "), std::string::npos);
+  MmcifWriteOptions bad;
+  bad.entity_poly = false;
+  EXPECT_THROW(make_mmcif_string(ref.view(), bad), InvalidArgument);
 }
 
 }  // namespace

@@ -99,6 +99,34 @@ TEST(Weights, LoadsTheReducedPresetInBothPrecisions) {
   std::filesystem::remove(path);
 }
 
+TEST(Weights, TheLabelTravelsWithTheFileAndIsNoParameter) {
+  const model::ModelConfig cfg = preset("reduced_ptm");
+  std::vector<std::pair<std::string, Tensor>> arrays;
+  for (auto& s : param_spec(cfg)) {
+    Tensor t = Tensor::empty(s.shape, DType::float32);
+    std::fill_n(t.data<float>(), t.numel(), 0.5f);
+    arrays.emplace_back(s.name, t);
+  }
+  const std::string text = "DEMO WEIGHTS: random parameters";
+  Tensor label = Tensor::empty({int64_t(text.size())}, DType::uint8);
+  std::copy(text.begin(), text.end(), label.data<uint8_t>());
+  arrays.emplace_back(kWeightsLabelMember, label);
+  const std::string path = temp_path("params_labelled.npz");
+  save_npz(path, arrays);
+  const WeightsFile f(path);
+  EXPECT_EQ(f.label(), text);
+  EXPECT_EQ(f.shapes().count(kWeightsLabelMember), 0u);
+  EXPECT_NO_THROW(f.check_layout(cfg));
+  EXPECT_EQ(load_weights(path, cfg, DType::float32).size(), param_spec(cfg).size());
+  EXPECT_EQ(WeightsFile(write_params(cfg, "params_plain.npz")).label(), "");
+  // A label of another type is refused, naming the member.
+  arrays.back().second = Tensor::empty({3}, DType::float32);
+  save_npz(path, arrays);
+  EXPECT_HAS(error_of([&] { WeightsFile(path).label(); }), kWeightsLabelMember);
+  std::filesystem::remove(path);
+  std::filesystem::remove(temp_path("params_plain.npz"));
+}
+
 TEST(Weights, ADamagedByteInsideOneArrayIsCaughtByItsCrc) {
   const model::ModelConfig cfg = preset("reduced_ptm");
   const std::string path = write_params(cfg, "params_damaged.npz");

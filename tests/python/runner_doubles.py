@@ -22,28 +22,30 @@ from pathlib import Path
 
 import numpy as np
 from exafold.features import read_msa
-from exafold.runner.inputs import structure_seed
-from exafold.runner.job import RunConfig, run
+from exafold.inference import structure_seed
+from exafold.runner.config import RunConfig
+from exafold.runner.job import run
 from exafold.runner.outputs import Filter, OutputOptions
 from exafold.runner.worker import FeatureRequest
 
 AA = "ACDEFGHIKLMNPQRSTVWY"
 
 
-def prepare(request: FeatureRequest, *, delay: float = 0.0) -> dict[str, np.ndarray]:
-    """Features whose content encodes the request: the seed and the sequence."""
+def prepare(request: FeatureRequest, *, delay: float = 0.0) -> dict:
+    """Features whose content encodes the request (the seed and the sequence), one set for each
+    of its settings, as the real pipeline returns them."""
     depth = 0
     for path in request.alignments:
         depth += read_msa(path, query=request.sequence).num_rows
     if delay:
         time.sleep(delay)
     s = len(request.sequence)
-    return {
+    return {settings: {
         "aatype": np.frombuffer(request.sequence.encode(), np.uint8).copy(),
         "seed": np.array([request.seed], dtype=np.uint64),
-        "msa_feat": np.zeros((1, max(depth, 1), s, 49), np.float32),
+        "msa_feat": np.zeros((1, min(max(depth, 1), settings.max_msa_clusters), s, 49), np.float32),
         "extra_msa": np.zeros((1, 2, s), np.int32),
-    }
+    } for settings in request.settings}
 
 
 def make_predict(preset: str, *, delay: float = 0.0, fail_ids: frozenset[int] = frozenset()):
@@ -122,7 +124,7 @@ def cli(argv: list[str]) -> int:
 
     delay = float(os.environ.get("EXAFOLD_TEST_DELAY", "0"))
     distill.load_engine = lambda config, args, comm: (
-        prepare, models(tuple(m[0] for m in config.models), delay=delay))
+        prepare, models(tuple(m[0] for m in config.models), delay=delay), {m[0]: "" for m in config.models})
     return exafold_main(argv)
 
 

@@ -423,3 +423,41 @@ def test_calibrate_cli_fails_when_nothing_is_scored(tmp_path, capsys):
     io = capsys.readouterr()
     assert "9XYZ_A: no reference 9xyz.cif" in io.out and "no prediction could be scored" in io.err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_structure_in_pdb_and_mmcif_counts_once(tmp_path, capsys):
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    st = gemmi.read_structure(str(PDB_6KWC))
+    st.setup_entities()
+    st.make_mmcif_document().write_file(str(refs / "6kwc.cif"))
+    preds = tmp_path / "preds"
+    preds.mkdir()
+    (preds / "6KWC_1.pdb").write_bytes(PDB_6KWC.read_bytes())
+    st.make_mmcif_document().write_file(str(preds / "6KWC_1.cif"))
+    assert cli.main(["calibrate", "--predictions", str(preds), "--references", str(refs), "--out",
+                     str(tmp_path / "out")]) == 0
+    summary = json.loads((tmp_path / "out" / "calibration.json").read_text())
+    assert summary["structures_scored"] == 1 and [s["id"] for s in summary["structures"]] == ["6KWC_1"]
+    (skipped,) = summary["skipped"]
+    assert skipped["id"] == "6KWC_1" and "was read already, from" in skipped["reason"]
+
+
+def test_the_bundled_pairing_calibrates_exafold_predicts_output(tmp_path, capsys):
+    """docs/calibration.md's recipe on the bundled data: exafold predict on the real 2Q2K chain A
+    sequence (single-sequence, demo weights), then calibrate against the bundled 2q2k.cif."""
+    from exafold.demo import demo_params_path, examples_dir
+
+    ex = examples_dir() / "calibration"
+    preds = tmp_path / "predictions"
+    assert cli.main(["predict", "--fasta", str(ex / "2Q2K_A.fasta"), "--msa-mode", "single_sequence", "--model",
+                     f"reduced_ptm={demo_params_path('reduced_ptm')}", "--out", str(preds), "--recycles", "0",
+                     "--format", "pdb,mmcif"]) == 0
+    out = tmp_path / "calibration"
+    assert cli.main(["calibrate", "--predictions", str(preds), "--references", str(ex), "--out", str(out)]) == 0
+    summary = json.loads((out / "calibration.json").read_text())
+    # One query, written as PDB and mmCIF, scored once against chain A, every residue aligned.
+    assert summary["structures_scored"] == 1
+    (s,) = summary["structures"]
+    assert (s["id"], s["chain"], s["residues"], s["identity"]) == ("2Q2K_A", "A", 70, 1.0)
+    assert 0 <= s["lddt_ca"] <= 100

@@ -78,3 +78,14 @@ def test_memory_demo(capsys):
     out = capsys.readouterr().out
     assert "1 elided" in out
     assert "MemoryError" in out
+
+
+def test_info_says_where_the_thread_count_comes_from():
+    code = "from exafold.commands.info import format_info; import exafold; print(format_info(exafold.info()))"
+    env = {k: v for k, v in __import__("os").environ.items() if k != "EXAFOLD_NUM_THREADS"}
+    unset = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in unset.splitlines() if "threads" in x and "BLAS" in x)
+    assert "(the cores this process may use; EXAFOLD_NUM_THREADS sets it)" in line
+    set_ = subprocess.run([sys.executable, "-c", code], env={**env, "EXAFOLD_NUM_THREADS": "2"}, capture_output=True,
+                          text=True, check=True).stdout
+    assert "threads      2 (from EXAFOLD_NUM_THREADS)" in set_

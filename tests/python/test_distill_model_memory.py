@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from exafold.cli import build_parser, main
-from exafold.commands import distill
+from exafold.commands import shared
 from exafold.demo import demo_params_path, examples_dir
 from exafold.memory_model import choose_chunk, predict_peak_bytes
 
@@ -28,21 +28,21 @@ def test_setting_parses():
     for bad in ("0", "-1", "lots"):
         with pytest.raises(SystemExit):
             parse(bad)
-    assert distill.model_memory_bytes(1.5) == int(1.5 * 2**30)
-    assert distill.model_memory_bytes(None) is None
-    assert 0 < distill.model_memory_bytes("auto") <= distill.available_memory_bytes()
+    assert shared.model_memory_bytes(1.5) == int(1.5 * 2**30)
+    assert shared.model_memory_bytes(None) is None
+    assert 0 < shared.model_memory_bytes("auto") <= shared.available_memory_bytes()
 
 
 def test_chunk_size_is_the_memory_models_choice():
     f = features(150, 8, 8)
     budget = 100 * 2**20
-    chunk = distill.chunk_size_for("model_1_ptm", f, budget)
+    chunk = shared.chunk_size_for("model_1_ptm", f, budget)
     # Unchunked, model_1_ptm at 150 residues needs about 211 MiB: the budget forces chunking.
     assert chunk == choose_chunk("model_1_ptm", 150, 8, 8, budget, iterations=1) > 0
     assert predict_peak_bytes("model_1_ptm", 150, 8, 8, chunk, iterations=1) <= budget
-    assert distill.chunk_size_for("model_1_ptm", f, None) == 0
+    assert shared.chunk_size_for("model_1_ptm", f, None) == 0
     with pytest.raises(ValueError, match="cannot predict 150 residues within --model-memory"):
-        distill.chunk_size_for("model_1_ptm", f, 2**20)
+        shared.chunk_size_for("model_1_ptm", f, 2**20)
 
 
 def test_a_prediction_that_cannot_fit_fails_alone(tmp_path):
@@ -55,7 +55,7 @@ def test_a_prediction_that_cannot_fit_fails_alone(tmp_path):
     out = tmp_path / "run"
     assert main(["distill", "--fasta", str(ex / "sequences.fasta"), "--alignments", str(ex / "alignments"),
                  "--model", f"reduced_ptm={demo_params_path('reduced_ptm')}", "--out", str(out),
-                 "--filter-min-plddt", "0", "--model-memory", f"{gib:.6f}", *DEMO_SIZES]) == 0
+                 "--filter-min-plddt", "0", "--model-memory", f"{gib:.6f}", *DEMO_SIZES]) == 101  # one failed
     index = json.loads((out / "index.json").read_text())
     assert list(index["structures"]) == ["short73"]
     assert list(index["failed"]) == ["6KWC_1"]

@@ -1,5 +1,6 @@
 """``exafold fit-time-model``: recovers known coefficients from synthetic runs, fits a real demo
-run, and ``exafold distill --time-model`` orders the work by the model's seconds."""
+run, and the file it writes is what ``exafold distill --time-model`` orders the work by and
+``exafold simulate --time-model`` replays the run with (one parser, the engine's)."""
 
 import json
 
@@ -7,10 +8,11 @@ import exafold
 import numpy as np
 import pytest
 from exafold.cli import main
-from exafold.commands.fit_time_model import load_time_model
+from exafold.commands.shared import read_time_model
 from exafold.demo import demo_params_path, examples_dir
+from exafold.runner.config import RunConfig
 from exafold.runner.inputs import Item
-from exafold.runner.job import RunConfig, _order_longest_first
+from exafold.runner.ordering import longest_first
 
 # A 100 TFLOP/s device whose S^2 and per-call terms are comparable to the FLOP term.
 TRUE = {"flop_seconds": 1e-14, "pair_seconds": 1e-5, "overhead_seconds": 0.25}
@@ -43,8 +45,10 @@ def test_recovers_known_coefficients(tmp_path, capsys):
     saved = json.loads(out.read_text())
     for key, value in TRUE.items():
         assert saved[key] == pytest.approx(value, rel=0.1), key
-    assert saved["fit"]["r2"] > 0.99 and saved["fit"]["median_relative_error"] < 0.002
-    assert load_time_model(out).overhead_seconds == pytest.approx(0.25, rel=0.1)
+    assert saved["fit_r2"] > 0.99 and saved["fit_median_relative_error"] < 0.002
+    assert read_time_model(out).overhead_seconds == pytest.approx(0.25, rel=0.1)
+    # The engine's parser reads the file as written (a flat object).
+    assert exafold.DeviceTimeModel.from_json(out.read_text()).flop_seconds == saved["flop_seconds"]
 
 
 def test_errors_name_the_directory(tmp_path, capsys):
@@ -53,23 +57,24 @@ def test_errors_name_the_directory(tmp_path, capsys):
     assert f"{tmp_path / 'empty'}: no finished structures" in capsys.readouterr().err
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(ValueError, match="bad.json: not a time model"):
-        load_time_model(tmp_path / "bad.json")
+        read_time_model(tmp_path / "bad.json")
 
 
 def test_order_by_predicted_seconds():
     items = [Item(f"i{n}", "A" * n, "f:1") for n in (40, 300, 120)]
     model = exafold.DeviceTimeModel("cpu", **TRUE)
     config = RunConfig(out_dir=None, models=(("reduced_ptm", "x"),), time_model=model.to_json())
-    ordered, costs = _order_longest_first(items, config)
+    ordered, costs = longest_first(items, config)
     assert [len(i.sequence) for i in ordered] == [300, 120, 40]
     flops_config = RunConfig(out_dir=None, models=(("reduced_ptm", "x"),))
-    _, flops = _order_longest_first(items, flops_config)
+    _, flops = longest_first(items, flops_config)
     np.testing.assert_allclose(costs, [model.seconds(n, f) for n, f in zip((300, 120, 40), flops)], rtol=1e-9)
 
 
 def test_fits_a_real_demo_run(tmp_path, capsys):
     """Prefixes of short73 at five lengths, each with a single-sequence alignment, through distill
-    with demo weights; the fitted model then orders a second run."""
+    with demo weights; the fitted model then orders a second run, and exafold simulate reads the
+    same file and predicts the run's time from the preset and sizes it records."""
     seq = (examples_dir() / "sequences.fasta").read_text().split(">short73")[1].split("\n", 1)[1].replace("\n", "")
     fasta = tmp_path / "q.fasta"
     fasta.write_text("".join(f">p{n}\n{seq[:n]}\n" for n in (16, 24, 32, 48, 64)))
@@ -83,10 +88,35 @@ def test_fits_a_real_demo_run(tmp_path, capsys):
     model = tmp_path / "model.json"
     assert main(["fit-time-model", "--runs", str(tmp_path / "run"), "--out", str(model)]) == 0
     assert "fitted on 5 structures, lengths 16-64" in capsys.readouterr().out
-    assert np.isfinite(json.loads(model.read_text())["fit"]["r2"])
+    saved = json.loads(model.read_text())
+    assert np.isfinite(saved["fit_r2"])
+    assert (saved["fit_preset"], saved["fit_recycles"], saved["fit_max_msa_clusters"],
+            saved["fit_max_extra_msa"]) == ("reduced_ptm", 0, 8, 16)
     # The recorded FLOPs are the reduced preset's own, not the official sizes' (hundreds of times more).
     rows = json.loads((tmp_path / "run" / "shard-r00000-00000.json").read_text())["rows"]
     official = exafold.prediction_flops(64, msa_clusters=8, extra_msa_rows=16, templates=0, passes=1, ptm=True)
     assert 0 < next(r["flops"] for r in rows if r["length"] == 64) < official / 10
     assert main([*distill, "--out", str(tmp_path / "run2"), "--time-model", str(model)]) == 0
     assert len(json.loads((tmp_path / "run2" / "index.json").read_text())["structures"]) == 5
+
+    # simulate --time-model takes the file distill takes (it was refused as "not flat"), and
+    # replays the run with the preset and sizes the model was fitted to, not the full model's
+    # (which predicted 6.9 h for what took seconds). One worker runs the items one after another,
+    # so its makespan is the sum of the model's own predictions for the measured lengths.
+    capsys.readouterr()
+    lengths = tmp_path / "lengths.txt"
+    lengths.write_text("16\n24\n32\n48\n64\n")
+    assert main(["simulate", "--lengths", str(lengths), "--workers", "1", "--policy", "lpt", "--json",
+                 "--time-model", str(model)]) == 0
+    sim = json.loads(capsys.readouterr().out)
+    assert sim["preset"] == "reduced_ptm" and sim["settings"] == {"recycles": 0, "max_msa_clusters": 8,
+                                                                   "max_extra_msa": 16}
+    tm = read_time_model(model)
+    by_length = {r["length"]: r["flops"] for r in rows}
+    measured = sum(r["seconds"] for r in rows)
+    expected = sum(tm.seconds(n, exafold.prediction_flops(n, preset="reduced_ptm", msa_clusters=8,
+                                                          extra_msa_rows=16, passes=1)) for n in by_length)
+    assert sim["results"][0]["makespan_s"] == pytest.approx(expected, rel=1e-9)
+    # The single-row alignments give 1 cluster row and no extra rows, which the recorded FLOPs
+    # count; the simulation charges the configured maxima: the same order of magnitude as measured.
+    assert measured / 10 < sim["results"][0]["makespan_s"] < measured * 10

@@ -107,12 +107,73 @@ def test_mmcif_read_back_by_gemmi_and_biotite(ref, tmp_path):
     block = doc.sole_block()
     local = block.find_values("_ma_qa_metric_local.metric_value")
     np.testing.assert_allclose([float(x) for x in local], ref[4], atol=5e-3 + 1e-5)
-    glob = float(block.find_value("_ma_qa_metric_global.metric_value"))
+    glob = float(block.find_values("_ma_qa_metric_global.metric_value")[0])
     assert glob == pytest.approx(float(np.mean(ref[4].astype(np.float64))), abs=5e-3)
     seq = [RESTYPES3[a] for a in ref[0]]
     assert list(block.find_values("_entity_poly_seq.mon_id")) == seq
     arr = bpdbx.get_structure(bpdbx.CIFFile.read(str(path)), model=1, extra_fields=["b_factor"])
     check_atoms(biotite_atoms(arr), want)
+
+
+def test_mmcif_is_modelcif_for_python_modelcif_and_gemmi(ref, tmp_path):
+    """What a ModelCIF reader needs: the model list the metrics name, the dictionary conformed
+    to, the software, the residues' chemistry, the atom types, pLDDT global and local and pTM as
+    a global metric. python-modelcif reads the file into its objects (any warning it raised would
+    fail the test: the suite turns warnings into errors), and each is what was written."""
+    import io
+
+    import modelcif.qa_metric as qa
+    import modelcif.reader
+
+    text = exafold.make_mmcif_string(*ref, name="6KWC_1", title="exafold prediction of 6KWC_1",
+                                     model_name="model_1_ptm, seed 0", details="weights: params_model_1_ptm.npz",
+                                     ptm=0.8125)
+    (system,) = modelcif.reader.read(io.StringIO(text), reject_old_file=True)
+    assert system.title == "exafold prediction of 6KWC_1"
+    assert [s.name for s in system.software] == ["exafold"]
+    (group,) = system.model_groups
+    (model,) = group
+    assert model.name == "model_1_ptm, seed 0" and model.model_type == "Ab initio model"
+    glob = [m for m in model.qa_metrics if isinstance(m, qa.Global)]
+    assert len(glob) == 2
+    (plddt,) = [m.value for m in glob if isinstance(m, qa.PLDDT)]
+    (ptm,) = [m.value for m in glob if isinstance(m, qa.PTM)]
+    assert plddt == pytest.approx(float(np.mean(ref[4].astype(np.float64))), abs=5e-3)
+    assert ptm == pytest.approx(0.8125, abs=5e-4)
+    local = [m for m in model.qa_metrics if isinstance(m, qa.Local) and isinstance(m, qa.PLDDT)]
+    assert len(local) == len(ref[0])
+    np.testing.assert_allclose([m.value for m in local], ref[4], atol=5e-3 + 1e-5)
+    assert [m.residue.seq_id for m in local] == list(range(1, len(ref[0]) + 1))
+    (entity,) = system.entities
+    assert "".join(c.code for c in entity.sequence) == "".join("ARNDCQEGHILKMFPSTWYVX"[a] for a in ref[0])
+    # gemmi: the categories a ModelCIF reader looks for, and the atoms.
+    path = tmp_path / "6kwc.cif"
+    path.write_text(text)
+    block = gemmi.cif.read(str(path)).sole_block()
+    assert block.find_value("_audit_conform.dict_name") == "mmcif_ma.dic"
+    assert list(block.find_values("_ma_model_list.model_id")) == ["1"]
+    assert set(block.find_values("_ma_qa_metric_local.model_id")) == {"1"}
+    assert sorted(block.find_values("_atom_type.symbol")) == ["C", "N", "O", "S"]
+    used = sorted({RESTYPES3[a] for a in ref[0]})
+    assert list(block.find_values("_chem_comp.id")) == used
+    check_atoms(gemmi_atoms(gemmi.read_structure(str(path))), atoms_of(ref))
+
+
+def test_pdb_remarks_and_the_rounding_limit(ref):
+    text = exafold.make_pdb_string(*ref, remarks=["exafold prediction of 6KWC_1", "model model_1_ptm, seed 0"])
+    lines = text.splitlines()
+    assert lines[0].startswith("REMARK 250 exafold prediction of 6KWC_1") and lines[2].startswith("MODEL")
+    st = gemmi.read_pdb_string(text)
+    assert any("model model_1_ptm, seed 0" in r for r in st.raw_remarks)
+    check_atoms(gemmi_atoms(st), atoms_of(ref))
+    # %8.3f writes -999.9994 as -999.999: it fits the columns and is written.
+    aatype, resi, pos, mask, plddt = ref
+    pos = pos.copy()
+    pos[0, 0, 0] = -999.9994
+    assert exafold.make_pdb_string(aatype, resi, pos, mask, plddt).splitlines()[1][30:38] == "-999.999"
+    pos[0, 0, 0] = -999.9996
+    with pytest.raises(ValueError, match="does not fit the PDB format's 8 columns"):
+        exafold.make_pdb_string(aatype, resi, pos, mask, plddt)
 
 
 def test_writers_reject_bad_input(ref):
@@ -180,7 +241,7 @@ def test_read_shard_names_every_column_as_the_file_and_the_docs_do(ref, tmp_path
     aatype, resi, pos, mask, plddt = ref
     seq = "".join("ARNDCQEGHILKMFPSTWYVX"[a] for a in aatype)
     path = tmp_path / "named.h5"
-    with exafold.ShardWriter(str(path), pae="float32") as w:
+    with exafold.ShardWriter(str(path), pae="float32", weights_label="test label") as w:
         w.append("a", seq, aatype, resi, pos, mask, plddt, model="model_1_ptm", seed=2**64 - 1,
                  runtime_seconds=1.0, flops=1.0, ptm=0.5, pae=np.zeros((len(seq), len(seq)), np.float32))
     s = exafold.read_shard(str(path))

@@ -47,6 +47,34 @@ def test_from_arrays_validates_like_a_file():
         exafold.Model.from_arrays(a, "reduced_ptm", overrides={"layers": 3})
 
 
+def test_api_arguments_fail_with_messages_that_name_them(tmp_path):
+    path = demo_params_path("reduced_ptm")
+    # dtype as the numpy type works; anything else is named, not a raw binding error.
+    assert exafold.Model.load(path, "reduced_ptm", dtype=np.float64).dtype == "float64"
+    for bad in ("int8", np.int32, "half", None):
+        with pytest.raises(ValueError, match=r"dtype must be float32 or float64 \(a name or the numpy type\), got"):
+            exafold.Model.load(path, "reduced_ptm", dtype=bad)
+    model = exafold.Model.load(path, "reduced_ptm")
+    for bad in (-1, 2**64, 1.5, "0"):
+        with pytest.raises(ValueError, match=r"seed must be an integer from 0 to 2\*\*64 - 1, got"):
+            model.predict("MKTAYIAKQR", seed=bad, recycles=0)
+    # A directory is named for what it is.
+    with pytest.raises(OSError, match=f"{tmp_path} is a directory, not an .npz file"):
+        exafold.Model.load(tmp_path, "reduced_ptm")
+    with pytest.raises(OSError, match=f"{tmp_path} is a directory, not an .npz file"):
+        exafold.read_weights(tmp_path, "reduced_ptm")
+
+
+def test_settings_come_from_the_preset():
+    assert exafold.Model.load(demo_params_path("reduced_ptm"), "reduced_ptm").settings().describe() == \
+        "2 recycles, 16 MSA clusters, 32 extra MSA rows"
+    model = exafold.Model.from_arrays(demo_arrays("model_2_ptm"), "model_2_ptm")
+    s = model.settings(recycles=1)
+    assert (s.recycles, s.max_msa_clusters, s.max_extra_msa) == (1, 512, 1024)
+    with pytest.raises(ValueError, match="recycles must be >= 0, got -1"):
+        model.settings(recycles=-1)
+
+
 def test_cost_follows_the_preset():
     official = exafold.flop_polynomial(msa_clusters=128, extra_msa_rows=512, templates=0, passes=2, ptm=True)
     assert exafold._core.preset_flop_polynomial("model_1_ptm", msa_clusters=128, extra_msa_rows=512, passes=2) == official
@@ -60,7 +88,7 @@ def test_demo_job_end_to_end(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert text.count("DEMO WEIGHTS: random parameters") == 2
+    assert text.count("DEMO WEIGHTS: random parameters") == 4  # the demo's lines, and the summary's
     assert "structures       2" in text
     shards = sorted(out.rglob("*.h5"))
     assert shards
@@ -68,6 +96,14 @@ def test_demo_job_end_to_end(tmp_path, capsys):
     assert set(data["id"]) <= {"6KWC_1", "short73"} and set(data["index"]) == set(data["id"])
     assert (out / "DEMO_WEIGHTS.txt").exists()
     assert len(list(out.rglob("*.pdb"))) == 2
+    # Every output the demo weights touch says so: shards, summary, structure files.
+    label = exafold.demo.DEMO_LABEL
+    assert data["weights_label"] == f"reduced_ptm: {label}"
+    summary = __import__("json").loads((out / "summary.json").read_text())
+    assert summary["weights_labels"] == {"reduced_ptm": label}
+    assert f"*** reduced_ptm: {label} ***" in (out / "summary.txt").read_text()
+    for f in list(out.rglob("*.pdb")) + list(out.rglob("*.cif")):
+        assert "DEMO WEIGHTS" in f.read_text(), f
 
 
 def tiny_features(n=6, s=3, e=4, seed=0):

@@ -24,10 +24,10 @@ from exafold.runner.catalog import write_json_atomic
 from exafold.runner.staging import durable_move
 
 # Bytes left on the tmpfs when the run starts, chosen so that the first write to fail is, in
-# turn: the output directory's probe, the journal, a PDB file, an mmCIF file, a shard's creation,
-# a shard's flush, and a summary file written at the end. The file-size limits hit a PDB file
+# turn: the output directory's probe, the journal, a PDB file, an mmCIF file, a sidecar, a
+# shard's flush, and a summary file written at the end. The file-size limits hit a PDB file
 # and a shard's flush. The assertions check the kinds of file named, not this order.
-TMPFS_LEFT = [0, 4 << 10, 8 << 10, 24 << 10, 40 << 10, 80 << 10, 400 << 10]
+TMPFS_LEFT = [0, 4 << 10, 8 << 10, 24 << 10, 80 << 10, 120 << 10, 400 << 10]
 FSIZE_LIMITS = [4 << 10, 20 << 10]
 
 

@@ -84,7 +84,7 @@ def test_seed_and_id_choose_the_draws_as_the_cli_does(model, query, prediction, 
     assert main(["predict", "--fasta", str(fasta), "--alignments", str(examples_dir() / "alignments"),
                  "--model", f"reduced_ptm={demo_params_path('reduced_ptm')}", "--out", str(tmp_path),
                  "--seed", "7", "--recycles", "1", "--max-msa-clusters", "8", "--max-extra-msa", "16"]) == 0
-    assert (tmp_path / "short73.pdb").read_text() == prediction.to_pdb()
+    assert (tmp_path / "short73" / "short73_unrelaxed_rank_001_reduced_ptm_seed_007.pdb").read_text() == prediction.to_pdb()
 
 
 def test_msa_objects_single_path_and_no_msa(model, query, prediction):
@@ -126,6 +126,65 @@ def test_plots_draw_the_predictions_numbers(prediction):
     assert ax.get_ylim() == (0, 100)
     ax = prediction.plot_pae()
     np.testing.assert_array_equal(ax.images[0].get_array(), prediction.pae)
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def test_plddt_legend_swatches_are_their_bands(prediction):
+    """Each swatch looks like its band (same colour and alpha), on an opaque frame, so no band
+    behind the legend tints it (the "very low" one was invisible over its own band)."""
+    from matplotlib.colors import to_rgba
+
+    ax = prediction.plot_plddt()
+    legend = ax.get_legend()
+    bands = ax.patches[:4]
+    assert [t.get_text() for t in legend.get_texts()] == [label for _, _, _, label in PLDDT_BANDS]
+    for handle, band, (_, _, colour, _) in zip(legend.legend_handles, bands, PLDDT_BANDS):
+        assert handle.get_facecolor() == pytest.approx(band.get_facecolor())
+        assert handle.get_facecolor()[:3] == pytest.approx(to_rgba(colour)[:3])
+    assert legend.get_frame().get_alpha() == 1.0 and legend.get_frame().get_facecolor()[:3] == (1.0, 1.0, 1.0)
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def _inside(box, outer, slack=1.0):
+    return (box.x0 >= outer.x0 - slack and box.y0 >= outer.y0 - slack and box.x1 <= outer.x1 + slack
+            and box.y1 <= outer.y1 + slack)
+
+
+def test_plots_stay_inside_subplots_and_saved_figures(prediction, tmp_path):
+    import matplotlib.pyplot as plt
+
+    # Side by side in a notebook-sized figure: legend and titles within the figure, the legend
+    # within its axes.
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
+    prediction.plot_plddt(a)
+    prediction.plot_pae(b)
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    assert _inside(a.get_legend().get_window_extent(r), a.get_window_extent(r))
+    for artist in (a.title, b.title, *fig.axes):
+        assert _inside(artist.get_window_extent(r), fig.bbox), artist
+    # Made by the methods themselves: savefig keeps every label inside the image.
+    for ax in (prediction.plot_plddt(), prediction.plot_pae()):
+        f = ax.figure
+        f.savefig(tmp_path / "p.png")
+        r = f.canvas.get_renderer()
+        for text in (ax.xaxis.label, ax.yaxis.label, ax.title):
+            assert _inside(text.get_window_extent(r), f.bbox), text.get_text()
+    plt.close("all")
+
+
+def test_demo_weights_are_named_in_titles_and_files(prediction):
+    from exafold.demo import DEMO_LABEL
+
+    assert prediction.weights_label == DEMO_LABEL
+    assert "[DEMO WEIGHTS]" in prediction.plot_plddt().get_title()
+    assert "[DEMO WEIGHTS]" in prediction.plot_pae().get_title()
+    assert DEMO_LABEL[:40] in prediction.to_pdb() and DEMO_LABEL in prediction.to_mmcif()
+    assert "DEMO WEIGHTS" in repr(prediction)
     import matplotlib.pyplot as plt
 
     plt.close("all")
@@ -209,7 +268,11 @@ def test_shard_round_trip(prediction, tmp_path):
     np.testing.assert_array_equal(q.pae, p.pae)
     assert (q.sequence, q.preset, q.seed, q.seconds) == (p.sequence, p.preset, p.seed, 1.5)
     assert q.ptm == pytest.approx(p.ptm, rel=1e-7) and q.distogram_logits is None
-    assert q.to_pdb() == p.to_pdb()
+
+    def atoms(text):
+        return [line for line in text.splitlines() if not line.startswith("REMARK")]
+
+    assert atoms(q.to_pdb()) == atoms(p.to_pdb())
     with pytest.raises(KeyError, match="not in the shard"):
         exafold.Prediction.from_shard(exafold.read_shard(str(path)), "nope")
     with pytest.raises(ValueError, match="no distogram"):

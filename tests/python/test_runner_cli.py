@@ -6,7 +6,7 @@ import json
 
 import pytest
 from exafold.cli import build_parser, main
-from exafold.commands import distill
+from exafold.commands import distill, shared
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -27,6 +27,11 @@ def test_options_build_the_run_configuration(tmp_path):
     cfg = distill.build_config(args)
     assert cfg.models == (("model_1_ptm", "params_model_1_ptm.npz:10"), ("model_2_ptm", "p2.npz:3"))
     assert (cfg.seed, cfg.recycles, cfg.outputs.shard_size, cfg.outputs.pdb) == (7, 0, 50, True)
+    # What was not given comes from each preset: model_2 samples fewer extra rows than model_1.
+    settings = cfg.settings()
+    assert (settings["model_1_ptm"].recycles, settings["model_1_ptm"].max_msa_clusters,
+            settings["model_1_ptm"].max_extra_msa) == (0, 512, 5120)
+    assert settings["model_2_ptm"].max_extra_msa == 1024
     assert (cfg.outputs.filter.min_mean_plddt, cfg.outputs.filter.min_ptm, cfg.outputs.filter.min_fraction) == (80, 0.6, 0.5)
     assert cfg.memory_budget_bytes == 2**29 and cfg.device_peak_flops == 989e12 and cfg.progress is False
 
@@ -41,9 +46,14 @@ def test_bad_options_are_refused(tmp_path, capsys):
         distill.build_config(parse("--fasta", str(tmp_path / "q.fa"), "--model", "m=p", "--out", "o"))
     (tmp_path / "q.fa").write_text(">a\nMKV\n")
     (tmp_path / "p").write_bytes(b"x")
+    with pytest.raises(ValueError, match="unknown model preset 'm'"):
+        distill.build_config(parse("--fasta", str(tmp_path / "q.fa"), "--model", f"m={tmp_path / 'p'}", "--out", "o"))
+    with pytest.raises(SystemExit):
+        parse("--fasta", "q.fa", "--model", "m=p", "--out", "o", "--seed", "-1")
+    assert "seed must be an integer from 0 to 2**64 - 1, got -1" in capsys.readouterr().err
     with pytest.raises(ValueError, match="--resume: .* holds no journal of a previous run"):
-        distill.build_config(parse("--fasta", str(tmp_path / "q.fa"), "--model", f"m={tmp_path / 'p'}", "--out",
-                                   str(tmp_path / "new"), "--resume"))
+        distill.build_config(parse("--fasta", str(tmp_path / "q.fa"), "--model", f"model_1={tmp_path / 'p'}",
+                                   "--out", str(tmp_path / "new"), "--resume"))
 
 
 def test_distill_fails_clearly_on_a_bad_parameter_file_and_writes_nothing(tmp_path, capsys):
@@ -61,9 +71,24 @@ def test_distill_fails_clearly_on_a_bad_parameter_file_and_writes_nothing(tmp_pa
 def test_launcher_environment_selects_mpi(monkeypatch):
     for var in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_STEP_NUM_TASKS", "FLUX_JOB_SIZE"):
         monkeypatch.delenv(var, raising=False)
-    assert distill.launched_ranks() == 1
+    assert shared.launched_ranks() == 1
     monkeypatch.setenv("SLURM_STEP_NUM_TASKS", "64")
-    assert distill.launched_ranks() == 64
+    assert shared.launched_ranks() == 64
+
+
+def test_ranks_on_one_node_divide_its_cores(monkeypatch):
+    """Two ranks on two cores each took both cores and ran slower than one: each rank now takes
+    its share, unless EXAFOLD_NUM_THREADS or the launcher's binding already decided."""
+    monkeypatch.delenv("EXAFOLD_NUM_THREADS", raising=False)
+    monkeypatch.setattr(shared.os, "sched_getaffinity", lambda pid: set(range(8)))
+    monkeypatch.setattr(shared.os, "cpu_count", lambda: 8)
+    assert shared.threads_per_rank(1) is None
+    assert shared.threads_per_rank(2) == 4 and shared.threads_per_rank(3) == 2 and shared.threads_per_rank(16) == 1
+    monkeypatch.setattr(shared.os, "sched_getaffinity", lambda pid: {0, 1})  # bound to 2 of the 8
+    assert shared.threads_per_rank(2) is None
+    monkeypatch.setattr(shared.os, "sched_getaffinity", lambda pid: set(range(8)))
+    monkeypatch.setenv("EXAFOLD_NUM_THREADS", "3")
+    assert shared.threads_per_rank(2) is None
 
 
 def test_the_command_runs_a_job_once_an_engine_is_wired_in(tmp_path, monkeypatch, capsys):
@@ -77,7 +102,7 @@ def test_the_command_runs_a_job_once_an_engine_is_wired_in(tmp_path, monkeypatch
 
     def load_engine(config, args, comm):
         seen["comm"], seen["presets"] = comm, [m[0] for m in config.models]
-        return d.prepare, d.models(("model_1_ptm",))
+        return d.prepare, d.models(("model_1_ptm",)), {"model_1_ptm": ""}
 
     monkeypatch.setattr(distill, "load_engine", load_engine)
     argv = ["distill", "--fasta", str(fasta), "--alignments", str(msas), "--model", f"model_1_ptm={params}",
@@ -87,5 +112,11 @@ def test_the_command_runs_a_job_once_an_engine_is_wired_in(tmp_path, monkeypatch
     assert "exafold distill summary" in capsys.readouterr().out
     assert sorted(json.loads((tmp_path / "out" / "index.json").read_text())["structures"]) == ids
     assert sorted(p.name for p in (tmp_path / "out" / "structures").iterdir()) == [f"{i}.pdb" for i in ids]
+    assert not (tmp_path / "out" / ".exafold.lock").exists()  # a clean exit leaves no lock behind
+    capsys.readouterr()
     assert main(argv + ["--resume"]) == 0  # the rerun resumes: nothing left to do
-    assert "this session     0 structures" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "this session     0 structures" in captured.out
+    # Said as such, not as a progress line of 0/0 with an unknown ETA.
+    assert f"nothing to do: 3 of 3 inputs already done in {tmp_path / 'out'}" in captured.err
+    assert "0/0" not in captured.err and "ETA" not in captured.err

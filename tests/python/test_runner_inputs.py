@@ -1,18 +1,17 @@
-"""Runner inputs: FASTA and manifest records, validation reasons, alignment discovery and checks,
-structure seeds."""
+"""Runner inputs: FASTA records (read by the engine's FASTA reader) and manifest records,
+validation reasons, file names, alignment discovery and checks, structure seeds."""
 
 from pathlib import Path
 
 import pytest
+from exafold.inference import normalize_sequence, structure_seed
 from exafold.runner.inputs import (
     InputError,
     Item,
     check_alignment,
     find_alignments,
-    normalize_sequence,
     read_fasta,
     read_manifest,
-    structure_seed,
 )
 
 
@@ -28,47 +27,61 @@ def test_fasta_records_multiline_lowercase_and_stop(tmp_path):
 def test_bad_records_fail_only_themselves(tmp_path):
     f = tmp_path / "q.fasta"
     f.write_bytes(b">ok1\nMKV\n>bad_residue\nMK1V\n>too_long\n" + b"A" * 11 + b"\n>ok1\nMMM\n"
-                  b">\nMKV\n>has/slash\nMKV\n>empty\n>garbage\nMK\xffV\n>ok2\nACD\n")
+                  b">\nMKV\n>has/slash\nMKV\n>empty\n>garbage\nMK\xffV\n>ok2\nACD\n>X\xffY\nMK\n")
     got = read_fasta(f, max_length=10)
     assert [i.id for i in got.items] == ["ok1", "ok2"]
     reasons = {(r.id, r.source.rsplit(":", 1)[1]): r.reason for r in got.rejected}
-    assert reasons[("bad_residue", "3")] == "residue '1' at position 3 is not allowed"
+    assert reasons[("bad_residue", "3")] == "line 4: unexpected '1' at column 3 in the sequence of 'bad_residue'"
     assert reasons[("too_long", "5")] == "length 11 exceeds the maximum 10"
     assert reasons[(None, "7")] == f"duplicate id 'ok1' (first at {f}:1)"
     assert reasons[(None, "9")].startswith("invalid id ''")
     assert reasons[(None, "11")].startswith("invalid id 'has/slash'")
-    assert reasons[("empty", "13")] == "empty sequence"
-    assert reasons[("garbage", "14")] == "residue '\\xff' at position 3 is not allowed"
+    assert reasons[("empty", "13")] == "record 'empty' has no sequence (truncated file?)"
+    assert reasons[("garbage", "14")].startswith("line 15: unexpected byte 0xff at column 3")
+    assert reasons[(None, "18")] == "header is not valid UTF-8: byte 0xff at column 2"
 
 
-def test_line_endings_and_stray_bytes(tmp_path):
+def test_line_endings_unicode_whitespace_and_control_characters(tmp_path):
+    """Lines end at \\n or \\r\\n; each is stripped as AlphaFold2's parser strips it (str.strip:
+    Unicode whitespace too); control characters, C1 ones too, fail their record."""
     f = tmp_path / "q.fasta"
-    f.write_bytes(b">a\r\nMK\r\nV\r\n>b\rGG\r>c\nM\x85K\n")
+    f.write_bytes(b">a\r\nMK\r\nV\r\n>b\xc2\xa0\xe3\x80\x80\nGG\xc2\x85\n>c\xc2\x9bd\nMK\n")
     got = read_fasta(f, max_length=10)
     assert [(i.id, i.sequence) for i in got.items] == [("a", "MKV"), ("b", "GG")]
     assert [(r.id, r.source, r.reason) for r in got.rejected] == [
-        ("c", f"{f}:6", "residue '\\x85' at position 2 is not allowed")]
+        (None, f"{f}:6", "header holds a control character: U+009B at column 2")]
 
 
 def test_residue_policy():
     assert normalize_sequence("mkbz", "unknown") == "MKXX"
-    with pytest.raises(ValueError, match=r"residue 'B' at position 3 is not allowed \(allowed with --residues unknown\)"):
+    with pytest.raises(ValueError, match=r"residue 'B' at position 3 is not allowed \(the 'unknown' residue policy"):
         normalize_sequence("mkbz", "strict")
     with pytest.raises(ValueError, match="residue '-'"):
         normalize_sequence("MK-V", "unknown")
     with pytest.raises(ValueError, match="residue policy"):
         normalize_sequence("MKV", "lenient")
+    with pytest.raises(ValueError, match="multimer is not supported"):
+        normalize_sequence("MKV:GGS", "strict")
+
+
+def test_items_get_distinct_safe_file_names(tmp_path):
+    f = tmp_path / "q.fasta"
+    f.write_text(">sp|P02640|VILI_CHICK\nMKV\n>sp_P02640_VILI_CHICK\nMKV\n>.hidden\nMK\n>Sp_p02640_vili_chick\nMK\n")
+    got = read_fasta(f, max_length=10)
+    assert [(i.id, i.name) for i in got.items] == [
+        ("sp|P02640|VILI_CHICK", "sp_P02640_VILI_CHICK"), ("sp_P02640_VILI_CHICK", "sp_P02640_VILI_CHICK_2"),
+        (".hidden", "_.hidden"), ("Sp_p02640_vili_chick", "Sp_p02640_vili_chick_3")]
 
 
 def test_unusable_files_raise_naming_the_file(tmp_path):
-    with pytest.raises(InputError, match="cannot read .*missing.fasta"):
+    with pytest.raises(InputError, match="cannot open .*missing.fasta: No such file"):
         read_fasta(tmp_path / "missing.fasta", max_length=10)
     f = tmp_path / "notfasta.txt"
     f.write_text("\nid,sequence\n")
-    with pytest.raises(InputError, match=r"notfasta.txt:2: not a FASTA file"):
+    with pytest.raises(InputError, match=r"notfasta.txt:2: expected a '>' header line"):
         read_fasta(f, max_length=10)
     f.write_text("")
-    with pytest.raises(InputError, match="no FASTA records"):
+    with pytest.raises(InputError, match="empty file: no FASTA record"):
         read_fasta(f, max_length=10)
 
 
@@ -107,6 +120,9 @@ def test_find_alignments(tmp_path):
         listed, d / "uniref90_hits.sto", d / "bfd_uniclust_hits.a3m", d / "mgnify_hits.sto", d / "custom.a3m"]
     with pytest.raises(ValueError, match=r"no alignment files \(\*.a3m, \*.sto\) for P2 in .*msas/P2/"):
         find_alignments(Item("P2", "MKV", "m:3"), tmp_path / "msas")
+    # colabfold_search writes DIR/<id>.a3m, with the id made safe for file names.
+    (tmp_path / "msas" / "sp_Q9_X.a3m").write_text(">101\nMKV\n")
+    assert find_alignments(Item("sp|Q9|X", "MKV", "m:4"), tmp_path / "msas") == [tmp_path / "msas" / "sp_Q9_X.a3m"]
     with pytest.raises(ValueError, match="P2: its record lists none and no alignment directory was given"):
         find_alignments(Item("P2", "MKV", "m:3"), None)
 

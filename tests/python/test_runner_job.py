@@ -86,7 +86,7 @@ def test_bad_inputs_fail_only_their_own_items(tmp_path):
     assert failed[ids[2]].endswith("bfd.sto:3: truncated file: no '//' line ends the alignment")
     assert "uniref90.a3m:3: " in failed[ids[3]] and "columns" in failed[ids[3]], failed[ids[3]]
     assert failed[ids[4]] == "prediction with model_1_ptm failed: MemoryError: out of device memory (test)"
-    assert failed["bad_residue"].endswith("input.fasta:17: residue '1' at position 3 is not allowed")
+    assert failed["bad_residue"].endswith("input.fasta:17: line 18: unexpected '1' at column 3 in the sequence of 'bad_residue'")
     assert failed["long"].endswith("length 30 exceeds the maximum 20")
     c = result.summary["counts"]
     assert c["structures"] == 3 and c["failed"] == 8 and c["inputs"] == 11

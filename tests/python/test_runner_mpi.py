@@ -1,5 +1,6 @@
-"""MPI scale-out: the dispenser's chunks match the simulator's policy, parameters broadcast
-intact, and a 2-rank run under mpiexec produces the same structures as a 1-rank run."""
+"""MPI scale-out: the dispenser hands out the engine's chunks (the simulator's policy),
+parameters broadcast intact, and a 2-rank run under mpiexec produces the same structures as a
+1-rank run, with every rank given work and the last progress line counting every rank."""
 
 import hashlib
 import json
@@ -16,10 +17,11 @@ import exafold
 import numpy as np
 import pytest
 import runner_doubles as d
+from exafold.demo import DEMO_LABEL, demo_arrays, demo_params_path
 from exafold.runner.inputs import read_fasta
-from exafold.runner.job import _order_longest_first, run
-from exafold.demo import demo_arrays
-from exafold.runner.mpi import broadcast_params, chunk_bounds
+from exafold.runner.job import run
+from exafold.runner.mpi import broadcast_params
+from exafold.runner.ordering import longest_first
 
 # Root in containers: Open MPI refuses to start without these.
 MPI_ENV = {**os.environ, "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
@@ -33,25 +35,24 @@ def mpiexec(ranks: int, *args: str, timeout: float = 120) -> subprocess.Complete
 
 
 @pytest.mark.parametrize("workers,divisor,min_chunk", [(1, 2.0, 1), (4, 2.0, 1), (16, 3.0, 2), (7, 1.0, 5)])
-def test_chunks_follow_the_simulators_dispenser(workers, divisor, min_chunk):
+def test_the_runners_chunks_are_the_simulators(workers, divisor, min_chunk):
+    """One policy: the chunks an MPI run hands out are exafold.dispenser_chunks, the function the
+    simulator's dispenser replays (so the simulator predicts a real run's requests)."""
     costs = np.sort(np.random.default_rng(workers).lognormal(5, 0.65, 500) ** 3)[::-1]
-    bounds = chunk_bounds(costs, workers, divisor, min_chunk)
+    bounds = exafold.dispenser_chunks(costs, workers, divisor, min_chunk)
     assert bounds[0] == 0 and bounds[-1] == len(costs) and all(b > a for a, b in zip(bounds, bounds[1:]))
     sim = exafold.simulate(costs, workers, policy="dispenser", min_chunk=min_chunk, chunk_divisor=divisor)
     assert len(bounds) - 1 == sim["requests"]
-    for a, b in zip(bounds, bounds[1:]):
-        # Each chunk is the shortest run of items holding 1/(k W) of the remaining work.
-        target = costs[a:].sum() / (divisor * workers)
-        assert b - a == max(min_chunk, 1) or costs[a:b - 1].sum() < target or b - a <= min_chunk
     with pytest.raises(ValueError, match="invalid dispenser settings"):
-        chunk_bounds(costs, 0)
+        exafold.dispenser_chunks(costs, 0)
 
 
 def test_parameters_without_mpi_are_read_from_the_file(tmp_path):
     arrays = demo_arrays("reduced_ptm")
     np.savez(tmp_path / "p.npz", **arrays)
-    got = broadcast_params(tmp_path / "p.npz", "reduced_ptm")
+    got, label = broadcast_params(tmp_path / "p.npz", "reduced_ptm")
     assert got.keys() == arrays.keys() and all(np.array_equal(got[k], arrays[k]) for k in arrays)
+    assert label == "" and broadcast_params(demo_params_path("reduced_ptm"), "reduced_ptm")[1] == DEMO_LABEL
     with pytest.raises(OSError, match="cannot open .*missing.npz"):
         broadcast_params(tmp_path / "missing.npz", "reduced_ptm")
     with pytest.raises(ValueError, match="(?s)does not match preset 'reduced'.*layout of preset 'reduced_ptm'"):
@@ -69,16 +70,17 @@ try:
     mpi.broadcast_params(sys.argv[2] if rank == 0 else None, "reduced_ptm", comm)
 except ValueError as e:
     print(f"rank {rank} refused: {'CRC-32' in str(e) and sys.argv[2] in str(e)}", flush=True)
-got = mpi.broadcast_params(sys.argv[1] if rank == 0 else None, "reduced_ptm", comm)
+got, label = mpi.broadcast_params(sys.argv[1] if rank == 0 else None, "reduced_ptm", comm)
 ref = demo_arrays("reduced_ptm")
 ok = got.keys() == ref.keys() and all(got[k].dtype == ref[k].dtype and np.array_equal(got[k], ref[k]) for k in ref)
-print(f"rank {rank} ok={ok}", flush=True)
+print(f"rank {rank} ok={ok} label={label!r}", flush=True)
 """
 
 
 def test_parameter_broadcast_under_mpiexec(tmp_path):
     arrays = demo_arrays("reduced_ptm")
-    np.savez(tmp_path / "p.npz", **arrays)
+    label = np.frombuffer(b"test label", np.uint8)  # the weights label goes to every rank too
+    np.savez(tmp_path / "p.npz", exafold_weights_label=label, **arrays)
     damaged = bytearray((tmp_path / "p.npz").read_bytes())
     name = max(arrays, key=lambda k: arrays[k].size)
     damaged[damaged.find(arrays[name].tobytes()) + 100] ^= 0xFF  # inside one array's data
@@ -88,8 +90,9 @@ def test_parameter_broadcast_under_mpiexec(tmp_path):
     assert r.returncode == 0, r.stderr
     # mpiexec forwards each rank's output as it comes: lines may interleave. A file rank 0
     # refuses is refused on every rank, with rank 0's message, and none is left waiting.
-    assert sorted(re.findall(r"rank \d refused: \w+", r.stdout)) == ["rank 0 refused: True", "rank 1 refused: True"]
-    assert sorted(re.findall(r"rank \d ok=\w+", r.stdout)) == ["rank 0 ok=True", "rank 1 ok=True"]
+    assert sorted(re.findall(r"rank \d refused: (?:True|False)", r.stdout)) == ["rank 0 refused: True", "rank 1 refused: True"]
+    assert sorted(re.findall(r"rank \d ok=(?:True|False) label='[^']*'", r.stdout)) == [
+        "rank 0 ok=True label='test label'", "rank 1 ok=True label='test label'"]
 
 
 def structures(out: Path) -> dict[str, tuple]:
@@ -103,6 +106,18 @@ def structures(out: Path) -> dict[str, tuple]:
             assert sid not in found, f"{sid} twice"
             found[sid] = (s["model"][i], int(s["seed"][i]), digest)
     return found
+
+
+def test_on_a_small_job_every_rank_gets_work(tmp_path):
+    """Three items on two ranks: rank 0's prefetching once took every chunk before rank 1 asked,
+    and rank 1 finished nothing. No rank gets a second chunk before every rank had its first."""
+    fasta, msas, ids = d.write_inputs(tmp_path, [20, 30, 40])
+    r = mpiexec(2, str(Path(d.__file__)), str(tmp_path / "mpi"), "--mpi", "--fasta", str(fasta), "--alignments",
+                str(msas), "--presets", "model_1_ptm", "--delay", "0.05")
+    assert r.returncode == 0, r.stdout + r.stderr
+    for rank in (0, 1):
+        assert exafold.read_journal(str(tmp_path / "mpi" / f"journal-r{rank:05d}.jsonl"))["done"], rank
+    assert sorted(structures(tmp_path / "mpi")) == ids
 
 
 def test_two_ranks_make_the_same_structures_as_one(tmp_path):
@@ -119,8 +134,11 @@ def test_two_ranks_make_the_same_structures_as_one(tmp_path):
     summary = json.loads((tmp_path / "mpi" / "summary.json").read_text())
     assert summary["session"]["ranks"] == 2 and summary["counts"]["structures"] == len(ids)
     items = read_fasta(fasta, max_length=2500).items
-    _, costs = _order_longest_first(items, d.config(tmp_path / "x", fasta, msas, presets=tuple(presets.split(","))))
-    assert summary["session"]["dispenser_requests"] == len(chunk_bounds(costs, 2)) - 1
+    _, costs = longest_first(items, d.config(tmp_path / "x", fasta, msas, presets=tuple(presets.split(","))))
+    assert summary["session"]["dispenser_requests"] == len(exafold.dispenser_chunks(costs, 2)) - 1
+    # The last progress line counts what every rank finished, as the summary does.
+    last = [line for line in r.stderr.splitlines() if " finished (" in line][-1]
+    assert f"{len(ids)}/{len(ids)} finished" in last, r.stderr
 
     one_cfg = d.config(tmp_path / "one", fasta, msas, presets=tuple(presets.split(",")))
     run(one_cfg, d.prepare, d.models(tuple(presets.split(","))))

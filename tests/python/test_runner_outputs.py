@@ -21,7 +21,7 @@ from exafold.runner.outputs import (
 )
 from exafold.residues import aatype_of
 from exafold.runner.staging import Staging
-from exafold.runner.worker import check_prediction
+from exafold.inference import check_prediction
 from runner_doubles import make_predict, seed_of
 
 HASH = "00000000000000aa"

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pytest
-from exafold.runner.pipeline import Prefetcher, estimate_feature_bytes, features_nbytes
+from exafold.runner.pipeline import Prefetcher, features_nbytes
 
 
 def feats(nbytes: int) -> dict:
@@ -146,8 +146,19 @@ def test_a_failing_source_fails_the_run():
         list(p)
 
 
-def test_feature_estimate_scales_with_the_msa():
-    small = estimate_feature_bytes(100, 512, 1024, 4)
-    assert estimate_feature_bytes(200, 512, 1024, 4) == 2 * small
-    # msa_feat alone: 4 passes x 512 clusters x 100 residues x 49 floats.
-    assert small > 4 * 4 * 512 * 100 * 49
+def test_the_reservation_is_what_the_features_hold():
+    """The prefetch pipeline reserves the engine's count of an item's feature bytes (one set per
+    distinct setting); with the sizes the features really have, it is exact."""
+    from exafold.features import build_raw_features
+    from exafold.inference import Settings, build_features, feature_bytes
+
+    raw = build_raw_features("MKTAYIAKQRQISFVKSHFSRQ")  # single sequence: 1 cluster row, no extra
+    settings = [Settings(1, 1, 1), Settings(0, 1, 1)]
+    built = build_features(raw, 5, settings)
+    real = [Settings(s.recycles, f["msa_feat"].shape[-3], f["extra_msa"].shape[-2]) for s, f in built.items()]
+    # The features hold what the count says for their real depths (the maxima bound it above).
+    exact = feature_bytes(22, [Settings(1, 1, 0)]) + feature_bytes(22, [Settings(0, 1, 0)])
+    assert features_nbytes(built) == exact == sum(feature_bytes(22, [s]) for s in real)
+    assert feature_bytes(22, settings) >= features_nbytes(built)
+    # Two models with one setting share one set of features.
+    assert feature_bytes(22, [settings[0], settings[0]]) == feature_bytes(22, settings[:1])

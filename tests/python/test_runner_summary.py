@@ -69,3 +69,27 @@ def test_progress_bar_on_a_terminal():
     p.close()
     text = out.getvalue()
     assert "run:" in text and "3/4" in text and "failed=1" in text and "struct/s" in text
+
+
+def test_labelled_weights_head_the_summary_and_its_plot(tmp_path):
+    """Demo weights are named in summary.json, summary.txt and the histograms' title; the
+    histograms' counts are whole structures (integer ticks, not 0.5 structures)."""
+    from matplotlib.image import imread
+
+    from exafold.runner.summary import histogram_figure, write_summary
+
+    rows = {r["id"]: r for r in [row(0, 90.0, 0.9, True), row(1, 60.0, 0.5, False)]}
+    label = "DEMO WEIGHTS: random parameters, the structures carry no meaning"
+    s = build_summary(config={"filter": {"min_mean_plddt": 70}}, config_hash="ab", inputs=2, rejected=[],
+                      rows=rows, failed={}, pending=0, sessions=[SessionStats(wall_seconds=1.0)],
+                      device_peak_flops=None, weights_labels={"reduced_ptm": label, "model_1": ""})
+    assert s["weights_labels"] == {"reduced_ptm": label}
+    text = format_summary(s)
+    assert text.splitlines()[0] == f"*** reduced_ptm: {label} ***" and text.splitlines()[-1] == text.splitlines()[0]
+    write_summary(tmp_path, s)
+    assert imread(tmp_path / "histograms.png").shape[2] in (3, 4)
+    fig = histogram_figure(s)
+    fig.canvas.draw()
+    assert label in fig.get_suptitle()
+    ticks = [t for ax in fig.axes for t in ax.get_yticks()]
+    assert ticks and all(float(t).is_integer() for t in ticks)

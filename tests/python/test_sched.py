@@ -11,6 +11,7 @@ import pytest
 
 import exafold
 from exafold.cli import main
+from exafold.inference import Settings
 
 PUBLISHED = (347_904, 764_022_844, 300_965_502_304)  # OpenFold 2, 4 passes/512/5120/4 templates
 
@@ -91,6 +92,41 @@ def test_simulate_cli_table_and_json(capsys, tmp_path):
     lengths.write_text("100\nabc\n")
     assert main(["simulate", "--lengths", str(lengths), "--workers", "2"]) == 2
     assert "expected a sequence length" in capsys.readouterr().err
+    # --count goes with --distribution: next to --lengths it is an error, not silently ignored.
+    lengths.write_text("100\n200\n")
+    assert main(["simulate", "--lengths", str(lengths), "--count", "5", "--workers", "2"]) == 2
+    assert "--count applies to --distribution" in capsys.readouterr().err
+
+
+def test_simulate_charges_the_preset_and_settings_the_items_run_with(capsys, tmp_path):
+    lengths = tmp_path / "lengths.txt"
+    lengths.write_text("100\n200\n300\n")
+    tm = tmp_path / "tm.json"
+    tm.write_text(exafold.DeviceTimeModel("d", 1e-12, 0.0, 0.0).to_json())
+    makespan = {}
+    for preset in ("model_1_ptm", "reduced_ptm"):
+        assert main(["simulate", "--lengths", str(lengths), "--workers", "1", "--policy", "lpt", "--json",
+                     "--time-model", str(tm), "--preset", preset]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        s = doc["settings"]
+        assert s == Settings.for_preset(preset).as_dict()  # the preset's own defaults
+        flops = sum(exafold.prediction_flops(n, preset=preset, msa_clusters=s["max_msa_clusters"],
+                                             extra_msa_rows=s["max_extra_msa"], passes=s["recycles"] + 1)
+                    for n in (100, 200, 300))
+        makespan[preset] = doc["results"][0]["makespan_s"]
+        assert makespan[preset] == pytest.approx(1e-12 * flops, rel=1e-12)
+    assert makespan["reduced_ptm"] < makespan["model_1_ptm"] / 100
+    assert main(["simulate", "--lengths", str(lengths), "--workers", "1", "--json", "--recycles", "0"]) == 0
+    assert json.loads(capsys.readouterr().out)["settings"]["recycles"] == 0
+
+
+def test_simulate_json_into_a_closed_pipe_is_quiet():
+    """`exafold simulate --json | head`: a reader that goes away is not an error."""
+    proc = subprocess.Popen([sys.executable, "-m", "exafold", "simulate", "--distribution", "uniform", "--count",
+                             "50", "--workers", "4", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the command writes
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and b"Broken pipe" not in err and b"Traceback" not in err, err
 
 
 def test_journal_resume_after_sigkill(tmp_path):

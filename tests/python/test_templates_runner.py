@@ -14,8 +14,8 @@ import pytest
 import runner_doubles as d
 import template_fixtures as T
 from exafold import features as F
-from exafold.commands.distill import msa_clusters_for
 from exafold.demo import demo_arrays
+from exafold.inference import Settings
 from exafold.runner.job import run
 from exafold.templates import MODEL_TEMPLATE_KEYS, TemplateInputs, variants
 
@@ -73,9 +73,16 @@ def test_template_presets_sample_508_cluster_centres():
     assert exafold._core.preset_config("model_1_ptm")["sampled_msa_clusters"] == 508
     assert exafold._core.preset_config("model_2")["sampled_msa_clusters"] == 508
     assert exafold._core.preset_config("model_3_ptm")["sampled_msa_clusters"] == 512
-    assert msa_clusters_for(["model_3_ptm"], None) == 512
-    assert msa_clusters_for(["model_1_ptm", "model_3_ptm"], None) == 508
-    assert msa_clusters_for(["model_1_ptm"], 100) == 100
+    # The one source of a prediction's settings picks them in a run with templates, and only then.
+    assert Settings.for_preset("model_1_ptm", templates=True).max_msa_clusters == 508
+    assert Settings.for_preset("model_1_ptm").max_msa_clusters == 512
+    assert Settings.for_preset("model_3_ptm", templates=True).max_msa_clusters == 512
+    assert Settings.for_preset("model_1_ptm", templates=True, max_msa_clusters=100).max_msa_clusters == 100
+    cfg = d.config("out", "in.fasta", "msas", templates="on", template_structures=MMCIFS,
+                   presets=("model_1_ptm", "model_3_ptm"))
+    assert {p: s.max_msa_clusters for p, s in cfg.settings().items()} == {"model_1_ptm": 508, "model_3_ptm": 512}
+    assert {p: s.max_msa_clusters for p, s in d.config("out", "in.fasta", "msas").settings().items()} == {
+        "model_1_ptm": 512}
 
 
 def template_predict(preset: str, gain: float):
@@ -234,9 +241,26 @@ def test_exafold_predict_takes_templates(tmp_path, capsys):
     assert main(args + ["--templates", "both", "--template-mmcif-dir", str(MMCIFS)]) == 0
     out = capsys.readouterr().out
     assert "short73: template 1hf9_B skipped: " in out
+    # Both candidates written and ranked, the template one named <preset>+templates; its scores
+    # and remarks name the templates it used.
+    files = sorted(p.name for p in (tmp_path / "out" / "short73").glob("*_unrelaxed_*.pdb"))
+    assert {f.split("_rank_")[1][4:] for f in files} == {"reduced_ptm+templates_seed_000.pdb",
+                                                         "reduced_ptm_seed_000.pdb"}
+    expected = TemplateInputs(MMCIFS).for_item(T.SHORT73_QUERY, HITS)
+    for score_file in (tmp_path / "out" / "short73").glob("*_scores_*.json"):
+        scores = json.loads(score_file.read_text())
+        with_them = "+templates" in score_file.name
+        assert [(t["name"], t["sum_probs"]) for t in scores["templates"]] == (list(expected.used) if with_them else [])
+        assert scores["template_notes"] == (list(expected.notes) if with_them else [])
+        pdb = score_file.with_name(score_file.name.replace("_scores_", "_unrelaxed_").replace(".json", ".pdb"))
+        text = pdb.read_text()
+        assert ("REMARK 250 templates: " in text) == with_them
+        assert (f"REMARK 250 templates: {expected.used[0][0]} (sum_probs" in text) == with_them
     assert main(args + ["--templates", "--template-mmcif-dir", str(MMCIFS)]) == 0
-    used = " ".join(n for n, _ in TemplateInputs(MMCIFS).for_item(T.SHORT73_QUERY, HITS).used)
-    assert capsys.readouterr().out.splitlines()[-1].endswith(f"templates {used}")
+    used = " ".join(n for n, _ in expected.used)
+    out = capsys.readouterr().out
+    assert "reduced_ptm+templates" in out and any(line.endswith(f"templates {used}") for line in out.splitlines())
+    assert len(list((tmp_path / "out" / "short73").glob("*_unrelaxed_*.pdb"))) == 1
     assert main(args + ["--templates"]) == 2
     assert "--template-mmcif-dir" in capsys.readouterr().err
     assert main(args + ["--templates", "--template-mmcif-dir", str(MMCIFS), "--max-template-date", "2021-1-1"]) == 2

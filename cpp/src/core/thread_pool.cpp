@@ -141,6 +141,7 @@ int num_threads_from_env() {
 namespace {
 std::mutex g_pool_mu;
 std::unique_ptr<ThreadPool> g_pool;
+bool g_pool_set = false;
 }  // namespace
 
 ThreadPool& thread_pool() {
@@ -152,6 +153,14 @@ ThreadPool& thread_pool() {
 void set_num_threads(int n) {
   std::lock_guard lk(g_pool_mu);
   g_pool = std::make_unique<ThreadPool>(n);
+  g_pool_set = true;
+}
+
+const char* num_threads_source() {
+  std::lock_guard lk(g_pool_mu);
+  if (g_pool_set) return "set_num_threads";
+  const char* s = std::getenv("EXAFOLD_NUM_THREADS");
+  return s && *s ? "EXAFOLD_NUM_THREADS" : "cores";
 }
 
 }  // namespace exafold

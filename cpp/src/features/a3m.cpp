@@ -27,34 +27,82 @@ constexpr auto kKind = make_kinds();
 
 class A3mParser {
  public:
-  A3mParser(LineReader& in, const MsaReadOptions& options)
-      : in_(in), options_(options), msa_(in.name()) {}
+  /// Splitting, each alignment ends at a NUL byte (MMseqs2 databases, which colabfold_search
+  /// writes, end each query's alignment with one); otherwise a NUL byte is an error that says
+  /// what the file is.
+  A3mParser(LineReader& in, const MsaReadOptions& options, bool split)
+      : in_(in), options_(options), msa_(in.name()), split_(split) {}
 
-  Msa run() {
+  /// Parses the next alignment; false when no text is left (a NUL with nothing before it is an
+  /// empty entry, skipped).
+  bool next_alignment() {
+    msa_ = Msa(in_.name());
+    seen_text_ = skipping_ = false;
     std::string_view raw;
-    while (in_.next(raw)) {
-      std::string_view line = strip(raw);
-      if (line.empty()) continue;
-      if (line[0] == '>') {
-        finish_row();
-        if (options_.max_rows > 0 && msa_.num_rows() >= options_.max_rows) break;
-        start_row(line.substr(1));
-      } else if (!in_row_) {
-        if (msa_.num_rows() == 0 && line[0] == '#') continue;  // comments before the query
-        in_.fail("expected a '>' header line, found " + quote_text(line) +
-                 (find_bad_text_byte(line) != std::string_view::npos ? " (binary data?)" : ""));
-      } else {
-        add_sequence_line(line, size_t(line.data() - raw.data()));
+    while (!done_) {
+      std::string held;
+      if (!carry_.empty()) {
+        held.swap(carry_);
+        raw = held;
+      } else if (!in_.next(raw)) {
+        break;
       }
+      size_t nul = raw.find('\0');
+      if (nul != std::string_view::npos && !split_) {
+        if (seen_text_ && separates_alignments(raw, nul))
+          in_.fail("a NUL byte at column " + std::to_string(nul + 1) +
+                   ": the file holds several alignments separated by NUL bytes (an MMseqs2 "
+                   "database, as colabfold_search writes it); exafold predict --a3m reads those");
+        nul = std::string_view::npos;  // binary data: the line's own checks say so
+      }
+      line(raw.substr(0, nul));
+      if (nul == std::string_view::npos) continue;
+      if (const size_t next = raw.find_first_not_of('\0', nul); next != std::string_view::npos)
+        carry_.assign(raw.substr(next));
+      if (seen_text_) break;
     }
     finish_row();
+    if (!seen_text_) return false;
     if (msa_.num_rows() == 0)
       in_.fail_at(in_.line_number() > 0 ? in_.line_number() : 1,
-                  "empty file: no A3M record (the query must come first)");
-    return std::move(msa_);
+                  std::string(split_ ? "an alignment" : "empty file") +
+                      ": no A3M record (the query must come first)");
+    return true;
   }
 
+  Msa take() { return std::move(msa_); }
+
  private:
+  // Whether the NUL at `nul` ends an alignment as MMseqs2 databases do: the next one (a '#' or
+  // '>' line) or nothing follows it.
+  static bool separates_alignments(std::string_view raw, size_t nul) {
+    const size_t next = raw.find_first_not_of('\0', nul);
+    return next == std::string_view::npos || raw[next] == '>' || raw[next] == '#';
+  }
+
+  void line(std::string_view raw) {
+    std::string_view line = strip(raw);
+    if (line.empty() || skipping_) return;
+    seen_text_ = true;
+    if (line[0] == '>') {
+      finish_row();
+      if (options_.max_rows > 0 && msa_.num_rows() >= options_.max_rows) {
+        // Enough rows: a single alignment need not be read further; a split one is skipped to
+        // its end.
+        skipping_ = true;
+        done_ = !split_;
+        return;
+      }
+      start_row(line.substr(1));
+    } else if (!in_row_) {
+      if (msa_.num_rows() == 0 && line[0] == '#') return;  // comments before the query
+      in_.fail("expected a '>' header line, found " + quote_text(line) +
+               (find_bad_text_byte(line) != std::string_view::npos ? " (binary data?)" : ""));
+    } else {
+      add_sequence_line(line, size_t(line.data() - raw.data()));
+    }
+  }
+
   void start_row(std::string_view desc) {
     if (auto why = bad_text_reason(desc, "header"); !why.empty()) in_.fail(why);
     row_ = MsaRow{std::string(desc), {}, {}, in_.line_number()};
@@ -117,18 +165,42 @@ class A3mParser {
   int32_t pending_ = 0;
   bool in_row_ = false;
   bool has_text_ = false;
+  const bool split_;
+  bool seen_text_ = false;  // a line other than blank ones in this alignment
+  bool skipping_ = false;   // max_rows reached: the rest of this alignment is ignored
+  bool done_ = false;       // nothing more to read
+  std::string carry_;       // the text after a NUL byte: the next alignment's first line
 };
+
+Msa read_one(LineReader& in, const MsaReadOptions& options) {
+  A3mParser p(in, options, false);
+  if (!p.next_alignment())
+    in.fail_at(in.line_number() > 0 ? in.line_number() : 1,
+               "empty file: no A3M record (the query must come first)");
+  return p.take();
+}
 
 }  // namespace
 
 Msa read_a3m(const std::string& path, const MsaReadOptions& options) {
   LineReader in(path);
-  return A3mParser(in, options).run();
+  return read_one(in, options);
 }
 
 Msa parse_a3m(std::string_view text, const std::string& name, const MsaReadOptions& options) {
   LineReader in(text, name);
-  return A3mParser(in, options).run();
+  return read_one(in, options);
+}
+
+std::vector<Msa> read_a3m_queries(const std::string& path, const MsaReadOptions& options) {
+  LineReader in(path);
+  A3mParser p(in, options, true);
+  std::vector<Msa> out;
+  while (p.next_alignment()) out.push_back(p.take());
+  if (out.empty())
+    in.fail_at(in.line_number() > 0 ? in.line_number() : 1,
+               "empty file: no A3M record (the query must come first)");
+  return out;
 }
 
 }  // namespace exafold::features

@@ -31,4 +31,9 @@ AtomMaps atom_maps(const Tensor& aatype) {
   return m;
 }
 
+int64_t atom_map_bytes(int64_t residues) {
+  using namespace model::rc;
+  return residues * int64_t((kAtom37 + kAtom37 + kAtom14) * 4);
+}
+
 }  // namespace exafold::features

@@ -61,30 +61,38 @@ Sizes sizes_of(const PreparedMsa& msa, const ProcessConfig& config) {
   return z;
 }
 
-// Every feature with a leading axis of `batch` iterations.
-FeatureDict allocate(const Sizes& z, int64_t batch) {
-  FeatureDict f;
-  auto add = [&](const char* name, std::initializer_list<int64_t> dims, DType t) {
+// Every feature's name, shape (with a leading axis of `batch` iterations) and dtype, given to
+// `add`: the one list both the allocation and the byte count come from.
+template <class Add>
+void for_each_feature(const Sizes& z, int64_t batch, Add&& add) {
+  auto shape = [batch](std::initializer_list<int64_t> dims) {
     Shape s{batch};
     for (int64_t d : dims) s.push_back(d);
-    f.set(name, Tensor::empty(s, t));
+    return s;
   };
   const DType i32 = DType::int32, f32 = DType::float32;
-  add("aatype", {z.L}, i32);
-  add("residue_index", {z.L}, i32);
-  add("seq_length", {}, i32);
-  add("seq_mask", {z.L}, f32);
-  add("target_feat", {z.L, kTargetFeat}, f32);
-  add("msa_feat", {z.S_out, z.L, kMsaFeat}, f32);
-  add("msa_mask", {z.S_out, z.L}, f32);
-  add("msa_row_mask", {z.S_out}, f32);
-  add("bert_mask", {z.S_out, z.L}, f32);
-  add("true_msa", {z.S_out, z.L}, i32);
-  add("extra_msa", {z.E_out, z.L}, i32);
-  add("extra_msa_mask", {z.E_out, z.L}, f32);
-  add("extra_msa_row_mask", {z.E_out}, f32);
-  add("extra_has_deletion", {z.E_out, z.L}, f32);
-  add("extra_deletion_value", {z.E_out, z.L}, f32);
+  add("aatype", shape({z.L}), i32);
+  add("residue_index", shape({z.L}), i32);
+  add("seq_length", shape({}), i32);
+  add("seq_mask", shape({z.L}), f32);
+  add("target_feat", shape({z.L, kTargetFeat}), f32);
+  add("msa_feat", shape({z.S_out, z.L, kMsaFeat}), f32);
+  add("msa_mask", shape({z.S_out, z.L}), f32);
+  add("msa_row_mask", shape({z.S_out}), f32);
+  add("bert_mask", shape({z.S_out, z.L}), f32);
+  add("true_msa", shape({z.S_out, z.L}), i32);
+  add("extra_msa", shape({z.E_out, z.L}), i32);
+  add("extra_msa_mask", shape({z.E_out, z.L}), f32);
+  add("extra_msa_row_mask", shape({z.E_out}), f32);
+  add("extra_has_deletion", shape({z.E_out, z.L}), f32);
+  add("extra_deletion_value", shape({z.E_out, z.L}), f32);
+}
+
+FeatureDict allocate(const Sizes& z, int64_t batch) {
+  FeatureDict f;
+  for_each_feature(z, batch, [&f](const char* name, const Shape& s, DType t) {
+    f.set(name, Tensor::empty(s, t));
+  });
   return f;
 }
 
@@ -295,6 +303,24 @@ FeatureDict make_processed_features(const PreparedMsa& msa, const ProcessConfig&
 FeatureDict make_processed_features(const RawFeatures& raw, const ProcessConfig& config,
                                     uint64_t seed) {
   return make_processed_features(prepare_msa(raw), config, seed);
+}
+
+int64_t processed_feature_bytes(int64_t residues, int64_t clusters, int64_t extra,
+                                int64_t iterations) {
+  check(residues >= 1 && clusters >= 1 && extra >= 0 && iterations >= 1,
+        "feature sizes need residues >= 1, clusters >= 1, extra >= 0, iterations >= 1; got ",
+        residues, ", ", clusters, ", ", extra, ", ", iterations);
+  Sizes z{};
+  z.L = residues;
+  z.S_out = clusters;
+  z.E_out = extra;
+  int64_t bytes = 0;
+  for_each_feature(z, iterations, [&bytes](const char*, const Shape& s, DType t) {
+    int64_t n = 1;
+    for (int64_t d : s) n *= d;
+    bytes += n * int64_t(dtype_size(t));
+  });
+  return bytes;
 }
 
 }  // namespace exafold::features

@@ -5,6 +5,37 @@
 #include <cstring>
 
 namespace exafold::features {
+namespace {
+
+// Byte length of the whitespace character (Python's str.isspace()) that starts at s[i], or 0.
+size_t space_at(std::string_view s, size_t i) {
+  const auto at = [&](size_t k) { return i + k < s.size() ? uint8_t(s[i + k]) : uint8_t(0); };
+  const uint8_t c = at(0);
+  if ((c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20)) return 1;
+  if (c == 0xc2) return at(1) == 0x85 || at(1) == 0xa0 ? 2 : 0;  // U+0085, U+00A0
+  if (c == 0xe1) return at(1) == 0x9a && at(2) == 0x80 ? 3 : 0;  // U+1680
+  if (c == 0xe3) return at(1) == 0x80 && at(2) == 0x80 ? 3 : 0;  // U+3000
+  if (c != 0xe2) return 0;
+  if (at(1) == 0x81) return at(2) == 0x9f ? 3 : 0;  // U+205F
+  const uint8_t d = at(2);                          // U+2000-200A, 2028,
+  return at(1) == 0x80 && ((d >= 0x80 && d <= 0x8a) || d == 0xa8 || d == 0xa9 || d == 0xaf)
+             ? 3  // 2029, 202F
+             : 0;
+}
+
+// Byte length of the whitespace character that ends s, or 0.
+size_t space_at_end(std::string_view s) {
+  for (size_t len = 1; len <= 3 && len <= s.size(); ++len)
+    if (space_at(s, s.size() - len) == len) return len;
+  return 0;
+}
+
+bool is_c1_control(std::string_view s, size_t i) {
+  return uint8_t(s[i]) == 0xc2 && i + 1 < s.size() && uint8_t(s[i + 1]) >= 0x80 &&
+         uint8_t(s[i + 1]) <= 0x9f;
+}
+
+}  // namespace
 
 size_t find_bad_text_byte(std::string_view s) {
   const auto* p = reinterpret_cast<const uint8_t*>(s.data());
@@ -34,6 +65,7 @@ size_t find_bad_text_byte(std::string_view s) {
     uint8_t lo = 0x80, hi = 0xbf;
     if (c >= 0xc2 && c <= 0xdf) {
       len = 2;
+      if (c == 0xc2 && i + 1 < n && p[i + 1] <= 0x9f) return i;  // C1 controls U+0080-U+009F
     } else if (c >= 0xe0 && c <= 0xef) {
       len = 3;
       if (c == 0xe0) lo = 0xa0;
@@ -75,17 +107,28 @@ std::string quote_text(std::string_view s) {
 }
 
 std::string_view strip(std::string_view s) {
-  constexpr std::string_view ws = " \t\r\n\v\f";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(ws);
-  return s.substr(b, e - b + 1);
+  while (size_t n = space_at(s, 0)) s.remove_prefix(n);
+  while (size_t n = space_at_end(s)) s.remove_suffix(n);
+  return s;
+}
+
+std::string_view first_word(std::string_view s) {
+  while (size_t n = space_at(s, 0)) s.remove_prefix(n);
+  size_t e = 0;
+  while (e < s.size() && space_at(s, e) == 0) ++e;
+  return s.substr(0, e);
 }
 
 std::string bad_text_reason(std::string_view s, std::string_view what) {
   size_t bad = find_bad_text_byte(s);
   if (bad == std::string_view::npos) return {};
   auto u = uint8_t(s[bad]);
+  if (is_c1_control(s, bad)) {
+    char code[8];
+    std::snprintf(code, sizeof code, "U+%04X", unsigned(uint8_t(s[bad + 1])));
+    return std::string(what) + " holds a control character: " + code + " at column " +
+           std::to_string(bad + 1);
+  }
   std::string kind =
       (u < 0x20 || u == 0x7f) ? "a control character (binary data?)" : "not valid UTF-8";
   return std::string(what) + " is " + kind + ": " + quote_byte(s[bad]) + " at column " +

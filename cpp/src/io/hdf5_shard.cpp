@@ -223,6 +223,8 @@ void ShardWriter::finish() {
   h5::write_string_attribute(m.file, "exafold_version", kVersion, m.tmp);
   h5::write_string_attribute(m.file, "created", utc_now(), m.tmp);
   h5::write_string_attribute(m.file, "pae_dtype", pae_storage_name(m.opt.pae), m.tmp);
+  if (!m.opt.weights_label.empty())
+    h5::write_string_attribute(m.file, "weights_label", m.opt.weights_label, m.tmp);
   {
     h5::Handle space(H5Screate(H5S_SCALAR), H5Sclose, "create a scalar dataspace", m.tmp);
     h5::Handle a(
@@ -269,6 +271,8 @@ Shard read_shard(const std::string& path) {
   s.exafold_version = h5::read_string_attribute(file, "exafold_version", path);
   s.created = h5::read_string_attribute(file, "created", path);
   s.pae_storage = parse_pae_storage(h5::read_string_attribute(file, "pae_dtype", path), path);
+  if (H5Aexists(file, "weights_label") > 0)
+    s.weights_label = h5::read_string_attribute(file, "weights_label", path);
 
   s.ids = h5::read_strings(file, "id", path);
   s.sequences = h5::read_strings(file, "sequence", path);

@@ -1,5 +1,6 @@
 #include "exafold/io/pdb.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -17,9 +18,32 @@ void record(std::ostream& os, const char* text) {
 }
 
 void check_coordinate(float x, size_t residue) {
-  // %8.3f holds -999.999 to 9999.999; wider values would shift every later column.
-  check(std::isfinite(x) && x >= -999.999f && x <= 9999.999f, "coordinate ", x, " of residue ",
+  // %8.3f rounds to three decimals, so it writes -999.999 to 9999.999 for every value that rounds
+  // into that range; a wider value would shift every later column.
+  const double v = double(x);
+  check(std::isfinite(x) && v > -999.9995 && v < 9999.9995, "coordinate ", x, " of residue ",
         residue, " does not fit the PDB format's 8 columns");
+}
+
+// REMARK 250 records, each text cut into pieces that fit columns 12-80.
+void remarks(std::ostream& os, const std::vector<std::string>& texts) {
+  constexpr size_t kWidth = 69;
+  for (const std::string& text : texts) {
+    for (char c : text)
+      check(c >= 0x20 && c < 0x7f, "PDB remarks are printable ASCII, got byte ",
+            int(static_cast<unsigned char>(c)), " in \"", text, "\"");
+    size_t b = 0;
+    do {
+      size_t e = std::min(text.size(), b + kWidth);
+      if (e < text.size()) {
+        const size_t space = text.rfind(' ', e);
+        if (space != std::string::npos && space > b) e = space;
+      }
+      record(os, ("REMARK 250 " + text.substr(b, e - b)).c_str());
+      b = e;
+      while (b < text.size() && text[b] == ' ') ++b;
+    } while (b < text.size());
+  }
 }
 
 }  // namespace
@@ -27,6 +51,7 @@ void check_coordinate(float x, size_t residue) {
 void write_pdb(const ProteinStructure& st, std::ostream& os, const PdbWriteOptions& opt) {
   st.validate();
   char buf[96];
+  remarks(os, opt.remarks);
   if (opt.model_record) {
     std::snprintf(buf, sizeof buf, "MODEL     %4d", opt.model_number);
     record(os, buf);

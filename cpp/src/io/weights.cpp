@@ -13,10 +13,30 @@ std::vector<std::string> matching_presets(const std::map<std::string, Shape>& ar
 
 WeightsFile::WeightsFile(std::string path) : npz_(std::move(path)) {}
 
+namespace {
+
+bool is_label(const NpyEntry& e) { return e.name == kWeightsLabelMember; }
+
+}  // namespace
+
 std::map<std::string, Shape> WeightsFile::shapes() const {
   std::map<std::string, Shape> out;
-  for (const NpyEntry& e : npz_.entries()) out.emplace(e.name, e.shape);
+  for (const NpyEntry& e : npz_.entries())
+    if (!is_label(e)) out.emplace(e.name, e.shape);
   return out;
+}
+
+std::string WeightsFile::label() const {
+  const NpyEntry* e = npz_.find(kWeightsLabelMember);
+  if (e == nullptr) return {};
+  check(e->dtype == DType::uint8 && e->shape.size() == 1, path(), ": member '", kWeightsLabelMember,
+        "' must be a uint8 vector of UTF-8 text, got ", dtype_name(e->dtype), " ", e->shape.str());
+  const Tensor t = npz_.read(*e);
+  std::string text(reinterpret_cast<const char*>(t.data<uint8_t>()), size_t(t.numel()));
+  for (char c : text)
+    check(static_cast<unsigned char>(c) >= 0x20, path(), ": member '", kWeightsLabelMember,
+          "' holds a control character");
+  return text;
 }
 
 void WeightsFile::check_layout(const model::ModelConfig& config) const {
@@ -34,7 +54,7 @@ void WeightsFile::check_layout(const model::ModelConfig& config) const {
          have.size() > 3 ? ", ..." : "", ")");
   }
   for (const NpyEntry& e : npz_.entries())
-    if (e.dtype != DType::float32 && e.dtype != DType::float64)
+    if (!is_label(e) && e.dtype != DType::float32 && e.dtype != DType::float64)
       problems.push_back("dtype " + std::string(dtype_name(e.dtype)) + " of " + e.name +
                          " (parameters are float32 or float64)");
   if (problems.empty()) return;
@@ -54,7 +74,8 @@ void WeightsFile::check_layout(const model::ModelConfig& config) const {
 std::unordered_map<std::string, Tensor> WeightsFile::read_all(DType dtype, NpzCheck check) const {
   std::unordered_map<std::string, Tensor> out;
   out.reserve(npz_.entries().size());
-  for (const NpyEntry& e : npz_.entries()) out.emplace(e.name, npz_.read(e, dtype, check));
+  for (const NpyEntry& e : npz_.entries())
+    if (!is_label(e)) out.emplace(e.name, npz_.read(e, dtype, check));
   return out;
 }
 

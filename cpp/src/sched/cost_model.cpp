@@ -1,8 +1,11 @@
 #include "exafold/sched/cost_model.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <set>
+#include <utility>
 
 #include "exafold/core/error.h"
 #include "exafold/sched/flat_json.h"
@@ -189,6 +192,41 @@ double DeviceTimeModel::seconds(int64_t residues, double flops) const {
   return flop_seconds * flops + pair_seconds * s * s + overhead_seconds;
 }
 
+namespace {
+
+// Solves the normal equations A (3x4, the right-hand side in column 3) restricted to the terms in
+// `subset` (bit i: term i), the other terms 0, by Gaussian elimination with partial pivoting.
+// Returns the solution and the smallest pivot's magnitude (near 0: the system is singular).
+std::pair<std::array<double, 3>, double> solve_subset(const double A[3][4], int subset) {
+  int idx[3], n = 0;
+  for (int i = 0; i < 3; ++i)
+    if (subset & (1 << i)) idx[n++] = i;
+  double M[3][4] = {};
+  for (int r = 0; r < n; ++r) {
+    for (int c = 0; c < n; ++c) M[r][c] = A[idx[r]][idx[c]];
+    M[r][3] = A[idx[r]][3];
+  }
+  double smallest = std::numeric_limits<double>::infinity();
+  for (int col = 0; col < n; ++col) {
+    int piv = col;
+    for (int r = col + 1; r < n; ++r)
+      if (std::abs(M[r][col]) > std::abs(M[piv][col])) piv = r;
+    smallest = std::min(smallest, std::abs(M[piv][col]));
+    if (smallest <= 1e-12) return {{}, smallest};
+    for (int k = 0; k < 4; ++k) std::swap(M[col][k], M[piv][k]);
+    for (int r = 0; r < n; ++r) {
+      if (r == col) continue;
+      const double f = M[r][col] / M[col][col];
+      for (int k = col; k < 4; ++k) M[r][k] -= f * M[col][k];  // k = 3: the right-hand side
+    }
+  }
+  std::array<double, 3> x{};
+  for (int r = 0; r < n; ++r) x[size_t(idx[r])] = M[r][3] / M[r][r];
+  return {x, smallest};
+}
+
+}  // namespace
+
 DeviceTimeModel DeviceTimeModel::fit(std::string device, std::span<const TimedRun> runs) {
   std::set<int64_t> lengths;
   for (const auto& r : runs) {
@@ -215,26 +253,32 @@ DeviceTimeModel DeviceTimeModel::fit(std::string device, std::span<const TimedRu
       A[i][3] += x[i] * r.seconds;
     }
   }
-  // Gaussian elimination with partial pivoting on the 3x3 normal equations.
-  for (int col = 0; col < 3; ++col) {
-    int piv = col;
-    for (int r = col + 1; r < 3; ++r)
-      if (std::abs(A[r][col]) > std::abs(A[piv][col])) piv = r;
-    check(
-        std::abs(A[piv][col]) > 1e-12,
+  double yy = 0;
+  for (const auto& r : runs) yy += r.seconds * r.seconds;
+  // The runs must determine all three terms, whatever the non-negative fit then keeps.
+  check(solve_subset(A, 0b111).second > 1e-12,
         "the runs do not determine the time model: FLOPs and S^2 are collinear over these lengths");
-    for (int k = 0; k < 4; ++k) std::swap(A[col][k], A[piv][k]);
-    for (int r = 0; r < 3; ++r) {
-      if (r == col) continue;
-      const double f = A[r][col] / A[col][col];
-      for (int k = col; k < 4; ++k) A[r][k] -= f * A[col][k];
+  // Non-negative least squares: a time is a sum of non-negative costs, and an unconstrained fit
+  // bends a term negative to follow a few points, predicting negative seconds off their range.
+  // With three terms, the best fit whose coefficients are all >= 0 is among the exact solutions
+  // on each subset of the terms (the others held at 0).
+  std::array<double, 3> best{};
+  double best_residual = std::numeric_limits<double>::infinity();
+  for (int subset = 1; subset < 8; ++subset) {
+    const auto [x, pivot] = solve_subset(A, subset);
+    if (pivot <= 1e-12 || x[0] < 0 || x[1] < 0 || x[2] < 0) continue;
+    double residual = yy;  // |y - X x|^2 = y'y - 2 x'X'y + x'X'X x
+    for (int i = 0; i < 3; ++i) {
+      residual -= 2 * x[size_t(i)] * A[i][3];
+      for (int j = 0; j < 3; ++j) residual += x[size_t(i)] * A[i][j] * x[size_t(j)];
     }
+    if (residual < best_residual) best_residual = residual, best = x;
   }
   DeviceTimeModel m;
   m.device = std::move(device);
-  m.flop_seconds = A[0][3] / A[0][0] / scale[0];
-  m.pair_seconds = A[1][3] / A[1][1] / scale[1];
-  m.overhead_seconds = A[2][3] / A[2][2];
+  m.flop_seconds = best[0] / scale[0];
+  m.pair_seconds = best[1] / scale[1];
+  m.overhead_seconds = best[2];
   return m;
 }
 

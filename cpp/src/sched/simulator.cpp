@@ -71,36 +71,46 @@ void lpt(std::span<const double> t, SimulationResult& r) {
 std::vector<double> dispenser(std::span<const double> t, const SimulationOptions& o,
                               SimulationResult& r) {
   const auto sorted = sorted_descending(t);
-  // Prefix sums make a chunk's work O(1) regardless of its size.
-  std::vector<double> prefix(sorted.size() + 1, 0.0);
-  for (size_t i = 0; i < sorted.size(); ++i) prefix[i + 1] = prefix[i] + sorted[i];
-
-  const auto n = int64_t(sorted.size());
-  const double divisor = o.chunk_divisor * double(o.workers);
+  const std::vector<int64_t> bounds =
+      dispenser_chunks(sorted, o.workers, o.chunk_divisor, o.min_chunk);
   std::vector<double> finish(size_t(o.workers), 0.0);
   WorkerHeap heap(o.workers);
-  int64_t next = 0;
-  while (next < n) {
+  for (size_t k = 0; k + 1 < bounds.size(); ++k) {
     const int64_t w = heap.top_worker();
-    const double now = heap.top_time();
-    // The chunk holds 1/divisor of the remaining work (at least min_chunk items): counting items
-    // instead would hand the first requester the most expensive items of the largest-first order.
-    const double target = (prefix[size_t(n)] - prefix[size_t(next)]) / divisor;
-    const auto end =
-        std::lower_bound(prefix.begin() + next + 1, prefix.end(), prefix[size_t(next)] + target);
-    const int64_t chunk =
-        std::min(n - next, std::max(o.min_chunk, int64_t(end - prefix.begin()) - next));
-    const double work = prefix[size_t(next + chunk)] - prefix[size_t(next)];
-    next += chunk;
+    double work = 0;
+    for (int64_t i = bounds[k]; i < bounds[k + 1]; ++i) work += sorted[size_t(i)];
     ++r.requests;
     r.busy_s[size_t(w)] += work;
-    finish[size_t(w)] = now + o.dispatch_latency_s + work;
+    finish[size_t(w)] = heap.top_time() + o.dispatch_latency_s + work;
     heap.replace_top(finish[size_t(w)]);
   }
   return finish;
 }
 
 }  // namespace
+
+std::vector<int64_t> dispenser_chunks(std::span<const double> sorted_costs, int64_t workers,
+                                      double chunk_divisor, int64_t min_chunk) {
+  check(workers >= 1 && chunk_divisor > 0 && min_chunk >= 1,
+        "invalid dispenser settings: workers=", workers, " chunk_divisor=", chunk_divisor,
+        " min_chunk=", min_chunk);
+  // Prefix sums make a chunk's work O(1) regardless of its size.
+  const auto n = int64_t(sorted_costs.size());
+  std::vector<double> prefix(size_t(n) + 1, 0.0);
+  for (size_t i = 0; i < size_t(n); ++i) prefix[i + 1] = prefix[i] + sorted_costs[i];
+  const double divisor = chunk_divisor * double(workers);
+  std::vector<int64_t> bounds{0};
+  for (int64_t next = 0; next < n;) {
+    // Counting items instead of work would hand the first requester the most expensive items
+    // of the largest-first order.
+    const double target =
+        prefix[size_t(next)] + (prefix[size_t(n)] - prefix[size_t(next)]) / divisor;
+    const auto end = std::lower_bound(prefix.begin() + next + 1, prefix.end(), target);
+    next = std::min(n, std::max(next + min_chunk, int64_t(end - prefix.begin())));
+    bounds.push_back(next);
+  }
+  return bounds;
+}
 
 Policy parse_policy(std::string_view name) {
   if (name == "round_robin") return Policy::round_robin;
@@ -176,17 +186,24 @@ std::vector<int32_t> synthetic_lengths(std::string_view name, int64_t count, int
   return out;
 }
 
-std::vector<double> item_seconds(std::span<const int32_t> lengths, const DeviceTimeModel& time,
-                                 const CostDims& dims, const CostWorkload& work) {
+std::vector<double> item_flops(std::span<const int32_t> lengths, const CostDims& dims,
+                               const CostWorkload& work) {
   const FlopPolynomial poly = flop_polynomial(dims, work);
   std::vector<double> out(lengths.size());
   thread_pool().parallel_for(int64_t(lengths.size()), 1 << 16, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const int32_t s = lengths[size_t(i)];
       check(s >= 1, "sequence length must be positive, got ", s, " at index ", i);
-      out[size_t(i)] = time.seconds(s, poly.at(double(s)));
+      out[size_t(i)] = poly.at(double(s));
     }
   });
+  return out;
+}
+
+std::vector<double> item_seconds(std::span<const int32_t> lengths, const DeviceTimeModel& time,
+                                 const CostDims& dims, const CostWorkload& work) {
+  std::vector<double> out = item_flops(lengths, dims, work);
+  for (size_t i = 0; i < out.size(); ++i) out[i] = time.seconds(lengths[i], out[i]);
   return out;
 }
 

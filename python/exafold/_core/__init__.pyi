@@ -8,7 +8,7 @@ import numpy.typing
 import typing
 from . import _modules
 from . import features
-__all__: list[str] = ['DeviceTimeModel', 'JournalWriter', 'MigratableMemory', 'Model', 'ShardWriter', 'Tensor', 'accessible', 'atom_maps', 'bfloat16_to_float32', 'choose_chunk', 'config_hash', 'empty', 'empty_cache', 'features', 'float32_to_bfloat16', 'flop_breakdown', 'flop_polynomial', 'from_numpy', 'gpu_count', 'has_memory', 'info', 'item_seconds', 'lddt_ca', 'make_mmcif_string', 'make_pdb_string', 'memory_stats', 'migrate', 'migrate_stats', 'model_presets', 'param_spec', 'predict_peak_bytes', 'prediction_flops', 'preset_config', 'preset_flop_polynomial', 'read_journal', 'read_shard', 'read_weights', 'reset_migrate_stats', 'reset_peak_memory', 'set_memory_limit', 'simulate', 'synthetic_lengths']
+__all__: list[str] = ['DeviceTimeModel', 'JournalWriter', 'MigratableMemory', 'Model', 'ShardWriter', 'Tensor', 'accessible', 'atom_map_bytes', 'atom_maps', 'bfloat16_to_float32', 'choose_chunk', 'config_hash', 'dispenser_chunks', 'empty', 'empty_cache', 'features', 'float32_to_bfloat16', 'flop_breakdown', 'flop_polynomial', 'from_numpy', 'gpu_count', 'has_memory', 'info', 'item_flops', 'item_seconds', 'lddt_ca', 'make_mmcif_string', 'make_pdb_string', 'memory_stats', 'migrate', 'migrate_stats', 'model_presets', 'param_spec', 'predict_peak_bytes', 'prediction_flops', 'preset_config', 'preset_flop_polynomial', 'read_journal', 'read_shard', 'read_weights', 'reset_migrate_stats', 'reset_peak_memory', 'run_settings', 'set_memory_limit', 'set_num_threads', 'simulate', 'synthetic_lengths', 'weights_label']
 class Tensor:
     """
     An n-dimensional array in exafold memory: shape, byte
@@ -213,7 +213,7 @@ class ShardWriter:
         ...
     def __exit__(self, arg0: typing.Any, arg1: typing.Any, arg2: typing.Any) -> None:
         ...
-    def __init__(self, path: str, pae: str = 'float16', chunk_residues: typing.SupportsInt = 8192, deflate_level: typing.SupportsInt = 1) -> None:
+    def __init__(self, path: str, pae: str = 'float16', chunk_residues: typing.SupportsInt = 8192, deflate_level: typing.SupportsInt = 1, weights_label: str = '') -> None:
         ...
     def __len__(self) -> int:
         ...
@@ -272,6 +272,10 @@ def accessible(kind: str, home: str, target: str) -> bool:
     """
     Whether `target` reads `kind` memory living on `home` at full speed, so that migrate elides the copy (Note [Migratable memory]).
     """
+def atom_map_bytes(residues: typing.SupportsInt) -> int:
+    """
+    Bytes of the structure module's atom maps for `residues` residues.
+    """
 def atom_maps(aatype: numpy.ndarray) -> dict:
     """
     The structure module's atom maps for residue types aatype [N].
@@ -287,6 +291,10 @@ def choose_chunk(preset: str, overrides: collections.abc.Sequence[tuple[str, typ
 def config_hash(canonical_config: str) -> str:
     """
     FNV-1a 64 of a run's canonical configuration text, as 16 hex digits.
+    """
+def dispenser_chunks(sorted_costs: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], workers: typing.SupportsInt, chunk_divisor: typing.SupportsFloat = 2.0, min_chunk: typing.SupportsInt = 1) -> numpy.typing.NDArray[numpy.int64]:
+    """
+    Boundaries [0, b1, ..., n] of the dispenser's chunks over costs sorted largest first (Note [Dispenser chunks]): the policy the simulator replays and MPI runs hand out.
     """
 def empty(shape: collections.abc.Sequence[typing.SupportsInt], dtype: str = 'float32', device: str = 'cpu', kind: str | None = None) -> Tensor:
     """
@@ -324,9 +332,13 @@ def info() -> dict:
     """
     The build and the machine: version, build type, compiler, sanitizers, CUDA, threads, the CPU, BLAS (library, version, kernel and a warning when the kernel is below the CPU), GPUs with their capabilities, the memory kinds each device has, and `machine`, the one-line summary benchmark records carry.
     """
-def item_seconds(lengths: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], time_model: DeviceTimeModel, *, msa_clusters: typing.SupportsInt = 512, extra_msa_rows: typing.SupportsInt = 5120, templates: typing.SupportsInt = 4, passes: typing.SupportsInt = 4, ptm: bool = True) -> numpy.typing.NDArray[numpy.float64]:
+def item_flops(lengths: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], *, preset: str | None = None, msa_clusters: typing.SupportsInt = 512, extra_msa_rows: typing.SupportsInt = 5120, templates: typing.SupportsInt | None = None, passes: typing.SupportsInt = 4, ptm: bool = True) -> numpy.typing.NDArray[numpy.float64]:
     """
-    Predicted seconds of each length under a DeviceTimeModel and the cost model's FLOPs.
+    prediction_flops of each length, as a float64 array.
+    """
+def item_seconds(lengths: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], time_model: DeviceTimeModel, *, preset: str | None = None, msa_clusters: typing.SupportsInt = 512, extra_msa_rows: typing.SupportsInt = 5120, templates: typing.SupportsInt | None = None, passes: typing.SupportsInt = 4, ptm: bool = True) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    Predicted seconds of each length under a DeviceTimeModel and the cost model's FLOPs (with `preset`, that preset's sizes).
     """
 def lddt_ca(model: typing.Any, reference: typing.Any, model_mask: typing.Any = None, reference_mask: typing.Any = None, *, inclusion_radius: typing.SupportsFloat = 15.0, thresholds: collections.abc.Sequence[typing.SupportsFloat] = [0.5, 1.0, 2.0, 4.0]) -> dict:
     """
@@ -341,13 +353,13 @@ def lddt_ca(model: typing.Any, reference: typing.Any, model_mask: typing.Any = N
     per_residue ([n] float64, NaN where a residue has no pair or is absent from the reference) and
     pairs ([n] int64, the pairs each residue was scored over). NaN scores when nothing is scored.
     """
-def make_mmcif_string(aatype: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], residue_index: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], atom_positions: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], atom_mask: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], plddt: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], *, chain_id: str = 'A', name: str = 'exafold', entity_poly: bool = True, plddt_metrics: bool = True) -> str:
+def make_mmcif_string(aatype: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], residue_index: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], atom_positions: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], atom_mask: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], plddt: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], *, chain_id: str = 'A', name: str = 'exafold', entity_poly: bool = True, modelcif: bool = True, title: str = '', model_name: str = '', details: str = '', ptm: typing.SupportsFloat | None = None) -> str:
     """
-    mmCIF text of one chain with ModelCIF-style pLDDT metrics
+    mmCIF text of one chain that ModelCIF readers accept: the model (title, model name, details such as the weights), pLDDT per residue and mean and pTM as quality metrics
     """
-def make_pdb_string(aatype: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], residue_index: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], atom_positions: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], atom_mask: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], plddt: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], *, chain_id: str = 'A', model_record: bool = True, model_number: typing.SupportsInt = 1, ter_record: bool = True, end_record: bool = True) -> str:
+def make_pdb_string(aatype: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], residue_index: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], atom_positions: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], atom_mask: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], plddt: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], *, chain_id: str = 'A', model_record: bool = True, model_number: typing.SupportsInt = 1, ter_record: bool = True, end_record: bool = True, remarks: collections.abc.Sequence[str] = []) -> str:
     """
-    PDB text of one chain in AlphaFold2's layout (pLDDT in the B-factor column)
+    PDB text of one chain in AlphaFold2's layout (pLDDT in the B-factor column), `remarks` first as REMARK 250 records
     """
 def memory_stats(device: str = 'cpu', kind: str = 'host') -> dict:
     """
@@ -373,9 +385,9 @@ def predict_peak_bytes(preset: str, overrides: collections.abc.Sequence[tuple[st
     """
     Predicted peak allocator bytes of a prediction above what was live before it
     """
-def prediction_flops(residues: typing.SupportsInt, *, msa_clusters: typing.SupportsInt = 512, extra_msa_rows: typing.SupportsInt = 5120, templates: typing.SupportsInt = 4, passes: typing.SupportsInt = 4, ptm: bool = True) -> float:
+def prediction_flops(residues: typing.SupportsInt, *, preset: str | None = None, msa_clusters: typing.SupportsInt = 512, extra_msa_rows: typing.SupportsInt = 5120, templates: typing.SupportsInt | None = None, passes: typing.SupportsInt = 4, ptm: bool = True) -> float:
     """
-    Analytic FLOPs of one prediction of `residues` residues (multiply-adds count 2).
+    Analytic FLOPs of one prediction of `residues` residues (multiply-adds count 2); with `preset`, that preset's sizes as exafold runs it (templates only where it embeds them).
     """
 def preset_config(preset: str) -> dict:
     """
@@ -405,9 +417,17 @@ def reset_peak_memory(device: str = 'cpu', kind: str = 'host') -> None:
     """
     Starts the peak counters of (device, kind) again from the current use.
     """
+def run_settings(preset: str, *, recycles: typing.SupportsInt | None = None, max_msa_clusters: typing.SupportsInt | None = None, max_extra_msa: typing.SupportsInt | None = None, overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]] = [], templates: bool = False) -> dict:
+    """
+    The settings a prediction with `preset` runs with (recycles, max_msa_clusters, max_extra_msa): the preset's, each given value replacing its default. With `templates` (the run gives templates) a template preset samples 508 cluster centres, as AlphaFold2.
+    """
 def set_memory_limit(bytes: typing.SupportsInt, device: str = 'cpu', kind: str = 'host') -> None:
     """
     Caps the bytes (device, kind) may reserve; beyond it allocation raises MemoryError with the numbers. 0 removes the cap.
+    """
+def set_num_threads(threads: typing.SupportsInt) -> None:
+    """
+    Sets the engine's thread count (call before any work: the pool is replaced).
     """
 def simulate(item_seconds: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], workers: typing.SupportsInt, policy: str = 'dispenser', min_chunk: typing.SupportsInt = 1, chunk_divisor: typing.SupportsFloat = 2.0, dispatch_latency_s: typing.SupportsFloat = 0.0) -> dict:
     """
@@ -416,4 +436,8 @@ def simulate(item_seconds: typing.Annotated[numpy.typing.ArrayLike, numpy.float6
 def synthetic_lengths(name: str, count: typing.SupportsInt, max_length: typing.SupportsInt = 2500, seed: typing.SupportsInt = 0) -> numpy.typing.NDArray[numpy.int32]:
     """
     `count` protein lengths drawn from a named distribution (e.g. uniprot), capped at max_length, as an int32 array; deterministic for a seed.
+    """
+def weights_label(path: str) -> str:
+    """
+    The label a parameter file carries (demo weights say what they are), or '' when none.
     """

@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['FastaRecord', 'MmcifDirectory', 'Msa', 'ProcessConfig', 'TemplateChain', 'TemplateEntry', 'TemplateHit', 'TemplateHitReport', 'TemplateSearchResult', 'TemplateSource', 'TemplateStore', 'af2_hit_limit', 'build_raw_features', 'build_raw_features_from_msas', 'build_template_store', 'draw_msa_sample', 'featurize_templates', 'find_template_hits', 'iteration_features', 'parse_a3m', 'parse_fasta', 'parse_hhr', 'parse_hmmsearch_sto', 'parse_stockholm', 'process_features', 'process_template_features', 'read_a3m', 'read_fasta', 'read_hhr', 'read_hmmsearch_sto', 'read_msa', 'read_obsolete_pdbs', 'read_stockholm', 'read_template_hits', 'read_template_mmcif', 'structure_seed']
+__all__: list[str] = ['FastaRecord', 'MmcifDirectory', 'Msa', 'ProcessConfig', 'TemplateChain', 'TemplateEntry', 'TemplateHit', 'TemplateHitReport', 'TemplateSearchResult', 'TemplateSource', 'TemplateStore', 'af2_hit_limit', 'build_raw_features', 'build_raw_features_from_msas', 'build_template_store', 'draw_msa_sample', 'featurize_templates', 'find_template_hits', 'is_query_row', 'iteration_features', 'normalize_sequence', 'parse_a3m', 'parse_fasta', 'parse_hhr', 'parse_hmmsearch_sto', 'parse_stockholm', 'process_features', 'process_template_features', 'processed_feature_bytes', 'read_a3m', 'read_a3m_queries', 'read_fasta', 'read_hhr', 'read_hmmsearch_sto', 'read_msa', 'read_obsolete_pdbs', 'read_stockholm', 'read_template_hits', 'read_template_mmcif', 'scan_fasta', 'scan_fasta_text', 'structure_seed']
 class FastaRecord:
     """
     One FASTA record: description, sequence, line.
@@ -19,6 +19,11 @@ class FastaRecord:
     def description(self) -> str:
         """
         The header line after '>'; its first word is the id.
+        """
+    @property
+    def id(self) -> str:
+        """
+        The description's first word (split as str.split() splits).
         """
     @property
     def line(self) -> int:
@@ -405,9 +410,17 @@ def find_template_hits(alignment_dir: str) -> tuple[str, str] | None:
     """
     (path, 'hhr' or 'sto') of the template search result beside an item's alignments (pdb70_hits.hhr, pdb_hits.hhr, pdb_hits.sto, hmm_output.sto), or None; ValueError when there are several.
     """
+def is_query_row(residues: str, query: str) -> bool:
+    """
+    Whether an alignment row is the query (equal letters, and any two of B J O U X Z).
+    """
 def iteration_features(raw: dict, config: ProcessConfig, order: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], bert: typing.Annotated[numpy.typing.ArrayLike, numpy.int8], extra: typing.Annotated[numpy.typing.ArrayLike, numpy.int32]) -> dict:
     """
     One iteration's features for given random choices (see draw_msa_sample).
+    """
+def normalize_sequence(sequence: str, residues: str = 'strict') -> str:
+    """
+    The query a prediction runs on: whitespace removed, upper-cased, a terminal '*' dropped; residues='strict' allows the 20 standard residues, 'unknown' also B J O U X Z (as X). ValueError names the first refused residue and its position, and says a complex ('A...:B...') is a multimer, which is not supported.
     """
 def parse_a3m(text: str, name: str = '<text>', max_rows: typing.SupportsInt = 0, query: str = '') -> Msa:
     """
@@ -437,9 +450,17 @@ def process_template_features(raw: dict, max_templates: typing.SupportsInt = 4, 
     """
     The processed template features the model takes (see exafold.features).
     """
+def processed_feature_bytes(residues: typing.SupportsInt, clusters: typing.SupportsInt, extra: typing.SupportsInt, iterations: typing.SupportsInt) -> int:
+    """
+    Bytes process_features returns for these sizes (per iteration: cluster rows, extra rows).
+    """
 def read_a3m(path: str, max_rows: typing.SupportsInt = 0, query: str = '') -> Msa:
     """
     An A3M file; arguments as read_msa.
+    """
+def read_a3m_queries(path: str, max_rows: typing.SupportsInt = 0) -> list[Msa]:
+    """
+    Every alignment of an A3M file holding one per query, each ended by a NUL byte (as colabfold_search writes them); one alignment for a file without NUL bytes.
     """
 def read_fasta(path: str) -> list[FastaRecord]:
     """
@@ -472,6 +493,14 @@ def read_template_hits(path: str, query: str) -> list[TemplateHit]:
 def read_template_mmcif(path: str, id: str) -> TemplateEntry:
     """
     A template mmCIF file as AlphaFold2's mmcif_parsing and _get_atom_positions read it. Unusable content gives an entry with `error` set; OSError when it cannot be read.
+    """
+def scan_fasta(path: str) -> list:
+    """
+    Every record of a FASTA file as (record, problem, problem_line): a bad record is kept with its reason (problem empty when usable) and the reading goes on; ValueError names file:line only when the whole file is unusable.
+    """
+def scan_fasta_text(text: str, name: str = '<text>') -> list:
+    """
+    As scan_fasta, from text; `name` stands for the file.
     """
 def structure_seed(id: str, run_seed: typing.SupportsInt) -> int:
     """

@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "usable reference are listed with the reason and skipped.")
     p.add_argument("--predictions", type=Path, required=True, metavar="PATH",
                    help="an HDF5 shard, a directory of shards (exafold distill's output) or of PDB/mmCIF "
-                        "files, or one PDB/mmCIF file (pLDDT in the B-factor column)")
+                        "files, exafold predict's output (each query's rank 1 structure), or one PDB/mmCIF "
+                        "file (pLDDT in the B-factor column); an id counts once")
     p.add_argument("--references", type=Path, required=True, metavar="DIR",
                    help="directory of experimental structures, <pdbid>.cif / .cif.gz / .mmcif (any case)")
     p.add_argument("--out", type=Path, default=Path("calibration"), metavar="DIR",

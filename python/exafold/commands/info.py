@@ -15,6 +15,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+# Where the engine's thread count came from (exafold/core/thread_pool.h, num_threads_source).
+_THREAD_SOURCES = {
+    "EXAFOLD_NUM_THREADS": "from EXAFOLD_NUM_THREADS",
+    "cores": "the cores this process may use; EXAFOLD_NUM_THREADS sets it",
+    "set_num_threads": "set by the program",
+}
+
+
 def _gib(n: int) -> str:
     return f"{n / 2**30:.1f} GiB"
 
@@ -25,7 +33,8 @@ def format_info(i: dict) -> str:
         f"  build        {i['build_type']}, {i['compiler']}"
         + (", sanitizers on" if i["sanitized"] else ""),
         f"  CUDA         {i['cuda_version'] if i['cuda_built'] else 'not built (EXAFOLD_CUDA=OFF or no nvcc)'}",
-        f"  threads      {i['num_threads']} (EXAFOLD_NUM_THREADS), BLAS threads {i['blas_threads']}",
+        f"  threads      {i['num_threads']} ({_THREAD_SOURCES.get(i['num_threads_source'], i['num_threads_source'])}), "
+        f"BLAS threads {i['blas_threads']}",
         f"  CPU          {i['cpu']}",
         f"  BLAS         {i['blas_vendor']} {i['blas_version']}, kernel {i['blas_core']}, {i['blas_library']}",
         f"               {i['blas_config']}",

@@ -1,4 +1,9 @@
-"""``exafold simulate``: replay the scheduler with the cost model for any worker count."""
+"""``exafold simulate``: replay the scheduler with the cost model for any worker count.
+
+Each item's seconds come from the engine's cost model for the preset and MSA sizes the run would
+use (each defaulting to the preset's, as ``exafold distill`` does) and a device time model: the
+one ``--time-model`` names (``exafold fit-time-model`` writes them, with the preset and sizes of
+the runs it was fitted to, which are then the defaults), or a nominal device."""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 import exafold
+from exafold.commands import shared
+from exafold.inference import Settings
 
 POLICIES = ["round_robin", "lpt", "dispenser"]
 
@@ -21,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--lengths", type=Path, help="sequence lengths: one integer per line, or a FASTA file")
     src.add_argument("--distribution", choices=["uniprot", "uniform"], help="synthetic length distribution")
-    p.add_argument("--count", type=int, help="number of synthetic sequences (with --distribution)")
+    p.add_argument("--count", type=int, help="number of synthetic sequences (with --distribution only)")
     p.add_argument("--max-length", type=int, default=2500, help="longest synthetic sequence (default 2500)")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic lengths (default 0)")
     p.add_argument("--workers", type=int, required=True, help="number of workers (GPUs or ranks) to simulate")
@@ -34,8 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--time-model",
         type=Path,
-        help="DeviceTimeModel JSON; default: a nominal 50 TFLOP/s device with 1 s overhead per structure",
+        help="a time model from exafold fit-time-model; default: a nominal 50 TFLOP/s device with 1 s overhead "
+             "per structure",
     )
+    p.add_argument("--preset", help="the model preset the items run with (default: the time model's, else "
+                                    "model_1_ptm)")
+    shared.add_feature_arguments(p)
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=run)
 
@@ -71,18 +82,34 @@ def read_lengths(path: Path) -> np.ndarray:
     return arr.astype(np.int32)
 
 
+def workload(args: argparse.Namespace, fitted: dict) -> tuple[str, Settings]:
+    """The preset and settings the items run with: the command line's, else those the time
+    model was fitted to (for its preset), else the preset's own."""
+    preset = args.preset or fitted.get("preset") or "model_1_ptm"
+    same = preset == fitted.get("preset")
+    given = {k: getattr(args, k) if getattr(args, k) is not None else (fitted.get(k) if same else None)
+             for k in ("recycles", "max_msa_clusters", "max_extra_msa")}
+    return preset, Settings.for_preset(preset, **given)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.distribution is not None:
         if args.count is None:
             raise ValueError("--distribution needs --count")
         lengths = exafold.synthetic_lengths(args.distribution, args.count, args.max_length, args.seed)
     else:
+        if args.count is not None:
+            raise ValueError("--count applies to --distribution; --lengths gives the sequences themselves")
         lengths = read_lengths(args.lengths)
+    fitted: dict = {}
     if args.time_model is not None:
-        time_model = exafold.DeviceTimeModel.from_json(args.time_model.read_text())
+        time_model = shared.read_time_model(args.time_model)
+        fitted = fitted_workload(args.time_model)
     else:
         time_model = exafold.DeviceTimeModel("nominal-50TFLOPs", 1 / 50e12, 0.0, 1.0)
-    seconds = exafold.item_seconds(lengths, time_model)
+    preset, settings = workload(args, fitted)
+    seconds = exafold.item_seconds(lengths, time_model, preset=preset, msa_clusters=settings.max_msa_clusters,
+                                   extra_msa_rows=settings.max_extra_msa, passes=settings.recycles + 1)
 
     policies = POLICIES if args.policy == "all" else [args.policy]
     rows = []
@@ -106,11 +133,13 @@ def run(args: argparse.Namespace) -> int:
             }
         )
     if args.json:
-        print(json.dumps({"workers": args.workers, "items": int(lengths.size), "time_model": json.loads(time_model.to_json()), "results": rows}, indent=2))
+        print(json.dumps({"workers": args.workers, "items": int(lengths.size), "preset": preset,
+                          "settings": settings.as_dict(), "time_model": json.loads(time_model.to_json()),
+                          "results": rows}, indent=2))
         return 0
     print(
         f"{lengths.size:,} sequences (mean length {lengths.mean():.0f}, max {lengths.max()}) on "
-        f"{args.workers:,} workers; time model {time_model.device}"
+        f"{args.workers:,} workers; {preset}, {settings.describe()}; time model {time_model.device}"
     )
     print(f"{'policy':<12} {'makespan (h)':>12} {'efficiency':>10} {'tail idle (h)':>13} {'requests':>10}")
     for row in rows:
@@ -119,3 +148,11 @@ def run(args: argparse.Namespace) -> int:
             f"{row['mean_tail_idle_s'] / 3600:>13.4f} {row['requests']:>10,}"
         )
     return 0
+
+
+def fitted_workload(path: Path) -> dict:
+    """The preset and settings a time model file says it was fitted to (fit-time-model records
+    them when every run it read agrees), or {}."""
+    o = json.loads(path.read_text())
+    return {k: o[f"fit_{k}"] for k in ("preset", "recycles", "max_msa_clusters", "max_extra_msa")
+            if o.get(f"fit_{k}") is not None}

@@ -7,6 +7,7 @@ Layout (docs/formats.md, "Distillation output directory")::
     shard-r00000-00000.json     the shard's sidecar: per-row scores and filter verdict
     structures/<id>.pdb|.cif    optional, per structure
     index.json                  id -> shard, row, scores (merged over ranks at the end)
+    .exafold.lock               while a run writes here (runner.catalog.OutputLock)
     summary.json, summary.txt, histograms.png
 
 Invariants a crash cannot break, because every file appears by rename: a sidecar is complete
@@ -61,29 +62,42 @@ def write_json_atomic(path: Path, obj: Any, *, durable: bool = True, indent: int
 class OutputLock:
     """An exclusive lock on an output directory for one run (rank 0 holds it), so two runs
     started into the same directory by mistake (say, N copies of a 1-rank run under mpiexec
-    without MPI) fail at once instead of clobbering each other's shards. On file systems
+    without MPI) fail at once instead of clobbering each other's shards. The lock file
+    (``.exafold.lock``, naming the holder) exists only while a run holds it: release() removes it,
+    and one left by a killed run is taken over, since the kernel dropped its lock. On file systems
     without flock support the lock is skipped.
     """
 
     def __init__(self, out_dir: Path) -> None:
-        path = Path(out_dir) / ".exafold.lock"
-        self._fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as e:
-            holder = os.pread(self._fd, 64, 0).decode(errors="replace").strip()
-            os.close(self._fd)
-            self._fd = None
-            if e.errno in (errno.EWOULDBLOCK, errno.EACCES):
-                raise OSError(f"another run ({holder or 'unknown process'}) is writing to {out_dir}") from None
-            if e.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
-                raise
-            return
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
+        self._path = Path(out_dir) / ".exafold.lock"
+        self._fd: int | None = None
+        while True:
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as e:
+                holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+                os.close(fd)
+                if e.errno in (errno.EWOULDBLOCK, errno.EACCES):
+                    raise OSError(f"another run ({holder or 'unknown process'}) is writing to {out_dir}") from None
+                if e.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+                    raise
+                return
+            # The holder before us may have removed the file between our open and our lock: the
+            # lock counts only on the file that is still there.
+            try:
+                if os.stat(self._path).st_ino == os.fstat(fd).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+        self._fd = fd
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
 
     def release(self) -> None:
         if self._fd is not None:
+            self._path.unlink(missing_ok=True)  # while still locked, so no one locks it in between
             os.close(self._fd)  # closing drops the flock
             self._fd = None
 

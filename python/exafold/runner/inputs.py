@@ -17,24 +17,16 @@ ones taken from the manifest's directory)::
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from exafold import _core
 from exafold.features import alignment_files
+from exafold.files import safe_name
+from exafold.inference import normalize_sequence
 
-STANDARD_RESIDUES = frozenset("ACDEFGHIKLMNPQRSTVWY")
-# Letters IUPAC allows in protein sequences beyond the 20 (ambiguity codes, selenocysteine,
-# pyrrolysine, unknown); AlphaFold2 maps each of them to X.
-NONSTANDARD_RESIDUES = frozenset("BJOUXZ")
 RESIDUE_POLICIES = ("strict", "unknown")
-# Ids name directories and files (alignments, PDB/mmCIF output), so path separators, spaces and
-# control characters are refused; '|' and ':' stay allowed for UniProt-style ids.
-_ID_PATTERN = re.compile(r"[A-Za-z0-9_.:|+=-]{1,200}")
-# ASCII whitespace only: str.split() would also drop Latin-1 bytes such as 0x85 and 0xA0, and a
-# damaged byte must fail its record, not vanish.
-_SPACES = str.maketrans("", "", " \t\v\f")
-_FIRST_WORD = re.compile(r"[ \t\v\f]*([^ \t\v\f]*)")
+MAX_ID_LENGTH = 200
 
 
 class InputError(ValueError):
@@ -43,12 +35,14 @@ class InputError(ValueError):
 
 @dataclass(frozen=True)
 class Item:
-    """One sequence to predict. `source` is "file:line" of its record, for messages."""
+    """One sequence to predict. `source` is "file:line" of its record, for messages; `name` is
+    its file name stem (exafold.files.safe_name, made distinct within the run)."""
 
     id: str
     sequence: str
     source: str
     listed_alignments: tuple[Path, ...] = ()
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,40 +62,20 @@ class InputSet:
     rejected: list[Rejected]
 
 
-def normalize_sequence(raw: str, policy: str) -> str:
-    """Upper-cases `raw`, drops one trailing stop '*', and applies the residue policy.
-
-    "strict" accepts only the 20 standard residues; "unknown" also accepts B, J, O, U, X and Z
-    and writes them as X, as AlphaFold2 does. Anything else is refused.
-    @raises ValueError naming the first bad residue and its 1-based position.
-    """
-    if policy not in RESIDUE_POLICIES:
-        raise ValueError(f"residue policy must be one of {', '.join(RESIDUE_POLICIES)}, got {policy!r}")
-    if not raw.isascii():  # before upper(), which would turn Latin-1 bytes into other letters
-        pos, c = next((i, c) for i, c in enumerate(raw, 1) if not c.isascii())
-        raise ValueError(f"residue '\\x{ord(c):02x}' at position {pos} is not allowed")
-    seq = raw.upper()
-    if seq.endswith("*"):
-        seq = seq[:-1]
-    if not seq:
-        raise ValueError("empty sequence")
-    if set(seq) <= STANDARD_RESIDUES:  # the common case, at C speed
-        return seq
-    out = []
-    for pos, c in enumerate(seq, 1):
-        if c in STANDARD_RESIDUES:
-            out.append(c)
-        elif policy == "unknown" and c in NONSTANDARD_RESIDUES:
-            out.append("X")
-        else:
-            shown = c if c.isprintable() else f"\\x{ord(c):02x}"
-            hint = " (allowed with --residues unknown)" if c in NONSTANDARD_RESIDUES else ""
-            raise ValueError(f"residue {shown!r} at position {pos} is not allowed{hint}")
-    return "".join(out)
+def id_problem(rid: str) -> str | None:
+    """Why `rid` cannot be an id, or None. Ids name alignment directories (DIR/<id>/), so '/'
+    and the names '.' and '..' are refused; every other text is fine (files are named with
+    exafold.files.safe_name)."""
+    if not rid or len(rid) > MAX_ID_LENGTH or "/" in rid or rid in (".", ".."):
+        shown = rid if len(rid) <= 60 else rid[:60] + "..."
+        return (f"invalid id {shown!r}: an id is the header's first word, 1-{MAX_ID_LENGTH} characters, "
+                "without '/'")
+    return None
 
 
-class _Validator:
-    """Shared record checks: id syntax, duplicates, residues, length."""
+class Validator:
+    """Shared record checks: id, duplicates, residues (the engine's rule), length; and each
+    item's distinct file name."""
 
     def __init__(self, max_length: int, policy: str) -> None:
         if max_length < 1:
@@ -111,20 +85,25 @@ class _Validator:
         self.max_length = max_length
         self.policy = policy
         self.first_seen: dict[str, str] = {}
+        self.names: set[str] = set()
         self.items: list[Item] = []
         self.rejected: list[Rejected] = []
 
     def add(self, rid: str, raw_seq: str, source: str, listed: tuple[Path, ...] = ()) -> None:
-        if not _ID_PATTERN.fullmatch(rid):
-            shown = rid if len(rid) <= 60 else rid[:60] + "..."
-            self.rejected.append(Rejected(None, source, f"invalid id {shown!r}: ids are 1-200 characters "
-                                          "of letters, digits and _ . : | + = -"))
+        if not _is_utf8(rid):
+            self.rejected.append(Rejected(None, source, "the id is not valid UTF-8"))
+            return
+        if (why := id_problem(rid)) is not None:
+            self.rejected.append(Rejected(None, source, why))
             return
         if rid in self.first_seen:
             # Not journaled under the id: the first record with this id is the one predicted.
             self.rejected.append(Rejected(None, source, f"duplicate id {rid!r} (first at {self.first_seen[rid]})"))
             return
         self.first_seen[rid] = source
+        if not _is_utf8(raw_seq):
+            self.rejected.append(Rejected(rid, source, "the sequence is not valid UTF-8"))
+            return
         try:
             seq = normalize_sequence(raw_seq, self.policy)
         except ValueError as e:
@@ -133,53 +112,70 @@ class _Validator:
         if len(seq) > self.max_length:
             self.rejected.append(Rejected(rid, source, f"length {len(seq)} exceeds the maximum {self.max_length}"))
             return
-        self.items.append(Item(rid, seq, source, listed))
+        self.items.append(Item(rid, seq, source, listed, self._name(rid)))
+
+    def reject(self, rid: str | None, source: str, reason: str) -> None:
+        if rid is not None and rid in self.first_seen:
+            rid = None
+        elif rid is not None:
+            self.first_seen[rid] = source
+        self.rejected.append(Rejected(rid, source, reason))
+
+    def _name(self, rid: str) -> str:
+        base = safe_name(rid)
+        name, k = base, 2
+        while name.lower() in self.names:
+            name, k = f"{base}_{k}", k + 1
+        self.names.add(name.lower())
+        return name
 
     def result(self) -> InputSet:
         return InputSet(self.items, self.rejected)
 
 
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # surrogate escapes: bytes that were not UTF-8
+        return False
+    return True
+
+
+def read_fasta(path: Path, *, max_length: int, residues: str = "strict") -> InputSet:
+    """Records of a FASTA file, read by the engine's FASTA reader (the one the feature pipeline
+    and the Python API use); the id is the header's first word. A bad record (a damaged byte, a
+    bad character, no sequence) fails only itself. @raises InputError when the file cannot be
+    read or is not FASTA."""
+    path = Path(path)
+    try:
+        entries = _core.features.scan_fasta(str(path))
+    except OSError as e:
+        raise InputError(str(e)) from None
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    v = Validator(max_length, residues)
+    for record, problem, problem_line in entries:
+        source = f"{path}:{record.line}"
+        if problem:
+            rid = record.id or None
+            v.reject(rid if rid and id_problem(rid) is None else None, source,
+                     problem if problem_line == record.line else f"line {problem_line}: {problem}")
+        else:
+            v.add(record.id, record.sequence, source)
+    return v.result()
+
+
 def _open_text(path: Path):
-    """Opens an input for streaming. Latin-1 decodes any byte, so a damaged byte fails only its
-    record (as a bad residue or id), never the file; lines end only at \n, \r\n or \r.
+    """Opens a manifest for streaming: UTF-8, a damaged byte failing only its record.
     @raises InputError when the file cannot be opened."""
     try:
-        return Path(path).open(encoding="latin-1", newline="")
+        return Path(path).open(encoding="utf-8", errors="surrogateescape", newline="")
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror or e}") from None
 
 
-def read_fasta(path: Path, *, max_length: int, residues: str = "strict") -> InputSet:
-    """Records of a FASTA file; the id is the header's first word.
-
-    Streams the file; a damaged byte fails only its record. @raises InputError when the file
-    cannot be read or is not FASTA.
-    """
-    path = Path(path)
-    v = _Validator(max_length, residues)
-    header: tuple[str, str] | None = None  # (id, source) of the record being read
-    chunks: list[str] = []
-    with _open_text(path) as f:
-        for number, line in enumerate(_lines(f, path), 1):
-            if header is None and not line.startswith(">"):
-                if line.strip():
-                    raise InputError(f"{path}:{number}: not a FASTA file: text before the first '>' header")
-                continue
-            if line.startswith(">"):
-                if header is not None:
-                    v.add(header[0], "".join(chunks), header[1])
-                header = (_FIRST_WORD.match(line, 1).group(1), f"{path}:{number}")
-                chunks = []
-            else:
-                chunks.append(line.translate(_SPACES))
-    if header is None:
-        raise InputError(f"{path}: no FASTA records")
-    v.add(header[0], "".join(chunks), header[1])
-    return v.result()
-
-
 def _lines(f, path: Path):
-    """The file's lines without their endings (\n, \r\n or \r).
+    """The file's lines without their endings (\n or \r\n).
     @raises InputError when reading fails midway."""
     try:
         for line in f:
@@ -216,7 +212,7 @@ def _read_manifest_rows(path: Path, rows, max_length: int, residues: str) -> Inp
         raise InputError(f"{path}:1: the header row must name the columns id and sequence "
                          f"(and optionally alignments); missing {', '.join(missing)}")
     col = {name: header.index(name) for name in ("id", "sequence", "alignments") if name in header}
-    v = _Validator(max_length, residues)
+    v = Validator(max_length, residues)
     for number, row in enumerate(rows, 2):
         if not any(f.strip() for f in row):
             continue
@@ -227,13 +223,15 @@ def _read_manifest_rows(path: Path, rows, max_length: int, residues: str) -> Inp
         listed: tuple[Path, ...] = ()
         if "alignments" in col:
             listed = tuple(path.parent / p.strip() for p in row[col["alignments"]].split(";") if p.strip())
-        v.add(row[col["id"]].strip(" \t"), row[col["sequence"]].translate(_SPACES), source, listed)
+        v.add(row[col["id"]].strip(" \t"), row[col["sequence"]], source, listed)
     return v.result()
 
 
 def find_alignments(item: Item, alignment_dir: Path | None) -> list[Path]:
     """The item's alignment files: those its manifest row lists, in that order, then
-    `<dir>/<id>/*.a3m|*.sto` in AlphaFold2's order (features.alignment_files).
+    `<dir>/<id>/*.a3m|*.sto` in AlphaFold2's order (features.alignment_files), or, without that
+    directory, `<dir>/<id>.a3m` as colabfold_search writes it (with the id made safe for file
+    names, as colabfold_search makes it).
     @raises ValueError when there are none, naming where it looked.
     """
     found = list(item.listed_alignments)
@@ -241,11 +239,18 @@ def find_alignments(item: Item, alignment_dir: Path | None) -> list[Path]:
         d = Path(alignment_dir) / item.id
         if d.is_dir():
             found += [p for p in alignment_files(d) if p not in found]
+        else:
+            for stem in dict.fromkeys([item.id, safe_name(item.id)]):
+                f = Path(alignment_dir) / f"{stem}.a3m"
+                if f.is_file() and f not in found:
+                    found.append(f)
+                    break
     if not found:
         if alignment_dir is None:
             raise ValueError(f"no alignment files for {item.id}: its record lists none and no alignment "
                              "directory was given")
-        raise ValueError(f"no alignment files (*.a3m, *.sto) for {item.id} in {Path(alignment_dir) / item.id}/")
+        raise ValueError(f"no alignment files (*.a3m, *.sto) for {item.id} in {Path(alignment_dir) / item.id}/ "
+                         f"(nor {Path(alignment_dir) / safe_name(item.id)}.a3m)")
     return found
 
 
@@ -273,24 +278,3 @@ def check_alignment(path: Path, query: str = "") -> None:
         read_msa(str(path), max_rows=1, query=query)
     except OSError as e:
         raise ValueError(str(e)) from None
-
-
-_MASK64 = (1 << 64) - 1
-
-
-def _splitmix64(x: int) -> int:
-    x = (x + 0x9E3779B97F4A7C15) & _MASK64
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return x ^ (x >> 31)
-
-
-def structure_seed(item_id: str, run_seed: int) -> int:
-    """A structure's 64-bit seed from its id and the run's seed: FNV-1a over the id's bytes,
-    combined by SplitMix64, the same function as the feature pipeline's C++ structure_seed
-    (Note [Feature randomness]), so every rank derives the same seed for an id.
-    """
-    h = 0xCBF29CE484222325
-    for b in item_id.encode():
-        h = ((h ^ b) * 0x100000001B3) & _MASK64
-    return _splitmix64(h ^ _splitmix64(run_seed & _MASK64))

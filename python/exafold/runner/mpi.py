@@ -2,10 +2,12 @@
 
 Rank 0 reads the inputs and each parameter file once and broadcasts them, so a thousand ranks
 do not each read the same 400 MB from the parallel file system. Work goes out through a
-dispenser on rank 0 (the simulator's `dispenser` policy, docs/scheduling.md): items largest
-first, in chunks holding `remaining work / (k * ranks)` and at least `min_chunk` items. Because a
-chunk's size depends only on how much work is left, not on who asks, the chunk boundaries are
-fixed up front and a request just takes the next chunk.
+dispenser on rank 0 in the chunks of the engine's dispenser policy (exafold.dispenser_chunks,
+Note [Dispenser chunks], the policy the simulator replays): items largest first, each chunk
+holding `remaining work / (k * ranks)` and at least `min_chunk` items, fixed up front, so a
+request just takes the next chunk. No rank gets a second chunk before every rank has asked for
+its first: a rank that prefetches could otherwise take a small job's every chunk before the
+others start.
 
 Every rank writes its own shards and journal; rank 0 merges the index at the end. mpi4py is
 imported only here and only when a run has more than one rank.
@@ -44,72 +46,104 @@ def world():
     return MPI.COMM_WORLD
 
 
-def chunk_bounds(costs: Sequence[float], ranks: int, divisor: float = 2.0, min_chunk: int = 1) -> list[int]:
-    """Boundaries [0, b1, ..., n] of the dispenser's chunks over items sorted largest first:
-    each chunk holds `remaining work / (divisor * ranks)` (at least `min_chunk` items), exactly
-    the simulator's policy (cpp/src/sched/simulator.cpp, dispenser()).
-    """
-    if ranks < 1 or divisor <= 0 or min_chunk < 1:
-        raise ValueError(f"invalid dispenser settings: ranks={ranks} divisor={divisor} min_chunk={min_chunk}")
-    prefix = np.concatenate([[0.0], np.cumsum(np.asarray(costs, dtype=np.float64))])
-    n = len(costs)
-    bounds, start = [0], 0
-    k = divisor * ranks
-    while start < n:
-        target = prefix[start] + (prefix[n] - prefix[start]) / k
-        end = int(np.searchsorted(prefix[start + 1:], target, side="left")) + start + 1
-        start = min(n, max(start + min_chunk, end))
-        bounds.append(start)
-    return bounds
-
-
 class Dispenser:
     """Rank 0's dispenser. Other ranks' requests are served by a thread that polls (so it does
     not spin a core that feature preparation needs); rank 0's own worker calls take() directly.
     """
 
     def __init__(self, comm, items: list[Any], costs: Sequence[float], *, divisor: float, min_chunk: int) -> None:
+        import exafold
+
         self._comm = comm
         self._items = items
-        self._bounds = chunk_bounds(costs, comm.Get_size(), divisor, min_chunk) if items else [0]
+        self._bounds = (exafold.dispenser_chunks(np.asarray(costs, dtype=np.float64), comm.Get_size(), divisor,
+                                                 min_chunk).tolist() if items else [0])
         self._next = 0
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._stopped = False
+        self._asked: set[int] = set()  # ranks that have asked at least once
+        self._ranks = comm.Get_size()
         self.remote_done = 0  # items other ranks reported finished, for rank 0's progress line
         self.requests = 0
         self._thread = threading.Thread(target=self._serve, name="dispenser", daemon=True)
         self._thread.start()
 
-    def take(self) -> list[Any]:
-        """The next chunk, or [] when the work is out or the run is stopping."""
-        with self._lock:
-            if self._stopped or self._next + 1 >= len(self._bounds):
-                return []
-            a, b = self._bounds[self._next], self._bounds[self._next + 1]
-            self._next += 1
-            self.requests += 1
-            return self._items[a:b]
+    def _out(self) -> bool:
+        return self._stopped or self._next + 1 >= len(self._bounds)
+
+    def _next_chunk(self) -> list[Any]:
+        if self._out():
+            return []
+        a, b = self._bounds[self._next], self._bounds[self._next + 1]
+        self._next += 1
+        self.requests += 1
+        return self._items[a:b]
+
+    def _may_serve(self, rank: int) -> bool:
+        """A rank's first request is served at once; a later one once every rank has asked (or
+        the work is out)."""
+        return rank not in self._asked or len(self._asked) == self._ranks or self._out()
+
+    def take(self, rank: int = 0) -> list[Any]:
+        """The next chunk for `rank`, or [] when the work is out or the run is stopping; waits
+        while another rank has not had its first chunk yet."""
+        with self._cond:
+            while not self._may_serve(rank):
+                self._cond.wait(0.5)
+            self._asked.add(rank)
+            self._cond.notify_all()
+            return self._next_chunk()
 
     def stop(self) -> None:
         """Hands out no more work (a graceful stop); ranks finish what they hold."""
-        with self._lock:
+        with self._cond:
             self._stopped = True
+            self._cond.notify_all()
 
     def _serve(self) -> None:
         from mpi4py import MPI
 
         clients = self._comm.Get_size() - 1
         status = MPI.Status()
+        deferred: list[int] = []  # ranks whose second request waits for another rank's first
         while clients > 0:
             while not self._comm.Iprobe(source=MPI.ANY_SOURCE, tag=TAG_REQUEST, status=status):
                 time.sleep(POLL_SECONDS)
+                if deferred:
+                    clients -= self._answer_deferred(deferred)
+                    if clients == 0:
+                        return
             source = status.Get_source()
             request = self._comm.recv(source=source, tag=TAG_REQUEST)
-            self.remote_done += int(request.get("done", 0))
-            chunk = [] if request.get("leaving") else self.take()
+            with self._cond:
+                self.remote_done += int(request.get("done", 0))
+                if request.get("leaving"):
+                    self._asked.add(source)
+                    self._cond.notify_all()
+                    chunk = []
+                elif self._may_serve(source):
+                    self._asked.add(source)
+                    self._cond.notify_all()
+                    chunk = self._next_chunk()
+                else:
+                    deferred.append(source)
+                    continue
             self._comm.send(chunk, dest=source, tag=TAG_CHUNK)
             if not chunk:
                 clients -= 1
+            clients -= self._answer_deferred(deferred)
+
+    def _answer_deferred(self, deferred: list[int]) -> int:
+        """Serves the deferred requests that may now be served; returns how many got no work."""
+        done = 0
+        with self._cond:
+            ready = [r for r in deferred if self._may_serve(r)]
+            chunks = [(r, self._next_chunk()) for r in ready]
+        for r, chunk in chunks:
+            deferred.remove(r)
+            self._comm.send(chunk, dest=r, tag=TAG_CHUNK)
+            done += not chunk
+        return done
 
     def join(self) -> None:
         """Waits until every other rank has been told there is no more work."""
@@ -167,23 +201,26 @@ class ChunkSource:
             self._finished = True
 
 
-def broadcast_params(path: str | Path | None, preset: str, comm=None) -> dict[str, np.ndarray]:
+def broadcast_params(path: str | Path | None, preset: str, comm=None) -> tuple[dict[str, np.ndarray], str]:
     """Rank 0 reads the parameter file at `path` for `preset` with the engine's weights reader
     (exafold.read_weights: every array's CRC-32 and size verified, the layout checked against the
-    preset) and every rank returns the same dict name -> array: names, dtypes and shapes go out
-    pickled, the data with buffer-based Bcast in pieces below MPI's 2 GiB count limit. Without
-    `comm` (or with one rank) it just reads the file. The other ranks may pass None for `path`.
+    preset) and every rank returns the same dict name -> array and the file's weights label
+    (demo weights say so): names, dtypes, shapes and the label go out pickled, the data with
+    buffer-based Bcast in pieces below MPI's 2 GiB count limit. Without `comm` (or with one rank)
+    it just reads the file. The other ranks may pass None for `path`.
     @raises ValueError / OSError on every rank when rank 0 cannot use the file, with its message.
     """
+    from exafold import _core
     from exafold.model import read_weights
 
     if comm is None or comm.Get_size() == 1:
-        return read_weights(path, preset)
+        return read_weights(path, preset), _core.weights_label(str(path))
     rank = comm.Get_rank()
-    arrays, error = None, None
+    arrays, label, error = None, "", None
     if rank == 0:
         try:
             arrays = read_weights(path, preset)
+            label = _core.weights_label(str(path))
         except (ValueError, OSError) as e:
             error = (type(e) is OSError, str(e))
     # The outcome goes first, so no rank waits in a broadcast rank 0 will never make.
@@ -191,7 +228,8 @@ def broadcast_params(path: str | Path | None, preset: str, comm=None) -> dict[st
     if error is not None:
         is_os, message = error
         raise (OSError if is_os else ValueError)(message)
-    layout = comm.bcast([(k, v.dtype.str, v.shape) for k, v in arrays.items()] if rank == 0 else None, root=0)
+    layout, label = comm.bcast(([(k, v.dtype.str, v.shape) for k, v in arrays.items()], label) if rank == 0 else None,
+                               root=0)
     out = {}
     for name, dtype, shape in layout:
         a = arrays[name] if rank == 0 else np.empty(shape, dtype=np.dtype(dtype))
@@ -199,4 +237,4 @@ def broadcast_params(path: str | Path | None, preset: str, comm=None) -> dict[st
         for start in range(0, flat.size, BCAST_PIECE_BYTES):
             comm.Bcast(flat[start:start + BCAST_PIECE_BYTES], root=0)
         out[name] = a
-    return out
+    return out, label

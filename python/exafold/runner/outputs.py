@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 import exafold
-from exafold.files import write_atomic
+from exafold.files import safe_name, write_atomic
 from exafold.residues import aatype_of
 
 from . import catalog
@@ -67,6 +67,9 @@ class Structure:
     flops: float  # the kept prediction's analytic FLOPs
     result: Mapping[str, Any]  # predict()'s output, checked by the worker
     candidates: dict[str, float] = field(default_factory=dict)  # model (+templates) -> mean pLDDT
+    name: str = ""  # file name stem (inputs.Item.name)
+    run_seed: int | None = None
+    settings: Any = None  # exafold.inference.Settings
     templates: tuple[tuple[str, float], ...] = ()  # (domain name, sum_probs) the kept prediction used
 
 
@@ -87,7 +90,8 @@ class ShardSink:
     """
 
     def __init__(self, staging: Staging, journal: exafold.JournalWriter, rank: int, options: OutputOptions,
-                 on_row: Callable[[dict], None] | None = None) -> None:
+                 on_row: Callable[[dict], None] | None = None, *, weights: Mapping[str, tuple[str, str]] | None = None,
+                 weights_label: str = "") -> None:
         if options.shard_size < 1:
             raise ValueError(f"shard size must be at least 1, got {options.shard_size}")
         self._staging = staging
@@ -95,6 +99,8 @@ class ShardSink:
         self._rank = rank
         self._options = options
         self._on_row = on_row
+        self._weights = dict(weights or {})  # preset -> (file, label), for the structure files
+        self._weights_label = weights_label
         self._number = catalog.next_shard_number(staging.out_dir, rank)
         self._writer: exafold.ShardWriter | None = None
         self._name = ""
@@ -159,7 +165,7 @@ class ShardSink:
         self._name = catalog.shard_name(self._rank, self._number)
         path = self._staging.shard_dir / self._name
         try:
-            self._writer = exafold.ShardWriter(str(path), pae=self._options.pae)
+            self._writer = exafold.ShardWriter(str(path), pae=self._options.pae, weights_label=self._weights_label)
         except OSError as e:  # the message names the file and the reason
             raise OutputError(str(e)) from e
         self._number += 1
@@ -178,7 +184,7 @@ class ShardSink:
         residue_index = np.arange(1, n + 1, dtype=np.int32)
         opts = self._options
         if opts.pdb or opts.mmcif:
-            self._write_structure_files(s, aatype, residue_index, positions, mask, plddt)
+            self._write_structure_files(s)
         if self._writer is None:
             self._open()
         row = self._writer.append(
@@ -192,7 +198,8 @@ class ShardSink:
         fraction, passed, reasons = opts.filter.apply(plddt, mean_plddt, ptm)
         self._rows.append({
             # The seed as a decimal string: JSON readers that hold numbers as doubles would round it.
-            "id": s.id, "row": int(row), "model": s.model, "seed": str(s.seed), "seconds": s.seconds,
+            "id": s.id, "name": s.name or safe_name(s.id), "row": int(row), "model": s.model, "seed": str(s.seed),
+            "seconds": s.seconds,
             "flops": s.flops, "length": n, "atoms": int(mask.sum()), "mean_plddt": mean_plddt,
             "ptm": None if math.isnan(ptm) else ptm,
             "fraction_plddt_above": fraction, "passed": passed, "filter_reasons": reasons,
@@ -203,14 +210,20 @@ class ShardSink:
         if len(self._rows) >= opts.shard_size:
             self._roll()
 
-    def _write_structure_files(self, s: Structure, aatype, residue_index, positions, mask, plddt) -> None:
+    def _write_structure_files(self, s: Structure) -> None:
+        from exafold.prediction import Prediction
+
+        weights, label = self._weights.get(s.model, ("", ""))
+        p = Prediction.from_outputs(s.result, s.sequence, id=s.id, preset=s.model, seed=s.seed, seconds=s.seconds)
+        p.run_seed, p.settings, p.weights, p.weights_label = s.run_seed, s.settings, weights, label
+        p.templates = s.templates
         d = self._staging.out_dir / "structures"
-        args = (aatype, residue_index, positions, mask.astype(np.uint8), plddt)
+        name = s.name or safe_name(s.id)
         files = []
         if self._options.pdb:
-            files.append((d / f"{s.id}.pdb", exafold.make_pdb_string(*args)))
+            files.append((d / f"{name}.pdb", p.to_pdb()))
         if self._options.mmcif:
-            files.append((d / f"{s.id}.cif", exafold.make_mmcif_string(*args, name=s.id)))
+            files.append((d / f"{name}.cif", p.to_mmcif(name=name)))
         for path, text in files:
             # The rename keeps readers off a partial file; the temporary one lives at the top of
             # the output directory, where a restart sweeps up what a kill left (catalog.reconcile),

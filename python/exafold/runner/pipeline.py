@@ -33,19 +33,10 @@ class Prepared:
     seconds: float  # time spent preparing
 
 
-def features_nbytes(features: Mapping[str, Any]) -> int:
-    """Bytes held by the numpy arrays of a feature dict."""
-    return sum(int(getattr(v, "nbytes", 0)) for v in features.values())
-
-
-def estimate_feature_bytes(length: int, msa_clusters: int, extra_msa: int, passes: int) -> int:
-    """Bytes of AlphaFold2's processed features for one structure, all passes stacked: per pass,
-    msa_feat (clusters x S x 49 float32) plus the cluster-sized masks and targets (4 more per
-    position), the extra MSA and its three per-position companions, and the per-residue target
-    features. Used before preparation, to admit items under the memory budget.
-    """
-    per_pass = length * (msa_clusters * (49 + 4) + extra_msa * 4 + 64)
-    return 4 * passes * per_pass
+def features_nbytes(features: Mapping[Any, Any]) -> int:
+    """Bytes held by the numpy arrays of a feature dict, or of a dict of them (one per setting)."""
+    return sum(features_nbytes(v) if isinstance(v, Mapping) else int(getattr(v, "nbytes", 0))
+               for v in features.values())
 
 
 class Prefetcher:

@@ -59,10 +59,11 @@ def _stats(values: np.ndarray) -> dict:
 
 def build_summary(*, config: dict, config_hash: str, inputs: int, rejected: list[dict], rows: dict[str, dict],
                   failed: dict[str, str], pending: int, sessions: list[SessionStats],
-                  device_peak_flops: float | None) -> dict:
+                  device_peak_flops: float | None, weights_labels: dict[str, str] | None = None) -> dict:
     """The summary as a dict. `rows` are the sidecar rows of every finished structure, `failed`
     every failure id -> reason (rejected records with an id included), `rejected` the records
-    refused without an id (duplicates, bad ids), `pending` the items still to do.
+    refused without an id (duplicates, bad ids), `pending` the items still to do,
+    `weights_labels` each preset's weights label (demo weights say so; empty ones are left out).
     """
     mean_plddt = np.array([r["mean_plddt"] for r in rows.values()], dtype=np.float64)
     ptm = np.array([r["ptm"] for r in rows.values() if r["ptm"] is not None and math.isfinite(r["ptm"])])
@@ -87,6 +88,7 @@ def build_summary(*, config: dict, config_hash: str, inputs: int, rejected: list
     return {
         "config_hash": config_hash,
         "config": config,
+        "weights_labels": {k: v for k, v in (weights_labels or {}).items() if v},
         "counts": {
             "inputs": inputs,
             "structures": len(rows),
@@ -142,7 +144,8 @@ def format_summary(s: dict) -> str:
     def num(x: Any, fmt: str = ".1f") -> str:
         return "n/a" if x is None else format(x, fmt)
 
-    lines = [
+    labels = [f"*** {preset}: {label} ***" for preset, label in s.get("weights_labels", {}).items()]
+    lines = labels + [
         f"exafold distill summary (configuration {s['config_hash']})",
         f"  inputs           {c['inputs']}",
         f"  structures       {c['structures']}  (passed the filter {c['passed_filter']}, filtered out {c['filtered_out']})",
@@ -171,15 +174,24 @@ def format_summary(s: dict) -> str:
     if s["rejected_records"]:
         lines.append("  rejected input records")
         lines += [f"    {r['source']}: {r['reason']}" for r in s["rejected_records"]]
+    lines += labels
     return "\n".join(lines) + "\n"
 
 
 def plot_histograms(s: dict, path: Path) -> Path:
     """The four confidence histograms (mean pLDDT with the filter threshold, pTM, per-residue
     pLDDT, length) as one PNG."""
+    fig = histogram_figure(s)
+    write_with(path, lambda f: fig.savefig(f, format="png"))
+    return path
+
+
+def histogram_figure(s: dict):
+    """plot_histograms' figure: four panels, titled with the weights' labels when any."""
     # A bare Figure draws without pyplot, so the caller's backend (a notebook's inline one) and
     # pyplot's global state are left alone, and no display is needed.
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     panels = [
         ("mean_plddt", "Mean pLDDT per structure", "structures"),
@@ -199,10 +211,14 @@ def plot_histograms(s: dict, path: Path) -> Path:
             ax.legend(frameon=False)
         ax.set_title(title, fontsize=10)
         ax.set_ylabel(ylabel)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.5 structures
+    labels = s.get("weights_labels", {})
+    if labels:
+        fig.suptitle("; ".join(f"{p}: {label}" for p, label in labels.items()), fontsize=9, color="#d83b3b")
     # Fixed margins: tight_layout costs more than the drawing itself.
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.07, top=0.94, hspace=0.35, wspace=0.25)
-    write_with(path, lambda f: fig.savefig(f, format="png"))
-    return path
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.07, top=0.90 if labels else 0.94, hspace=0.35,
+                        wspace=0.25)
+    return fig
 
 
 def write_summary(out_dir: Path, summary: dict, *, plots: bool = True) -> list[Path]:

@@ -1,91 +1,59 @@
 """The contracts of the injected model and feature pipeline, and the worker that calls them.
 
-- ``prepare(request: FeatureRequest) -> dict[str, np.ndarray]``: the processed features of one
+- ``prepare(request: FeatureRequest) -> {Settings: features}``: the processed features of one
   sequence from its alignment files (in AlphaFold2's merge order; staged copies keep the
-  original name after an ``NNN-`` prefix) and seed. Runs on prefetch threads; must release the
-  GIL for its heavy work. Raising fails that item only (the message is its journaled reason).
+  original name after an ``NNN-`` prefix; none in single-sequence mode) and structure seed, one
+  feature dict for each of ``request.settings`` (exafold.inference.build_features). Runs on
+  prefetch threads; must release the GIL for its heavy work. Raising fails that item only (the
+  message is its journaled reason).
 - ``models``: preset name (e.g. ``model_1_ptm``) -> ``predict(features) -> dict`` with
   ``final_atom_positions`` [N, 37, 3], ``final_atom_mask`` [N, 37], ``plddt`` [N] (0-100),
   ``mean_plddt`` (computed from plddt when absent), and for ``_ptm`` presets ``ptm`` and
-  ``predicted_aligned_error`` [N, N]. Runs on the worker thread. With several presets each
-  sequence is predicted by all of them and the best by mean pLDDT is kept.
-- Templates (``RunConfig.templates`` "on" or "both") are the worker's part: it adds the item's
-  template inputs (exafold.templates) to prepare()'s features, and a template preset predicts
-  with them; with "both" it also predicts without them (OpenFold3's distillation recipe), and
-  the higher mean pLDDT is kept. Presets without templates predict once, without.
+  ``predicted_aligned_error`` [N, N]. Runs on the worker thread. Each sequence is predicted by
+  every model on the features of its settings (exafold.inference.run_models, the path
+  ``exafold predict`` and ``Model.predict`` take) and the best by ranking confidence is kept.
+- Templates (``RunConfig.templates`` "on" or "both") are the worker's part: prepare_item adds
+  the item's template inputs (exafold.templates) from the search result beside its alignments,
+  and run_models predicts a template preset with them; with "both" also without (OpenFold3's
+  distillation recipe), the higher mean pLDDT kept. Presets without templates predict once.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 import exafold
+from exafold import inference
+from exafold.inference import Settings
+from exafold.templates import ItemTemplates, TemplateInputs, uses_templates
 
 from . import inputs
+from .config import RunConfig
 from .outputs import Structure
-from ..templates import TemplateInputs, uses_templates
-from ..templates import variants as template_variants
-from .pipeline import estimate_feature_bytes
 from .staging import Staging
 from .summary import SessionStats
-
-if TYPE_CHECKING:
-    from .job import RunConfig
 
 
 @dataclass(frozen=True)
 class FeatureRequest:
-    """What prepare() gets: the query, its alignment files (already staged) and its seed."""
+    """What prepare() gets: the query, its alignment files (already staged), its structure
+    seed and the settings to build features for."""
 
     id: str
     sequence: str
     alignments: tuple[str, ...]
     seed: int
+    settings: tuple[Settings, ...]
 
 
-Prepare = Callable[[FeatureRequest], Mapping[str, np.ndarray]]
+Prepare = Callable[[FeatureRequest], Mapping[Settings, Mapping[str, np.ndarray]]]
+Predict = inference.Predict
 # The item's ItemTemplates rides with its prepared features under this key; the models never see it.
 TEMPLATES_KEY = "exafold.templates"
-Predict = Callable[[Mapping[str, np.ndarray]], Mapping[str, Any]]
-
-
-def failure_reason(e: BaseException) -> str:
-    """An exception as a journal reason: the message of input and I/O errors, else type and message."""
-    text = str(e)
-    return text if isinstance(e, (ValueError, OSError)) and text else f"{type(e).__name__}: {text}"
-
-
-def check_prediction(out: Mapping[str, Any], n: int, preset: str) -> dict:
-    """predict()'s result checked against the sequence length, with mean_plddt filled in.
-    @raises ValueError naming the model and the array at fault."""
-    def arr(key: str, shape: tuple) -> np.ndarray:
-        if key not in out:
-            raise ValueError(f"{preset} returned no {key}")
-        a = np.asarray(out[key])
-        if a.shape != shape:
-            raise ValueError(f"{preset} returned {key} of shape {a.shape}, expected {shape}")
-        return a
-
-    positions = arr("final_atom_positions", (n, 37, 3))
-    mask = arr("final_atom_mask", (n, 37))
-    plddt = arr("plddt", (n,)).astype(np.float32)
-    if not np.isfinite(positions[mask > 0]).all() or not np.isfinite(plddt).all():
-        raise ValueError(f"{preset} returned non-finite coordinates or pLDDT")
-    result = {"final_atom_positions": positions, "final_atom_mask": mask, "plddt": plddt}
-    mean = out.get("mean_plddt")
-    result["mean_plddt"] = float(np.mean(plddt, dtype=np.float64)) if mean is None else float(mean)
-    if out.get("ptm") is not None:
-        result["ptm"] = float(out["ptm"])
-    if not all(np.isfinite([result["mean_plddt"], result.get("ptm", 0.0)])):
-        raise ValueError(f"{preset} returned a non-finite mean pLDDT or pTM")
-    if out.get("predicted_aligned_error") is not None:
-        result["predicted_aligned_error"] = arr("predicted_aligned_error", (n, n))
-    return result
 
 
 class Worker:
@@ -98,72 +66,59 @@ class Worker:
         self.prepare = prepare
         self.models = models
         self.staging = staging
-        self.templates = templates
+        self.templates = templates if any(uses_templates(p) for p in models) else None
         self.stats = SessionStats(rank=rank)
-        self._passes = config.recycles + 1
-        self._template_presets = {p for p in models if uses_templates(p)}
+        self.settings = config.settings()
+        self._distinct = tuple(dict.fromkeys(self.settings.values()))
 
-    def prepare_item(self, item: inputs.Item) -> Mapping[str, np.ndarray]:
+    def prepare_item(self, item: inputs.Item) -> Mapping[Settings | str, Any]:
         """Runs on a prefetch thread: find and stage the alignments, then prepare (whose parse is
         the check of their content); with templates, the item's template inputs from the search
-        result beside its alignments (a malformed one fails the item naming file and line)."""
-        paths = inputs.find_alignments(item, self.config.alignment_dir)
+        result beside its alignments under TEMPLATES_KEY (a malformed one fails the item naming
+        file and line)."""
+        paths = [] if self.config.single_sequence else inputs.find_alignments(item, self.config.alignment_dir)
         staged, tmp = self.staging.stage_inputs(item.id, paths)
         try:
-            seed = inputs.structure_seed(item.id, self.config.seed)
-            features = self.prepare(FeatureRequest(item.id, item.sequence, tuple(map(str, staged)), seed))
+            seed = inference.structure_seed(item.id, self.config.seed)
+            features = self.prepare(FeatureRequest(item.id, item.sequence, tuple(map(str, staged)), seed,
+                                                   self._distinct))
         finally:
             self.staging.unstage(tmp)
-        if self.templates is None or not self._template_presets:
+        if self.templates is None:
             return features
         found = self.templates.beside(item.sequence, inputs.template_dir(item, self.config.alignment_dir))
         return {**features, TEMPLATES_KEY: found}
 
     def estimate(self, item: inputs.Item) -> int:
-        c = self.config
-        return estimate_feature_bytes(len(item.sequence), c.max_msa_clusters, c.max_extra_msa, self._passes)
+        return inference.feature_bytes(len(item.sequence), self._distinct)
 
-    def flops(self, features: Mapping[str, np.ndarray], length: int, preset: str, templates: int = 0) -> float:
+    @staticmethod
+    def flops(c: inference.Candidate, length: int) -> float:
         """Analytic FLOPs from the features' real MSA depths (shallow MSAs give fewer rows), with
-        the preset's own sizes when exafold knows it (reduced presets do ~500x less work than the
-        official sizes; a time model fitted to these numbers must see what really ran)."""
-        c = self.config
-        clusters = features["msa_feat"].shape[-3] if "msa_feat" in features else c.max_msa_clusters
-        extra = features["extra_msa"].shape[-2] if "extra_msa" in features else c.max_extra_msa
-        if preset in exafold.presets():
-            c3, c2, c1, c0 = exafold.preset_flop_polynomial(preset, msa_clusters=int(clusters),
-                                                            extra_msa_rows=int(extra), passes=self._passes,
-                                                            templates=templates)
-            return float(((c3 * length + c2) * length + c1) * length + c0)
-        return exafold.prediction_flops(length, msa_clusters=int(clusters), extra_msa_rows=int(extra), templates=0,
-                                        passes=self._passes, ptm=preset.endswith("_ptm"))
+        the preset's own sizes (reduced presets do ~500x less work than the official sizes; a time
+        model fitted to these numbers must see what really ran)."""
+        clusters, extra = c.msa_rows
+        return exafold.prediction_flops(length, preset=c.preset, msa_clusters=clusters, extra_msa_rows=extra,
+                                        templates=c.template_count, passes=c.settings.recycles + 1)
 
-    def predict_item(self, item: inputs.Item, features: Mapping[str, np.ndarray]) -> Structure:
+    def predict_item(self, item: inputs.Item, features: Mapping[Settings | str, Any]) -> Structure:
         """Every model on the item (template presets with and, for "both", without templates),
-        the best by mean pLDDT kept. Any prediction failing fails the item: a structure must
-        come from the same set of models as the rest of the dataset."""
+        the best kept. Any prediction failing fails the item: a structure must come from the
+        same set of models as the rest of the dataset. @raises RuntimeError naming the model
+        and why."""
         n = len(item.sequence)
-        best: Structure | None = None
-        candidates: dict[str, float] = {}
-        for preset, predict in self.models.items():
-            found = features.get(TEMPLATES_KEY)
-            bare = {k: v for k, v in features.items() if k != TEMPLATES_KEY}
-            for used, feats in template_variants(bare, found, preset, self.config.templates):
-                name = preset if used is None else f"{preset}+templates"
-                t0 = time.perf_counter()
-                try:
-                    result = check_prediction(predict(feats), n, preset)
-                except Exception as e:
-                    raise RuntimeError(f"prediction with {name} failed: {failure_reason(e)}") from e
-                seconds = time.perf_counter() - t0
-                flops = self.flops(feats, n, preset, 0 if used is None else used.count)
-                self.stats.predictions += 1
-                self.stats.flops += flops
-                self.stats.predict_seconds += seconds
-                candidates[name] = result["mean_plddt"]
-                if best is None or result["mean_plddt"] > best.result["mean_plddt"]:
-                    seed = inputs.structure_seed(item.id, self.config.seed)
-                    best = Structure(item.id, item.sequence, seed, preset, seconds, flops, result,
-                                     templates=() if used is None else used.used)
-        best.candidates = candidates
-        return best
+        found: ItemTemplates | None = features.get(TEMPLATES_KEY)
+        ranked = inference.run_models(item.id, n, self.models, self.settings,
+                                      lambda run_seed, s: features[s], [self.config.seed],
+                                      templates=found, template_mode=self.config.templates)
+        flops = {}
+        for c in ranked:
+            flops[c.model] = self.flops(c, n)
+            self.stats.predictions += 1
+            self.stats.flops += flops[c.model]
+            self.stats.predict_seconds += c.seconds
+        best = ranked[0]
+        return Structure(item.id, item.sequence, best.structure_seed, best.preset, best.seconds, flops[best.model],
+                         best.outputs, candidates={c.model: c.mean_plddt for c in ranked}, name=item.name,
+                         run_seed=best.run_seed, settings=best.settings,
+                         templates=() if best.templates is None else best.templates.used)

@@ -44,5 +44,8 @@ ThreadPool& thread_pool();
 int num_threads_from_env();
 /// Replaces the shared pool; only valid while no work is in flight.
 void set_num_threads(int n);
+/// Where the shared pool's size comes from: "EXAFOLD_NUM_THREADS", "cores" (the cores this
+/// process may use) or "set_num_threads".
+const char* num_threads_source();
 
 }  // namespace exafold

@@ -14,4 +14,7 @@ struct AtomMaps {
 /// The maps for residue types `aatype` ([N], int32 or int64, 0..20; 20 = unknown, no atoms).
 AtomMaps atom_maps(const Tensor& aatype);
 
+/// Bytes of atom_maps() for `residues` residues.
+int64_t atom_map_bytes(int64_t residues);
+
 }  // namespace exafold::features

@@ -62,6 +62,12 @@ struct MsaReadOptions {
   std::string query;
 };
 
+/// Whether an alignment row is the query: the same residue type in every column, where letters
+/// that are equal match, and so do any two of B, J, O, U, X, Z (each is X in the query's aatype).
+/// So a query whose non-standard residues were written as X (`--residues unknown`) still finds
+/// alignments that carry the original letters, and the reverse.
+bool is_query_row(const std::string& residues, const std::string& query);
+
 /// Reads an A3M or Stockholm file, chosen by extension (.a3m; .sto, .stockholm) or, for any
 /// other name, by the first line ('# STOCKHOLM' or '>').
 Msa read_msa(const std::string& path, const MsaReadOptions& options = {});

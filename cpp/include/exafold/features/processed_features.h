@@ -32,4 +32,10 @@ FeatureDict make_processed_features(const PreparedMsa& msa, const ProcessConfig&
 FeatureDict make_processed_features(const RawFeatures& raw, const ProcessConfig& config,
                                     uint64_t seed);
 
+/// Bytes make_processed_features returns for `residues` residues with `clusters` cluster rows
+/// and `extra` extra rows per iteration and `iterations` iterations: what the prefetch pipeline
+/// reserves before it builds an item's features (with the maxima, an upper bound).
+int64_t processed_feature_bytes(int64_t residues, int64_t clusters, int64_t extra,
+                                int64_t iterations);
+
 }  // namespace exafold::features

@@ -54,6 +54,9 @@ struct ShardWriterOptions {
   /// deflate level 1-9 of every dataset (after the shuffle filter), 0 for none. Compressed, the
   /// unwritten part of a shard's last chunks costs almost nothing, so small shards stay small.
   int deflate_level = 1;
+  /// The weights' label (io/weights.h), written as the weights_label attribute when not empty:
+  /// a shard of structures from demo weights says so.
+  std::string weights_label;
 };
 
 /// Writes `<path>.tmp`, and on finish() fsyncs it, renames it to `path` and fsyncs the directory,
@@ -85,7 +88,8 @@ class ShardWriter {
 struct Shard {
   std::string exafold_version;
   int layout_version = 0;
-  std::string created;  // ISO 8601, UTC
+  std::string created;        // ISO 8601, UTC
+  std::string weights_label;  // "" when the shard has none
   std::vector<std::string> ids, sequences, models;
   std::vector<int64_t> residue_offsets;
   std::vector<uint8_t> aatype;

@@ -22,6 +22,11 @@ namespace exafold::io {
 /// `arrays` (name -> shape), in preset_names() order.
 std::vector<std::string> matching_presets(const std::map<std::string, Shape>& arrays);
 
+/// The one member of a parameter file that is not a parameter: a uint8 array of UTF-8 text that
+/// every output made with these weights carries (exafold.demo writes "DEMO WEIGHTS: ..." there,
+/// so structures from random parameters say so wherever they go).
+inline constexpr const char* kWeightsLabelMember = "exafold_weights_label";
+
 /// An open parameter file. Opening checks the archive (npz.h); arrays are read on demand.
 /// @throws IoError when the file cannot be read; InvalidArgument naming the file, and the member
 /// where there is one, when it is not an npz archive, is truncated, or is damaged.
@@ -29,14 +34,17 @@ class WeightsFile {
  public:
   explicit WeightsFile(std::string path);
   const std::string& path() const { return npz_.path(); }
-  /// Every array's name and shape, from the archive's headers.
+  /// Every parameter's name and shape, from the archive's headers (the label is not one).
   std::map<std::string, Shape> shapes() const;
+  /// The file's label (kWeightsLabelMember, CRC-32 verified), or "" when it has none.
+  /// @throws InvalidArgument when the label is not a uint8 vector of UTF-8 text.
+  std::string label() const;
   /// Throws InvalidArgument unless the file holds exactly config's parameters as float32 or
   /// float64 arrays, naming the file, the preset and every missing, misshapen, unexpected or
   /// mistyped parameter, and the presets whose layout the file has instead, if any.
   void check_layout(const model::ModelConfig& config) const;
-  /// Every array as a host tensor of `dtype` (float32 arrays widen to float64), each member's
-  /// CRC-32 verified as it is read.
+  /// Every parameter as a host tensor of `dtype` (float32 arrays widen to float64), each
+  /// member's CRC-32 verified as it is read.
   std::unordered_map<std::string, Tensor> read_all(DType dtype,
                                                    NpzCheck check = NpzCheck::crc32) const;
 

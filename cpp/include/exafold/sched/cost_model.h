@@ -98,7 +98,9 @@ struct DeviceTimeModel {
 
   double seconds(int64_t residues, double flops) const;
 
-  /// Ordinary least squares over the runs; needs at least three distinct lengths.
+  /// Least squares over the runs with every coefficient >= 0 (a time is a sum of non-negative
+  /// costs; an unconstrained fit can bend a term negative to follow a few points and predict
+  /// negative seconds elsewhere); needs at least three distinct lengths.
   /// @throws InvalidArgument when the runs cannot determine the three coefficients.
   static DeviceTimeModel fit(std::string device, std::span<const TimedRun> runs);
 

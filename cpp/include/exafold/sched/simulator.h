@@ -45,6 +45,15 @@ struct SimulationResult {
   std::vector<double> busy_s;  // per worker: seconds spent on items
 };
 
+/// Note [Dispenser chunks]: the dispenser policy, shared by the simulator and the MPI runner
+/// (python/exafold/runner/mpi.py), which hands these chunks out in order. Over item costs sorted
+/// largest first, chunk k holds the next items until they hold 1/(chunk_divisor * workers) of
+/// the work still undispensed, and at least min_chunk items. A chunk's size depends only on how
+/// much work is left, not on who asks, so the boundaries are fixed up front.
+/// Returns the boundaries [0, b1, ..., n]. @throws InvalidArgument on invalid settings.
+std::vector<int64_t> dispenser_chunks(std::span<const double> sorted_costs, int64_t workers,
+                                      double chunk_divisor = 2.0, int64_t min_chunk = 1);
+
 /// Simulates the policy over items with the given processing times. O(n log n) for the sort of
 /// lpt and dispenser, plus O(n log W) for lpt and O(requests log W) for the dispenser.
 /// @throws InvalidArgument on no workers, no items, or a negative or non-finite time.
@@ -60,6 +69,11 @@ SimulationResult simulate(std::span<const double> item_seconds, const Simulation
 /// @throws InvalidArgument on an unknown name, count < 1 or max_length < 16.
 std::vector<int32_t> synthetic_lengths(std::string_view name, int64_t count, int32_t max_length,
                                        uint64_t seed);
+
+/// Analytic FLOPs per item (flop_polynomial at each length), on the shared thread pool.
+/// @throws InvalidArgument on a length below 1.
+std::vector<double> item_flops(std::span<const int32_t> lengths, const CostDims& dims = {},
+                               const CostWorkload& work = {});
 
 /// Seconds per item from the cost model and a device time model, on the shared thread pool.
 std::vector<double> item_seconds(std::span<const int32_t> lengths, const DeviceTimeModel& time,
