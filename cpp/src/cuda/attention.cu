@@ -11,6 +11,7 @@
 #include "cuda/attention.cuh"
 #include "cuda/check.h"
 #include "cuda/element_io.cuh"
+#include "cuda/kernel.cuh"
 #include "exafold/core/error.h"
 
 namespace exafold::cuda {
@@ -20,7 +21,7 @@ namespace {
 // the lower bound, so a row whose keys are all masked becomes constant and attends uniformly.
 constexpr float kLogitClip = 1e8f;
 // Keys per shared-memory tile: 2 * 64 * 64 floats (32 KiB) at the widest head, within the
-// 48 KiB of static shared memory every device has.
+// 48 KiB of shared memory a block gets without opting in to more.
 constexpr int kKeyTile = 64;
 // The widest key or value head the kernels are instantiated for.
 constexpr int64_t kMaxHeadDim = 64;
@@ -41,14 +42,21 @@ struct Params {
   float scale;
 };
 
+// The shared tiles: keys and values [kKeyTile][kDim] in float32, then the key bias [kKeyTile].
+template <int kDim>
+constexpr size_t shared_bytes() {
+  return (2 * kKeyTile * kDim + kKeyTile) * sizeof(float);
+}
+
 // kDim >= max(key_dim, value_dim): q, the accumulator and the shared tiles are zero-padded to
 // kDim, so the padded channels add exact zeros and the loops have compile-time bounds (which
 // keeps q and the accumulator in registers).
 template <class T, int kDim>
 __global__ void __launch_bounds__(kMaxThreads) attention_kernel(const Params<T> p) {
-  __shared__ __align__(16) float s_k[kKeyTile][kDim];
-  __shared__ __align__(16) float s_v[kKeyTile][kDim];
-  __shared__ float s_key_bias[kKeyTile];
+  EXAFOLD_DYNAMIC_SHARED(float, shared);
+  float* const s_k = shared;
+  float* const s_v = s_k + kKeyTile * kDim;
+  float* const s_key_bias = s_v + kKeyTile * kDim;
 
   const int64_t hk = p.heads * p.key_dim, hv = p.heads * p.value_dim;
   const int64_t work = p.batch * p.heads * p.q_tiles;
@@ -78,8 +86,8 @@ __global__ void __launch_bounds__(kMaxThreads) attention_kernel(const Params<T> 
       for (int e = threadIdx.x; e < kKeyTile * kDim; e += blockDim.x) {
         const int jj = e / kDim, d = e % kDim;
         const int64_t row = b * p.n_k + j0 + jj;
-        s_k[jj][d] = jj < n && d < p.key_dim ? load(p.k + row * hk + h * p.key_dim + d) : 0.f;
-        s_v[jj][d] = jj < n && d < p.value_dim ? load(p.v + row * hv + h * p.value_dim + d) : 0.f;
+        s_k[e] = jj < n && d < p.key_dim ? load(p.k + row * hk + h * p.key_dim + d) : 0.f;
+        s_v[e] = jj < n && d < p.value_dim ? load(p.v + row * hv + h * p.value_dim + d) : 0.f;
       }
       for (int jj = threadIdx.x; jj < kKeyTile; jj += blockDim.x)
         s_key_bias[jj] = jj < n && p.key_bias ? p.key_bias[b * p.n_k + j0 + jj] : 0.f;
@@ -89,7 +97,7 @@ __global__ void __launch_bounds__(kMaxThreads) attention_kernel(const Params<T> 
         for (int jj = 0; jj < n; ++jj) {
           float dot = 0.f;
 #pragma unroll
-          for (int d = 0; d < kDim; ++d) dot += q[d] * s_k[jj][d];
+          for (int d = 0; d < kDim; ++d) dot += q[d] * s_k[jj * kDim + d];
           // The reference's order: scaled dot product, then the key bias, then the pair bias.
           float x = dot * p.scale + s_key_bias[jj];
           if (pair_row) x += load(pair_row + j0 + jj);
@@ -106,7 +114,7 @@ __global__ void __launch_bounds__(kMaxThreads) attention_kernel(const Params<T> 
           const float weight = expf(x - max);
           sum += weight;
 #pragma unroll
-          for (int d = 0; d < kDim; ++d) acc[d] += weight * s_v[jj][d];
+          for (int d = 0; d < kDim; ++d) acc[d] += weight * s_v[jj * kDim + d];
         }
       }
     }
@@ -147,7 +155,7 @@ void launch(const ops::GpuAttention& a, cudaStream_t stream) {
                     a.scale};
   const int64_t work = a.batch * a.heads * p.q_tiles;
   const auto blocks = unsigned(std::min<int64_t>(work, INT_MAX));
-  attention_kernel<T, kDim><<<blocks, threads, 0, stream>>>(p);
+  EXAFOLD_LAUNCH(blocks, threads, shared_bytes<kDim>(), stream, attention_kernel<T, kDim>)(p);
   EXAFOLD_CUDA_CHECK(cudaGetLastError());
 }
 

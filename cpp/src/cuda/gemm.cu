@@ -21,7 +21,9 @@
 #include <vector>
 
 #include "cuda/check.h"
+#include "cuda/element_io.cuh"
 #include "cuda/gemm.h"
+#include "cuda/kernel.cuh"
 
 namespace exafold::cuda {
 namespace {
@@ -152,13 +154,13 @@ class StreamScratch {
 __global__ void round_to_bf16(const float* in, __nv_bfloat16* out, int64_t n) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
-    out[i] = __float2bfloat16_rn(in[i]);
+    store(out + i, load(in + i));
 }
 
 void launch_round_to_bf16(const float* in, __nv_bfloat16* out, int64_t n, cudaStream_t stream) {
   constexpr int kThreads = 256;
   const int64_t blocks = std::min((n + kThreads - 1) / kThreads, int64_t(1) << 20);
-  round_to_bf16<<<unsigned(blocks), kThreads, 0, stream>>>(in, out, n);
+  EXAFOLD_LAUNCH(unsigned(blocks), kThreads, 0, stream, round_to_bf16)(in, out, n);
   EXAFOLD_CUDA_CHECK(cudaGetLastError());
 }
 

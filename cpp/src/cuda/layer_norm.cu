@@ -9,12 +9,12 @@
 
 #include "cuda/check.h"
 #include "cuda/element_io.cuh"
+#include "cuda/kernel.cuh"
 #include "cuda/layer_norm.cuh"
 
 namespace exafold::cuda {
 namespace {
 
-constexpr int kWarp = 32;
 // Rows of up to this many channels take one warp each (at most 32 elements per lane); wider rows
 // take a block each, so every lane still has only a few elements.
 constexpr int64_t kMaxWarpRowChannels = 1024;
@@ -25,16 +25,16 @@ constexpr int64_t kMaxBlocks = int64_t(1) << 20;
 
 // Every lane of the warp must call this; every lane receives the sum.
 __device__ float warp_sum(float v) {
-  for (int offset = kWarp / 2; offset > 0; offset /= 2)
-    v += __shfl_xor_sync(0xffffffffu, v, offset);
+  for (int offset = kWarpSize / 2; offset > 0; offset /= 2)
+    v += __shfl_xor_sync(kFullWarp, v, offset);
   return v;
 }
 
 // Every thread of the block must call this; every thread receives the sum. blockDim.x is a
 // multiple of 32 and at most 1024. The trailing __syncthreads lets the next call reuse `partial`.
 __device__ float block_sum(float v, float* partial /* [32] shared */) {
-  const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
-  const int warps = blockDim.x / kWarp;
+  const int lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
+  const int warps = blockDim.x / kWarpSize;
   v = warp_sum(v);
   if (lane == 0) partial[warp] = v;
   __syncthreads();
@@ -67,11 +67,11 @@ __device__ void normalize_row(const TIn* x, int c, int t, int threads, const flo
 template <class TIn, class TOut>
 __global__ void layer_norm_warp_rows(const TIn* x, int64_t rows, int c, const float* scale,
                                      const float* offset, float eps, TOut* y) {
-  const int lane = threadIdx.x % kWarp;
-  const int64_t first = int64_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarp;
+  const int lane = threadIdx.x % kWarpSize;
+  const int64_t first = int64_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarpSize;
   const int64_t stride = int64_t(gridDim.x) * kWarpsPerBlock;
   for (int64_t row = first; row < rows; row += stride)
-    normalize_row(x + row * c, c, lane, kWarp, scale, offset, eps, y + row * c,
+    normalize_row(x + row * c, c, lane, kWarpSize, scale, offset, eps, y + row * c,
                   [](float v) { return warp_sum(v); });
 }
 
@@ -80,7 +80,7 @@ __global__ void layer_norm_warp_rows(const TIn* x, int64_t rows, int c, const fl
 template <class TIn, class TOut>
 __global__ void layer_norm_block_rows(const TIn* x, int64_t rows, int c, const float* scale,
                                       const float* offset, float eps, TOut* y) {
-  __shared__ float partial[kWarp];
+  __shared__ float partial[kWarpSize];
   const auto sum = [&](float v) { return block_sum(v, partial); };
   for (int64_t row = blockIdx.x; row < rows; row += gridDim.x)
     normalize_row(x + row * c, c, int(threadIdx.x), int(blockDim.x), scale, offset, eps,
@@ -94,12 +94,13 @@ void launch(const void* x, int64_t rows, int c, const float* scale, const float*
   auto* out = static_cast<TOut*>(y);
   if (c <= kMaxWarpRowChannels) {
     const int64_t blocks = std::min((rows + kWarpsPerBlock - 1) / kWarpsPerBlock, kMaxBlocks);
-    layer_norm_warp_rows<<<unsigned(blocks), kWarpsPerBlock * kWarp, 0, stream>>>(
-        in, rows, c, scale, offset, eps, out);
+    EXAFOLD_LAUNCH(unsigned(blocks), kWarpsPerBlock * kWarpSize, 0, stream,
+                   layer_norm_warp_rows<TIn, TOut>)
+    (in, rows, c, scale, offset, eps, out);
   } else {
     const int64_t blocks = std::min(rows, kMaxBlocks);
-    layer_norm_block_rows<<<unsigned(blocks), kBlockRowThreads, 0, stream>>>(in, rows, c, scale,
-                                                                             offset, eps, out);
+    EXAFOLD_LAUNCH(unsigned(blocks), kBlockRowThreads, 0, stream, layer_norm_block_rows<TIn, TOut>)
+    (in, rows, c, scale, offset, eps, out);
   }
   EXAFOLD_CUDA_CHECK(cudaGetLastError());
 }
