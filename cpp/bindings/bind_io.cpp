@@ -51,10 +51,12 @@ pyb::dict shard_dict(Shard&& s) {
   d["exafold_version"] = s.exafold_version;
   d["layout_version"] = s.layout_version;
   d["created"] = s.created;
+  d["pae_dtype"] = pae_storage_name(s.pae_storage);
   d["index"] = s.index();
-  d["ids"] = s.ids;
-  d["sequences"] = s.sequences;
-  d["models"] = s.models;
+  // Keys are the dataset names of docs/formats.md.
+  d["id"] = s.ids;
+  d["sequence"] = s.sequences;
+  d["model"] = s.models;
   d["residue_offsets"] = to_numpy(std::move(s.residue_offsets));
   d["aatype"] = to_numpy(std::move(s.aatype));
   d["residue_index"] = to_numpy(std::move(s.residue_index));
@@ -107,11 +109,14 @@ void bind_io(pyb::module_& m) {
                            "Writes one HDF5 shard (docs/formats.md) as <path>.tmp; finish() "
                            "makes it durable under <path>. A context manager: a clean exit "
                            "finishes, an exception discards.")
-      .def(pyb::init([](std::string path, const std::string& pae, int64_t chunk_residues) {
+      .def(pyb::init([](std::string path, const std::string& pae, int64_t chunk_residues,
+                        int deflate_level) {
              return std::make_unique<ShardWriter>(
-                 std::move(path), ShardWriterOptions{parse_pae(pae), chunk_residues});
+                 std::move(path),
+                 ShardWriterOptions{parse_pae(pae), chunk_residues, deflate_level});
            }),
-           arg("path"), arg("pae") = "float16", arg("chunk_residues") = 8192)
+           arg("path"), arg("pae") = "float16", arg("chunk_residues") = 8192,
+           arg("deflate_level") = 1)
       .def(
           "append",
           [](ShardWriter& w, std::string id, std::string sequence, carray<uint8_t> aatype,
@@ -167,8 +172,9 @@ void bind_io(pyb::module_& m) {
         return shard_dict(std::move(s));
       },
       arg("path"),
-      "A shard as a dict of numpy arrays (per-residue columns concatenated, residue_offsets "
-      "delimiting structures), the string columns as lists, and index: id -> row");
+      "A shard as a dict keyed by its dataset and attribute names (docs/formats.md): numpy "
+      "arrays (per-residue columns concatenated, residue_offsets delimiting structures), the "
+      "string columns (id, sequence, model) as lists, and index: id -> row");
 }
 
 }  // namespace exafold::py

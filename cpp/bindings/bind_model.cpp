@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "common.h"
+#include "exafold/io/weights.h"
 #include "exafold/model/alphafold.h"
 #include "exafold/model/atom_maps.h"
 #include "exafold/ops/convert.h"
@@ -201,6 +202,30 @@ void bind_model(pyb::module_& m) {
       },
       pyb::arg("preset"), pyb::arg("overrides") = std::vector<std::pair<std::string, int>>{},
       "Every parameter name and shape the preset defines, in the official npz layout.");
+  m.def(
+      "read_weights",
+      [](const std::string& path, std::optional<std::string> preset_name, const std::string& dtype,
+         const std::vector<std::pair<std::string, int>>& overrides) {
+        std::optional<ModelConfig> cfg;
+        if (preset_name) cfg = with_overrides(preset(*preset_name), overrides);
+        const DType dt = dtype_from_name(dtype);
+        check(dt == DType::float32 || dt == DType::float64,
+              "parameters load as float32 or float64, not ", dtype);
+        std::unordered_map<std::string, Tensor> arrays;
+        {
+          pyb::gil_scoped_release nogil;
+          io::WeightsFile f(path);
+          if (cfg) f.check_layout(*cfg);
+          arrays = f.read_all(dt);
+        }
+        pyb::dict d;
+        for (auto& [name, t] : arrays) d[pyb::str(name)] = tensor_to_numpy(t);
+        return d;
+      },
+      pyb::arg("path"), pyb::arg("preset") = pyb::none(), pyb::arg("dtype") = "float32",
+      pyb::arg("overrides") = std::vector<std::pair<std::string, int>>{},
+      "The arrays of a parameter file by name, every member's CRC-32 and size verified and, "
+      "with a preset, every name and shape checked against it (what Model.load reads).");
   pyb::class_<PyModel>(m, "Model",
                        "An AlphaFold2 parameter set loaded for inference (use exafold.Model).")
       .def_static(
@@ -210,11 +235,12 @@ void bind_model(pyb::module_& m) {
             ModelConfig cfg = with_overrides(preset(preset_name), overrides);
             DType dt = dtype_from_name(dtype);
             pyb::gil_scoped_release nogil;
-            return std::make_unique<PyModel>(cfg, Params::load(path, cfg, dt));
+            return std::make_unique<PyModel>(cfg, io::load_weights(path, cfg, dt));
           },
           pyb::arg("path"), pyb::arg("preset"), pyb::arg("dtype") = "float32",
           pyb::arg("overrides") = std::vector<std::pair<std::string, int>>{},
-          "Reads an official params_model_*.npz file, validated against the preset.")
+          "Reads an official params_model_*.npz file, verified (CRC-32, sizes) and validated "
+          "against the preset.")
       .def_static(
           "from_arrays",
           [](const pyb::dict& arrays, const std::string& preset_name, const std::string& dtype,

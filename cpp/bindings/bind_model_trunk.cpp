@@ -6,6 +6,7 @@
 
 #include "common.h"
 #include "exafold/core/error.h"
+#include "exafold/io/weights.h"
 #include "exafold/model/config.h"
 #include "exafold/model/evoformer.h"
 #include "exafold/model/extra_msa_stack.h"
@@ -117,7 +118,7 @@ void bind_modules(pyb::module_& m) {
         config.validate();
         const DType dt = dtype_from_name(dtype);
         pyb::gil_scoped_release release;
-        return TrunkParams{config, Params::load(path, config, dt)};
+        return TrunkParams{config, io::load_weights(path, config, dt)};
       },
       arg("path"), arg("preset"), arg("dtype") = "float64", arg("evoformer_blocks") = pyb::none(),
       arg("extra_blocks") = pyb::none(), arg("templates") = pyb::none(),

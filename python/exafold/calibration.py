@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import json
 import math
 import re
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import exafold
+from exafold.files import write_atomic, write_with
 
 # Jumper et al. 2021 (AlphaFold2), per chain on recent PDB chains: lDDT-Cα = 0.997·pLDDT - 1.17.
 ALPHAFOLD2_REPORTED = {"slope": 0.997, "intercept": -1.17, "r": 0.76, "level": "per chain"}
@@ -117,7 +119,7 @@ def _is_prediction_file(p: Path) -> bool:
 def _read_shard(path: Path) -> Iterator[PredictedChain]:
     s = exafold.read_shard(str(path))
     off = s["residue_offsets"]
-    for row, (pid, seq) in enumerate(zip(s["ids"], s["sequences"])):
+    for row, (pid, seq) in enumerate(zip(s["id"], s["sequence"])):
         a, b = int(off[row]), int(off[row + 1])
         yield PredictedChain(pid, seq, s["atom_positions"][a:b, CA].astype(np.float64),
                          s["atom_mask"][a:b, CA] > 0, s["plddt"][a:b].astype(np.float64), f"{path}:{row}")
@@ -464,13 +466,14 @@ def write_outputs(report: Report, summary: dict, out_dir: Path) -> dict[str, Pat
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"json": out_dir / "calibration.json", "csv": out_dir / "structures.csv",
              "png": out_dir / "calibration.png"}
-    paths["json"].write_text(json.dumps(summary, indent=1, allow_nan=False) + "\n")
+    write_atomic(paths["json"], json.dumps(summary, indent=1, allow_nan=False) + "\n")
     columns = list(Scored.__dataclass_fields__)
-    with paths["csv"].open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(columns)
-        for s in report.scored:
-            w.writerow([getattr(s, c) for c in columns])
+    table = io.StringIO(newline="")
+    w = csv.writer(table)
+    w.writerow(columns)
+    for s in report.scored:
+        w.writerow([getattr(s, c) for c in columns])
+    write_atomic(paths["csv"], table.getvalue())
     plot(report, summary, paths["png"])
     return paths
 
@@ -502,5 +505,5 @@ def plot(report: Report, summary: dict, path: Path) -> None:
            title=f"Confidence calibration ({len(report.scored)} structures)")
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    write_with(path, lambda f: fig.savefig(f, format="png", dpi=120))
     plt.close(fig)

@@ -22,13 +22,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    # RuntimeError: a missing engine or MPI library, a failed rank; bugs still show a traceback.
-    except (ValueError, OSError, MemoryError, RuntimeError) as e:
-        print(f"exafold {args.command}: error: {e}", file=sys.stderr)
-        return 2
+    from exafold import stopping
+
+    # First, before the commands import the engine: from here on a signal stops quietly.
+    with stopping.installed("exafold " + _command_name(sys.argv[1:] if argv is None else argv)):
+        args = build_parser().parse_args(argv)
+        try:
+            return int(args.func(args) or 0)
+        # RuntimeError: a missing engine or MPI library, a failed rank; bugs still show a traceback.
+        except (ValueError, OSError, MemoryError, RuntimeError) as e:
+            print(f"exafold {args.command}: error: {e}", file=sys.stderr)
+            return 2
+
+
+def _command_name(argv: list[str]) -> str:
+    """The subcommand's name for messages printed before the parser has run."""
+    return next((a for a in argv if not a.startswith("-")), "").replace("_", "-")
 
 
 if __name__ == "__main__":

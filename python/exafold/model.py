@@ -60,8 +60,10 @@ class Model:
     ) -> "Model":
         """Loads ``path`` for ``preset`` (``model_1`` ... ``model_5_ptm``, or ``reduced[_ptm]``).
 
-        ``overrides`` replaces named sizes of the preset (for example ``evoformer_blocks``) for
-        parameter files of non-standard depth or width; the file is validated against the result.
+        The file is read as ``read_weights`` reads it: every array's CRC-32 and size verified,
+        every name and shape checked against the preset. ``overrides`` replaces named sizes of
+        the preset (for example ``evoformer_blocks``) for parameter files of non-standard depth
+        or width; the file is validated against the result.
         """
         items = sorted((overrides or {}).items())
         return cls(_core.Model.load(str(path), preset, dtype, items), preset)
@@ -199,6 +201,21 @@ def _alignments(msa: "Sequence[Alignment] | Alignment") -> list:
             raise ValueError(f"no alignment files (*.a3m, *.sto) in {msa}")
         return found
     return [msa] if isinstance(msa, (str, os.PathLike, _core.features.Msa)) else list(msa)
+
+
+def read_weights(
+    path: str | os.PathLike,
+    preset: str | None = None,
+    dtype: str = "float32",
+    overrides: Mapping[str, int] | None = None,
+) -> dict[str, np.ndarray]:
+    """The arrays of a parameter file by name, read by the engine's one weights reader (the one
+    ``Model.load`` uses): the archive's structure and every array's size and CRC-32 verified, and
+    with ``preset``, every name and shape checked against it. Corrupt, truncated or mislabelled
+    files raise ``ValueError`` naming the file, the array and what is wrong; a layout that is
+    another preset's names that preset. ``Model.from_arrays`` takes the result, as every MPI rank
+    of ``exafold distill`` does after rank 0 has read and broadcast it."""
+    return _core.read_weights(os.fspath(path), preset, dtype, sorted((overrides or {}).items()))
 
 
 def presets() -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from exafold import _core
+from exafold.files import write_atomic
 from exafold.residues import aatype_of
 
 # AlphaFold2's distogram head: 64 bins, 63 edges evenly from 2.3125 to 21.6875 Angstrom.
@@ -98,7 +99,7 @@ class Prediction:
                 pae = np.asarray(s["pae"][pa:pb], dtype=np.float32).reshape(n, n)
         ptm = float(s["ptm"][i])
         return cls(
-            id=id, sequence=s["sequences"][i], preset=s["models"][i],
+            id=id, sequence=s["sequence"][i], preset=s["model"][i],
             atom_positions=s["atom_positions"][a:b], atom_mask=s["atom_mask"][a:b],
             plddt=s["plddt"][a:b], mean_plddt=float(s["mean_plddt"][i]),
             residue_index=s["residue_index"][a:b], pae=pae,
@@ -131,17 +132,19 @@ class Prediction:
                 np.ascontiguousarray(self.plddt, dtype=np.float32))
 
     def to_pdb(self, path: str | Path | None = None) -> str:
-        """The structure as PDB text, pLDDT in the B-factor column; also written to ``path``."""
+        """The structure as PDB text, pLDDT in the B-factor column; also written to ``path``
+        (through a temporary, so no partial file is left; OSError names the file and reason)."""
         text = _core.make_pdb_string(*self._structure_args())
         if path is not None:
-            Path(path).write_text(text)
+            write_atomic(path, text)
         return text
 
     def to_mmcif(self, path: str | Path | None = None) -> str:
-        """The structure as mmCIF text (with pLDDT per atom); also written to ``path``."""
+        """The structure as mmCIF text (with pLDDT per atom); also written to ``path`` (as
+        to_pdb writes)."""
         text = _core.make_mmcif_string(*self._structure_args(), name=self.id)
         if path is not None:
-            Path(path).write_text(text)
+            write_atomic(path, text)
         return text
 
     def plot_plddt(self, ax: Any = None) -> Any:

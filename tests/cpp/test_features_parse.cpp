@@ -41,6 +41,17 @@ TEST(Fasta, LastLineWithoutNewline) {
   EXPECT_EQ(recs[0].sequence, "ACDE");
 }
 
+TEST(Fasta, SequencesAreUpperCaseWithoutTheStop) {
+  auto recs = parse_fasta(">a\nmkV\nla*\n>b\nMK*\n>c\nmk\n");
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[0].sequence, "MKVLA");
+  EXPECT_EQ(recs[1].sequence, "MK");
+  EXPECT_EQ(recs[2].sequence, "MK");
+  // One stop is dropped, not more: a record of a stop alone has no sequence.
+  EXPECT_EQ(parse_fasta(">a\nMK**\n")[0].sequence, "MK*");
+  expect_parse_error([] { parse_fasta(">a\n*\n", "q.fasta"); }, 1, "record 'a' has no sequence");
+}
+
 TEST(Fasta, Errors) {
   expect_parse_error([] { parse_fasta("", "q.fasta"); }, 1, "q.fasta:1: empty file");
   expect_parse_error([] { parse_fasta("\n\n\n", "q.fasta"); }, 3, "empty file");
@@ -100,6 +111,18 @@ TEST(A3m, QueryCheck) {
                      "the query has 'E')");
   expect_parse_error([] { parse_a3m(">r\nACD\n", "x.a3m", {.query = "ACDE"}); }, 1,
                      "has 3 columns, the query 4 residues");
+}
+
+TEST(A3m, QueryCheckMatchesResidueTypes) {
+  // A query with X for its non-standard residues (--residues unknown) finds the alignment that
+  // keeps the original letters, and the reverse; any two of B J O U X Z are X in the aatype.
+  EXPECT_EQ(parse_a3m(">q\nAUCO\n>r\nA-CK\n", "x.a3m", {.query = "AXCX"}).num_rows(), 2);
+  EXPECT_EQ(parse_a3m(">q\nAXCX\n", "x.a3m", {.query = "AUCB"}).num_rows(), 1);
+  // A standard residue is never an X.
+  expect_parse_error([] { parse_a3m(">q\nAUCA\n", "x.a3m", {.query = "AXCX"}); }, 1,
+                     "differs from the query at residue 4 ('A', the query has 'X')");
+  expect_parse_error([] { parse_a3m(">q\nA-CX\n", "x.a3m", {.query = "AXCX"}); }, 1,
+                     "differs from the query at residue 2");
 }
 
 TEST(A3m, Errors) {

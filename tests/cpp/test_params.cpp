@@ -1,13 +1,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <numeric>
 #include <sstream>
+#include <unordered_map>
 
-#include "exafold/io/npz.h"
 #include "exafold/model/params.h"
 
 namespace exafold::model {
@@ -68,95 +68,65 @@ TEST(ParamSpec, PresetsDifferWhereAlphaFold2Does) {
   EXPECT_THROW(bad.validate(), InvalidArgument);
 }
 
-/// Writes an npz holding the spec of `cfg` with small deterministic values.
-std::string write_params(
-    const ModelConfig& cfg, const std::string& name,
-    const std::function<void(std::vector<std::pair<std::string, Tensor>>&)>& edit = nullptr) {
-  std::vector<std::pair<std::string, Tensor>> arrays;
-  for (auto& s : param_spec(cfg)) {
-    Tensor t = Tensor::empty(s.shape, DType::float32);
-    float* d = t.data<float>();
-    for (int64_t i = 0; i < t.numel(); ++i) d[i] = float(i % 7) * 0.25f;
-    arrays.emplace_back(s.name, t);
-  }
-  if (edit) edit(arrays);
-  auto path = (std::filesystem::temp_directory_path() / name).string();
-  save_npz(path, arrays);
-  return path;
+Tensor zeros(const Shape& shape, DType dtype) {
+  Tensor t = Tensor::empty(shape, dtype);
+  std::memset(t.data_ptr(), 0, t.nbytes());
+  return t;
 }
 
-TEST(Params, LoadsTheReducedPresetInBothPrecisions) {
+/// The spec of `cfg` as zero arrays.
+std::unordered_map<std::string, Tensor> spec_arrays(const ModelConfig& cfg, DType dtype) {
+  std::unordered_map<std::string, Tensor> arrays;
+  for (auto& s : param_spec(cfg)) arrays.emplace(s.name, zeros(s.shape, dtype));
+  return arrays;
+}
+
+TEST(Params, FromArraysChecksEveryNameShapeAndDtype) {
   ModelConfig cfg = preset("reduced_ptm");
-  std::string path = write_params(cfg, "exafold_params_ok.npz");
-  Params p32 = Params::load(path, cfg, DType::float32);
-  Params p64 = Params::load(path, cfg, DType::float64);
-  EXPECT_EQ(p32.size(), param_spec(cfg).size());
-  EXPECT_EQ(p32.num_parameters(), p64.num_parameters());
+  Params ok = Params::from_arrays(spec_arrays(cfg, DType::float32), cfg, DType::float32);
+  EXPECT_EQ(ok.size(), param_spec(cfg).size());
   const std::string w = "alphafold/alphafold_iteration/evoformer/preprocess_msa//weights";
-  EXPECT_EQ(p64.get(w).dtype(), DType::float64);
-  EXPECT_EQ(p64.get(w).data<double>()[5], 5 * 0.25);
-  Tensor b = p32.block(
+  EXPECT_EQ(ok.get(w).dtype(), DType::float32);
+  Tensor b = ok.block(
       "alphafold/alphafold_iteration/evoformer/evoformer_iteration/msa_transition/"
       "transition1//weights",
       1);
   EXPECT_EQ(b.rank(), 2);
-  std::filesystem::remove(path);
-}
 
-TEST(Params, FailsListingEveryProblem) {
-  ModelConfig cfg = preset("reduced_ptm");
-  std::string path = write_params(cfg, "exafold_params_bad.npz", [](auto& arrays) {
-    arrays.erase(arrays.begin());                       // drop the distogram bias
-    arrays[0].second = arrays[0].second.reshape({-1});  // flatten a weight
-    arrays.emplace_back("alphafold/alphafold_iteration/extra//x",
-                        Tensor::empty({2}, DType::float32));
-  });
+  auto arrays = spec_arrays(cfg, DType::float32);
+  const std::string bias = "alphafold/alphafold_iteration/distogram_head/half_logits//bias";
+  const std::string weights = "alphafold/alphafold_iteration/distogram_head/half_logits//weights";
+  arrays.erase(bias);
+  arrays[weights] = arrays[weights].reshape({-1});
+  arrays.emplace("alphafold/alphafold_iteration/extra//x", Tensor::empty({2}, DType::float32));
+  arrays[w] = zeros(arrays[w].shape(), DType::float64);
   try {
-    Params::load(path, cfg, DType::float32);
-    FAIL() << "expected the load to fail";
+    Params::from_arrays(std::move(arrays), cfg, DType::float32);
+    FAIL() << "expected the arrays to be refused";
   } catch (const InvalidArgument& e) {
     std::string m = e.what();
-    EXPECT_NE(m.find("(3 problems)"), std::string::npos) << m;
-    EXPECT_NE(m.find("missing alphafold/alphafold_iteration/distogram_head/half_logits//bias"),
+    EXPECT_NE(m.find("parameter set does not match preset 'reduced_ptm' (4 problems)"),
               std::string::npos)
         << m;
-    EXPECT_NE(
-        m.find("wrong shape alphafold/alphafold_iteration/distogram_head/half_logits//weights"),
-        std::string::npos)
-        << m;
+    EXPECT_NE(m.find("missing " + bias), std::string::npos) << m;
+    EXPECT_NE(m.find("wrong shape " + weights), std::string::npos) << m;
     EXPECT_NE(m.find("unexpected alphafold/alphafold_iteration/extra//x"), std::string::npos) << m;
+    EXPECT_NE(m.find("dtype float64 of " + w), std::string::npos) << m;
   }
-  // A non-ptm preset refuses the PAE head of a _ptm file.
-  std::string ptm = write_params(cfg, "exafold_params_ptm.npz");
-  EXPECT_THROW(Params::load(ptm, preset("reduced"), DType::float32), InvalidArgument);
-  std::filesystem::remove(path);
-  std::filesystem::remove(ptm);
+  // A non-ptm preset refuses the PAE head of a _ptm set.
+  EXPECT_THROW(
+      Params::from_arrays(spec_arrays(cfg, DType::float32), preset("reduced"), DType::float32),
+      InvalidArgument);
 }
 
-TEST(Npz, RoundTripAndErrors) {
-  Tensor a = Tensor::empty({3, 4}, DType::int32);
-  std::iota(a.data<int32_t>(), a.data<int32_t>() + 12, -3);
-  Tensor s = Tensor::empty({}, DType::float64);
-  *s.data<double>() = 2.5;
-  auto path = (std::filesystem::temp_directory_path() / "exafold_rt.npz").string();
-  save_npz(path, {{"a", a}, {"scalar", s}, {"view", a.transpose(0, 1)}});
-  NpzFile f(path);
-  ASSERT_EQ(f.entries().size(), 3u);
-  Tensor b = f.read(*f.find("a"));
-  EXPECT_EQ(b.shape(), (Shape{3, 4}));
-  EXPECT_EQ(b.data<int32_t>()[11], 8);
-  EXPECT_EQ(f.read(*f.find("scalar")).data<double>()[0], 2.5);
-  Tensor v = f.read(*f.find("view"));
-  EXPECT_EQ(v.shape(), (Shape{4, 3}));
-  EXPECT_EQ(v.data<int32_t>()[1], a.data<int32_t>()[4]);
-  EXPECT_THROW(f.read(*f.find("a"), DType::float64), InvalidArgument);
-  EXPECT_THROW(NpzFile("/nonexistent/x.npz"), IoError);
-  {
-    std::ofstream junk(path, std::ios::trunc);
-    junk << "this is not a zip archive at all, just some text";
-  }
-  EXPECT_THROW(NpzFile{path}, InvalidArgument);
-  std::filesystem::remove(path);
+TEST(Params, LayoutProblemsAreEmptyExactlyForTheSpec) {
+  std::map<std::string, Shape> have;
+  for (auto& s : param_spec(preset("model_1_ptm"))) have.emplace(s.name, s.shape);
+  EXPECT_TRUE(layout_problems(have, preset("model_1_ptm")).empty());
+  // model_1 lacks the PAE head: exactly its two parameters are unexpected.
+  const auto extra = layout_problems(have, preset("model_1"));
+  ASSERT_EQ(extra.size(), 2u);
+  for (const auto& p : extra) EXPECT_EQ(p.rfind("unexpected ", 0), 0u) << p;
 }
 
 }  // namespace

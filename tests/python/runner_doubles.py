@@ -2,12 +2,14 @@
 subprocess tests (kill/resume, signals, MPI). Not product code: the real prepare and predict
 come from the feature pipeline and the model.
 
-prepare() reads every alignment file (so unreadable inputs fail as they would in the real
-pipeline) and returns tiny features; predict() returns a structure that is a pure function of
+prepare() parses every alignment file with the engine's parser (so bad inputs fail as they would
+in the real pipeline) and returns tiny features; predict() returns a structure that is a pure function of
 (id's seed, sequence, preset), so any two runs with the same seeds give identical structures.
 
 As a script: ``python runner_doubles.py OUT --fasta F --alignments D [options]`` runs a job
-with these doubles (add ``--mpi`` under mpiexec).
+with these doubles (add ``--mpi`` under mpiexec); ``python runner_doubles.py --cli distill ARGS``
+runs the ``exafold distill`` command line itself with these doubles wired in as its engine (the
+``--model`` files must exist but are not read).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from exafold.features import read_msa
 from exafold.runner.inputs import structure_seed
 from exafold.runner.job import RunConfig, run
 from exafold.runner.outputs import Filter, OutputOptions
@@ -31,10 +34,7 @@ def prepare(request: FeatureRequest, *, delay: float = 0.0) -> dict[str, np.ndar
     """Features whose content encodes the request: the seed and the sequence."""
     depth = 0
     for path in request.alignments:
-        text = Path(path).read_text()
-        if "CORRUPT" in text:
-            raise ValueError(f"{path}:2: unparseable alignment row")
-        depth += text.count(">")
+        depth += read_msa(path, query=request.sequence).num_rows
     if delay:
         time.sleep(delay)
     s = len(request.sequence)
@@ -115,7 +115,20 @@ def seed_of(item_id: str, run_seed: int = 0) -> int:
     return structure_seed(item_id, run_seed)
 
 
+def cli(argv: list[str]) -> int:
+    """The exafold command line with the doubles as distill's engine."""
+    from exafold.cli import main as exafold_main
+    from exafold.commands import distill
+
+    delay = float(os.environ.get("EXAFOLD_TEST_DELAY", "0"))
+    distill.load_engine = lambda config, args, comm: (
+        prepare, models(tuple(m[0] for m in config.models), delay=delay))
+    return exafold_main(argv)
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--cli"]:
+        return cli(argv[1:])
     ap = argparse.ArgumentParser()
     ap.add_argument("out", type=Path)
     ap.add_argument("--fasta", type=Path, required=True)
@@ -126,6 +139,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--scratch", type=Path)
     ap.add_argument("--mpi", action="store_true")
     ap.add_argument("--pid-dir", type=Path, help="write rankN.pid here before the run starts")
+    ap.add_argument("--structures", action="store_true", help="also write PDB and mmCIF files")
     args = ap.parse_args(argv)
     presets = tuple(args.presets.split(","))
     comm = None
@@ -133,8 +147,9 @@ def main(argv: list[str]) -> int:
         from exafold.runner.mpi import world
 
         comm = world()
-    cfg = config(args.out, args.fasta, args.alignments, presets=presets, shard_size=args.shard_size,
-                 scratch=args.scratch)
+    outputs = OutputOptions(shard_size=args.shard_size, pdb=args.structures, mmcif=args.structures,
+                            filter=Filter(min_mean_plddt=60))
+    cfg = config(args.out, args.fasta, args.alignments, presets=presets, outputs=outputs, scratch=args.scratch)
     if args.pid_dir is not None:  # for tests that signal the ranks
         rank = comm.Get_rank() if comm is not None else 0
         (args.pid_dir / f"rank{rank}.pid").write_text(str(os.getpid()))

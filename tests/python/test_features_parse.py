@@ -93,3 +93,25 @@ def test_raw_and_processed_features(tmp_path):
     assert fixed["msa_feat"].shape == (3, 8, 9, 49) and fixed["extra_msa"].shape == (3, 16, 9)
     with pytest.raises(ValueError, match="max_clusters"):
         F.process_features(raw, seed, max_clusters=0)
+
+
+def test_read_fasta_gives_upper_case_without_the_stop_for_every_caller(tmp_path):
+    """One rule in the engine's reader: read_fasta, then Model.predict, just works."""
+    import exafold
+    from exafold.demo import demo_params_path
+
+    (tmp_path / "q.fasta").write_text(">q1 lower case with a stop\nmkvla\ntghew*\n")
+    (tmp_path / "q.a3m").write_text(">q1\nMKVLATGHEW\n>hit\nMKVLA-GHEW\n")
+    record = F.read_fasta(str(tmp_path / "q.fasta"))[0]
+    assert record.sequence == "MKVLATGHEW"
+    model = exafold.Model.load(demo_params_path("reduced_ptm"), "reduced_ptm")
+    p = model.predict(record, str(tmp_path / "q.a3m"), recycles=0, progress=False)
+    assert len(p) == 10 and p.id == "q1"
+
+
+def test_an_alignment_keeping_non_standard_letters_matches_a_query_written_with_x(tmp_path):
+    (tmp_path / "q.a3m").write_text(">q\nMKUVLOA\n>hit\nMKCVLKA\n")
+    raw = F.build_raw_features("MKXVLXA", [str(tmp_path / "q.a3m")])
+    assert raw["msa"].shape == (2, 7)
+    with pytest.raises(ValueError, match="query missing"):
+        F.build_raw_features("MKXVLXC", [str(tmp_path / "q.a3m")])

@@ -1,5 +1,6 @@
 """PDB/mmCIF writers read back by gemmi and Biotite; HDF5 shards read by exafold and h5py."""
 
+import re
 from pathlib import Path
 
 import biotite.structure.io.pdb as bpdb
@@ -171,3 +172,23 @@ def test_unfinished_shard_is_discarded(ref, tmp_path):
     assert not path.exists() and not Path(str(path) + ".tmp").exists()
     with pytest.raises(OSError):
         exafold.read_shard(str(path))
+
+
+def test_read_shard_names_every_column_as_the_file_and_the_docs_do(ref, tmp_path):
+    """One naming: read_shard's keys are the shard's dataset and attribute names, which are the
+    ones docs/formats.md lists (plus `index`, the id -> row map read_shard adds)."""
+    aatype, resi, pos, mask, plddt = ref
+    seq = "".join("ARNDCQEGHILKMFPSTWYVX"[a] for a in aatype)
+    path = tmp_path / "named.h5"
+    with exafold.ShardWriter(str(path), pae="float32") as w:
+        w.append("a", seq, aatype, resi, pos, mask, plddt, model="model_1_ptm", seed=2**64 - 1,
+                 runtime_seconds=1.0, flops=1.0, ptm=0.5, pae=np.zeros((len(seq), len(seq)), np.float32))
+    s = exafold.read_shard(str(path))
+    with h5py.File(path, "r") as f:
+        in_file = set(f.keys()) | set(f.attrs.keys())
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "formats.md").read_text()
+    shard_section = docs.split("## HDF5 shards")[1].split("\n## ")[0]
+    documented = set(re.findall(r"^\| `(\w+)` \|", shard_section, re.M))
+    assert set(s) - {"index"} == in_file == documented
+    assert s["id"] == ["a"] and s["sequence"] == [seq] and s["model"] == ["model_1_ptm"]
+    assert int(s["seed"][0]) == 2**64 - 1

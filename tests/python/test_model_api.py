@@ -65,8 +65,7 @@ def test_demo_job_end_to_end(tmp_path, capsys):
     shards = sorted(out.rglob("*.h5"))
     assert shards
     data = exafold.read_shard(str(shards[0]))
-    ids = set(data["ids"]) if "ids" in data else set(data["index"])
-    assert ids <= {"6KWC_1", "2Q2K_A"}
+    assert set(data["id"]) <= {"6KWC_1", "2Q2K_A"} and set(data["index"]) == set(data["id"])
     assert (out / "DEMO_WEIGHTS.txt").exists()
     assert len(list(out.rglob("*.pdb"))) == 2
 

@@ -7,6 +7,7 @@ import importlib.util
 import json
 import pathlib
 
+import exafold
 import numpy as np
 import pytest
 
@@ -43,7 +44,7 @@ def _npz(path):
 def _case(name):
     path = harness.fixture_dir(name)
     meta = json.loads((path / "meta.json").read_text())
-    params = _npz(path / "params.npz")
+    params = exafold.read_weights(path / "params.npz")
     features = _npz(path / "features.npz")
     return path, meta, params, features
 

@@ -49,7 +49,7 @@ def test_table_rows_are_the_shards_rows(run, shards):
         s = shards[entry["shard"]]
         i = s["index"][sid]
         n = s["residue_offsets"][i + 1] - s["residue_offsets"][i]
-        assert len(s["sequences"][i]) == n
+        assert len(s["sequence"][i]) == n
         row = (f"{sid:<20}{n:>7}{s['mean_plddt'][i]:>11.2f}{s['ptm'][i]:>7.3f}"
                f"{s['runtime_seconds'][i]:>9.2f}  {entry['shard']}")
         assert row in text

@@ -101,3 +101,28 @@ def test_a3m_with_the_wrong_query_names_the_record(inputs, tmp_path, capsys):
                  f"reduced_ptm={params}", "--out", str(tmp_path / "o"), *FAST]) == 2
     err = capsys.readouterr().err
     assert "2Q2K_A" in err and "other.a3m" in err
+
+
+def test_max_length_refuses_a_long_sequence_before_loading_a_model(inputs, tmp_path, capsys):
+    assert predict(inputs, tmp_path / "o", "--max-length", "50") == 2
+    fasta = inputs[0]
+    assert f"exafold predict: error: {fasta}:1: length 73 exceeds the maximum 50" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_model_memory_refuses_an_item_that_cannot_fit_with_the_numbers(inputs, tmp_path, capsys):
+    """The memory model is asked before each model runs: a budget no chunk size fits refuses the
+    item up front, saying how much it would need, instead of running out of memory midway."""
+    assert predict(inputs, tmp_path / "o", "--model-memory", "0.0001") == 2
+    err = capsys.readouterr().err
+    fasta = inputs[0]
+    assert f"exafold predict: error: {fasta}:1 (2Q2K_A): reduced_ptm cannot predict 73 residues within " \
+           "--model-memory 0.0001 GiB" in err, err
+    # The smallest peak any chunk size reaches, from the engine's memory model.
+    from exafold.memory_model import predict_peak_bytes
+
+    floor = predict_peak_bytes("reduced_ptm", 73, 8, 16, chunk_size=1, iterations=1)
+    assert f"needs at least {floor / 2**20:.2f} MiB ({floor} bytes)" in err, err
+    assert not list((tmp_path / "o").glob("*.pdb"))
+    assert predict(inputs, tmp_path / "p", "--model-memory", "none") == 0
+    assert (tmp_path / "p" / "2Q2K_A.pdb").exists()

@@ -179,12 +179,18 @@ def test_iteration_callback_sees_every_iteration_and_can_stop_the_run(model):
 def test_ctrl_c_stops_between_iterations(model):
     feats = model_features(build_raw_features("MKTAYIAKQRQISFVKSHFSRQ" * 3), 1, num_recycle=0, max_clusters=8, max_extra=8)
     seen = []
-    # Long enough (hundreds of iterations) that the signal lands mid-run.
+    # The signal goes out once the first iteration is done (however long a loaded machine takes
+    # for it), 0.3 s before the next few hundred would be: it lands mid-run.
     timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
+
+    def iteration_done(r):
+        seen.append(r)
+        if r == 0:
+            timer.start()
+
     try:
         with pytest.raises(KeyboardInterrupt):
-            model(feats, num_recycle=2000, on_iteration=seen.append)
+            model(feats, num_recycle=2000, on_iteration=iteration_done)
     finally:
         timer.cancel()
     assert 0 < len(seen) < 2001

@@ -9,6 +9,7 @@ import importlib.util
 import json
 import pathlib
 
+import exafold
 import numpy as np
 import pytest
 
@@ -44,9 +45,9 @@ def _official_shapes():
 def test_full_model_params_match_the_official_layout():
     official = _official_shapes()
     assert len(official) == 338
-    with np.load(fixtures.fixture_dir("model_1_ptm_full") / "params.npz") as params:
-        shapes = {k: params[k].shape for k in params.files}
-        dtypes = {params[k].dtype for k in params.files}
+    params = exafold.read_weights(fixtures.fixture_dir("model_1_ptm_full") / "params.npz")
+    shapes = {k: v.shape for k, v in params.items()}
+    dtypes = {v.dtype for v in params.values()}
     assert shapes == official
     assert dtypes == {np.dtype(np.float32)}
     assert sum(int(np.prod(s)) for s in shapes.values()) == 93_237_338
@@ -54,8 +55,8 @@ def test_full_model_params_match_the_official_layout():
 
 def test_no_parameter_array_is_all_zero(case):
     name, path = case
-    with np.load(path / "params.npz") as params:
-        zero = [k for k in params.files if not params[k].any()]
+    params = exafold.read_weights(path / "params.npz")
+    zero = [k for k, v in params.items() if not v.any()]
     assert zero == []
 
 

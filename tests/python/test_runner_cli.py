@@ -54,7 +54,7 @@ def test_distill_fails_clearly_on_a_bad_parameter_file_and_writes_nothing(tmp_pa
                  "--out", str(out)])
     assert code == 2
     err = capsys.readouterr().err
-    assert f"exafold distill: error: {tmp_path / 'p.npz'}: not a parameter npz" in err
+    assert f"exafold distill: error: {tmp_path / 'p.npz'}: not an .npz archive: it is a text file" in err
     assert not out.exists()
 
 

@@ -114,23 +114,25 @@ def test_find_alignments(tmp_path):
 @pytest.mark.parametrize("name,content,message", [
     ("a.a3m", b">q\nMKV\n", None),
     ("a.sto", b"# STOCKHOLM 1.0\nq MKV\n//\n", None),
-    ("missing.a3m", None, "alignment file missing"),
-    ("empty.a3m", b"", "empty alignment file"),
-    ("bin.a3m", b">q\n\x00\x01\x02", r"not a text file"),
-    ("bad.a3m", b"MKV\n", r"bad.a3m:1: not an A3M file"),
+    # ColabFold's A3M: a '#lengths cardinalities' line first, '>101' for the query.
+    ("colabfold.a3m", b"#3\t1\n>101\nMKV\n>hit\nMK-\n", None),
+    ("missing.a3m", None, "cannot open .*missing.a3m: No such file"),
+    ("empty.a3m", b"", r"empty.a3m:1: empty file"),
+    ("bin.a3m", b">q\n\x00\x01\x02", r"bin.a3m:2: unexpected byte 0x00"),
+    ("bad.a3m", b"MKV\n", r"bad.a3m:1: expected a '>' header line"),
     ("bad.sto", b"q MKV\n//\n", r"bad.sto:1: not a Stockholm file"),
-    ("cut.sto", b"# STOCKHOLM 1.0\nq MKV\nh1 MK", "truncated Stockholm file"),
-    ("a.fasta", b">q\nMKV\n", "unknown alignment format"),
+    ("cut.sto", b"# STOCKHOLM 1.0\nq MKV\nh1 MK", r"cut.sto:3: truncated file"),
+    ("other.a3m", b">q\nMKA\n", r"other.a3m:1: query missing: .* differs from the query at residue 3"),
 ])
-def test_check_alignment(tmp_path, name, content, message):
+def test_check_alignment_is_the_engines_parser(tmp_path, name, content, message):
     p = tmp_path / name
     if content is not None:
         p.write_bytes(content)
     if message is None:
-        check_alignment(p)
+        check_alignment(p, "MKV")
     else:
         with pytest.raises(ValueError, match=message):
-            check_alignment(p)
+            check_alignment(p, "MKV")
 
 
 def test_structure_seed_matches_the_feature_pipeline():

@@ -17,7 +17,7 @@ PRESETS = ("model_1_ptm", "model_2_ptm")
 
 
 def shard_ids(out: Path) -> Counter:
-    return Counter(i for p in sorted(out.glob("shard-*.h5")) for i in exafold.read_shard(str(p))["ids"])
+    return Counter(i for p in sorted(out.glob("shard-*.h5")) for i in exafold.read_shard(str(p))["id"])
 
 
 def test_a_run_writes_every_id_once_and_keeps_the_best_model(tmp_path):
@@ -33,12 +33,12 @@ def test_a_run_writes_every_id_once_and_keeps_the_best_model(tmp_path):
     assert sorted(index["structures"]) == ids and index["failed"] == {}
     for sid, entry in index["structures"].items():
         shard = exafold.read_shard(str(out / entry["shard"]))
-        assert shard["ids"][entry["row"]] == sid
-        feats = {"aatype": np.frombuffer(shard["sequences"][entry["row"]].encode(), np.uint8),
+        assert shard["id"][entry["row"]] == sid
+        feats = {"aatype": np.frombuffer(shard["sequence"][entry["row"]].encode(), np.uint8),
                  "seed": np.array([d.seed_of(sid)], np.uint64)}
         means = {p: d.make_predict(p)(feats)["mean_plddt"] for p in PRESETS}
         assert entry["model"] == max(means, key=means.get)
-        assert entry["passed"] == (entry["mean_plddt"] >= 60) and entry["seed"] == d.seed_of(sid)
+        assert entry["passed"] == (entry["mean_plddt"] >= 60) and entry["seed"] == str(d.seed_of(sid))
 
     s = result.summary
     assert json.loads((out / "summary.json").read_text())["counts"] == s["counts"]
@@ -70,7 +70,8 @@ def test_bad_inputs_fail_only_their_own_items(tmp_path):
     (msas / ids[0] / "uniref90.a3m").unlink()                                     # no alignments
     (msas / ids[1] / "uniref90.a3m").write_text("")                               # empty
     (msas / ids[2] / "bfd.sto").write_text("# STOCKHOLM 1.0\nq MKV\nh1 M")        # truncated
-    (msas / ids[3] / "uniref90.a3m").write_text(">q\nMKV\n>h\nCORRUPT\n")          # parser error
+    query3 = (msas / ids[3] / "uniref90.a3m").read_text().split("\n")[1]
+    (msas / ids[3] / "uniref90.a3m").write_text(f">q\n{query3}\n>h\n{query3[:4]}\n")  # parser error
     with fasta.open("a") as f:
         f.write(">bad_residue\nMK1V\n>long\n" + "A" * 30 + "\n>" + ids[5] + "\nMKV\n")
     fail_seed = d.seed_of(ids[4])
@@ -80,9 +81,10 @@ def test_bad_inputs_fail_only_their_own_items(tmp_path):
     assert shard_ids(out) == Counter(ids[5:])
     failed = json.loads((out / "index.json").read_text())["failed"]
     assert failed[ids[0]].startswith(f"features: no alignment files (*.a3m, *.sto) for {ids[0]}")
-    assert failed[ids[1]].endswith("uniref90.a3m: empty alignment file")
-    assert failed[ids[2]].endswith("bfd.sto: truncated Stockholm file: no closing '//' line")
-    assert failed[ids[3]].endswith("uniref90.a3m:2: unparseable alignment row")
+    # The engine's parsers' messages, from the one parse the pipeline makes.
+    assert failed[ids[1]].endswith("uniref90.a3m:1: empty file: no A3M record (the query must come first)")
+    assert failed[ids[2]].endswith("bfd.sto:3: truncated file: no '//' line ends the alignment")
+    assert "uniref90.a3m:3: " in failed[ids[3]] and "columns" in failed[ids[3]], failed[ids[3]]
     assert failed[ids[4]] == "prediction with model_1_ptm failed: MemoryError: out of device memory (test)"
     assert failed["bad_residue"].endswith("input.fasta:17: residue '1' at position 3 is not allowed")
     assert failed["long"].endswith("length 30 exceeds the maximum 20")
@@ -91,6 +93,41 @@ def test_bad_inputs_fail_only_their_own_items(tmp_path):
     assert result.summary["rejected_records"] == [
         {"source": f"{fasta}:21", "reason": f"duplicate id '{ids[5]}' (first at {fasta}:11)"}]
     assert "bad_residue" in (out / "summary.txt").read_text()
+
+
+def test_residues_unknown_finds_alignments_that_keep_the_original_letters(tmp_path):
+    """--residues unknown writes U, O, B, Z as X in the query; the alignments' first rows keep the
+    letters, and the engine's query check treats both as the same residue type."""
+    fasta, msas, ids = d.write_inputs(tmp_path, [12, 12])
+    for sid, odd in zip(ids, ("U", "OBZ")):
+        seq = (msas / sid / "uniref90.a3m").read_text().split("\n")[1]
+        seq = odd + seq[len(odd):]
+        (msas / sid / "uniref90.a3m").write_text(f">{sid}\n{seq}\n>hit\n{seq}\n")
+        text = fasta.read_text().split("\n")
+        text[text.index(f">{sid} test sequence {ids.index(sid)}") + 1] = seq
+        fasta.write_text("\n".join(text))
+    result = run(d.config(tmp_path / "out", fasta, msas, residues="unknown"), d.prepare, d.models())
+    assert result.summary["counts"]["structures"] == 2, result.summary["failures"]
+    assert [s.startswith(("X", "XXX")) for s in exafold.read_shard(str(tmp_path / "out" / "shard-r00000-00000.h5"))["sequence"]] == [True, True]
+
+
+def test_seeds_above_2_63_survive_any_json_reader(tmp_path):
+    """Structure seeds are uniform 64-bit values; every JSON file writes them as decimal strings,
+    so a reader holding numbers as doubles (parse_int=float here) still has them exactly."""
+    fasta, msas, ids = d.write_inputs(tmp_path, [8] * 12)
+    big = [sid for sid in ids if d.seed_of(sid) >= 2**63]
+    assert big, "no id with a seed above 2^63 among twelve"
+    out = tmp_path / "out"
+    run(d.config(out, fasta, msas), d.prepare, d.models())
+    index = json.loads((out / "index.json").read_text(), parse_int=float)
+    sidecar = json.loads((out / "shard-r00000-00000.json").read_text(), parse_int=float)
+    journal = [json.loads(line, parse_int=float) for line in (out / "journal-r00000.jsonl").read_text().splitlines()]
+    for sid in big:
+        assert int(index["structures"][sid]["seed"]) == d.seed_of(sid)
+    assert all(int(r["seed"]) == d.seed_of(r["id"]) for r in sidecar["rows"])
+    assert all(int(r["seed"]) == d.seed_of(r["id"]) for r in journal if r["type"] == "done")
+    assert {int(r["seed"]) for r in exafold.read_journal(str(out / "journal-r00000.jsonl"))["done"]} == \
+        {d.seed_of(sid) for sid in ids}
 
 
 def test_rerun_resumes_and_guards_the_configuration(tmp_path):
@@ -119,10 +156,11 @@ def test_rerun_resumes_and_guards_the_configuration(tmp_path):
 
 def test_failed_items_are_retried_on_request(tmp_path):
     fasta, msas, ids = d.write_inputs(tmp_path, [10, 12])
+    good = (msas / ids[0] / "uniref90.a3m").read_text()
     (msas / ids[0] / "uniref90.a3m").write_text(">q\nCORRUPT\n")
     cfg = d.config(tmp_path / "out", fasta, msas)
     assert run(cfg, d.prepare, d.models()).summary["counts"]["failed"] == 1
-    (msas / ids[0] / "uniref90.a3m").write_text(">q\nMKV\n")
+    (msas / ids[0] / "uniref90.a3m").write_text(good)
     assert run(cfg, d.prepare, d.models()).summary["counts"]["failed"] == 1  # failures are final by default
     retry = d.config(tmp_path / "out", fasta, msas, retry_failed=True)
     s = run(retry, d.prepare, d.models()).summary
@@ -139,11 +177,11 @@ def test_an_unwritable_output_directory_is_a_clear_error(tmp_path):
     out = cfg.out_dir
     out.mkdir()
     (out / "shard-r00000-00001.h5.tmp").mkdir()  # the second shard cannot be created
-    with pytest.raises(OutputError, match=r"cannot create shard .*shard-r00000-00001.h5.tmp"):
+    with pytest.raises(OutputError, match=r"HDF5 could not create the file in .*shard-r00000-00001.h5.tmp: Is a directory"):
         run(cfg, d.prepare, d.models())
     first = out / "shard-r00000-00000.h5"
     digest = hashlib.sha256(first.read_bytes()).hexdigest()
-    assert len(exafold.read_shard(str(first))["ids"]) == 2
+    assert len(exafold.read_shard(str(first))["id"]) == 2
     (out / "shard-r00000-00001.h5.tmp").rmdir()
     run(cfg, d.prepare, d.models())
     assert hashlib.sha256(first.read_bytes()).hexdigest() == digest

@@ -18,6 +18,7 @@ import pytest
 import runner_doubles as d
 from exafold.runner.inputs import read_fasta
 from exafold.runner.job import _order_longest_first, run
+from exafold.demo import demo_arrays
 from exafold.runner.mpi import broadcast_params, chunk_bounds
 
 # Root in containers: Open MPI refuses to start without these.
@@ -47,38 +48,47 @@ def test_chunks_follow_the_simulators_dispenser(workers, divisor, min_chunk):
 
 
 def test_parameters_without_mpi_are_read_from_the_file(tmp_path):
-    arrays = {"a/b//w": np.arange(6, dtype=np.float32).reshape(2, 3), "n": np.array([], np.int8)}
+    arrays = demo_arrays("reduced_ptm")
     np.savez(tmp_path / "p.npz", **arrays)
-    got = broadcast_params(tmp_path / "p.npz")
+    got = broadcast_params(tmp_path / "p.npz", "reduced_ptm")
     assert got.keys() == arrays.keys() and all(np.array_equal(got[k], arrays[k]) for k in arrays)
-    with pytest.raises(OSError, match="cannot read parameters"):
-        broadcast_params(tmp_path / "missing.npz")
+    with pytest.raises(OSError, match="cannot open .*missing.npz"):
+        broadcast_params(tmp_path / "missing.npz", "reduced_ptm")
+    with pytest.raises(ValueError, match="(?s)does not match preset 'reduced'.*layout of preset 'reduced_ptm'"):
+        broadcast_params(tmp_path / "p.npz", "reduced")
 
 
 BCAST_SCRIPT = """
 import sys, numpy as np
+from exafold.demo import demo_arrays
 from exafold.runner import mpi
 mpi.BCAST_PIECE_BYTES = 1000  # several pieces per array
 comm = mpi.world()
-got = mpi.broadcast_params(sys.argv[1] if comm.Get_rank() == 0 else None, comm)
-ref = np.load(sys.argv[1])
-ok = got.keys() == set(ref.files) and all(got[k].dtype == ref[k].dtype and np.array_equal(got[k], ref[k]) for k in ref.files)
-print(f"rank {comm.Get_rank()} ok={ok}", flush=True)
+rank = comm.Get_rank()
+try:
+    mpi.broadcast_params(sys.argv[2] if rank == 0 else None, "reduced_ptm", comm)
+except ValueError as e:
+    print(f"rank {rank} refused: {'CRC-32' in str(e) and sys.argv[2] in str(e)}", flush=True)
+got = mpi.broadcast_params(sys.argv[1] if rank == 0 else None, "reduced_ptm", comm)
+ref = demo_arrays("reduced_ptm")
+ok = got.keys() == ref.keys() and all(got[k].dtype == ref[k].dtype and np.array_equal(got[k], ref[k]) for k in ref)
+print(f"rank {rank} ok={ok}", flush=True)
 """
 
 
 def test_parameter_broadcast_under_mpiexec(tmp_path):
-    rng = np.random.default_rng(0)
-    np.savez(tmp_path / "p.npz", **{
-        "alphafold/evoformer/weights": rng.normal(size=(3, 64, 65)).astype(np.float32),
-        "alphafold/bias": rng.normal(size=(5,)),
-        "ints": np.arange(1001, dtype=np.int16),
-        "empty": np.zeros((0, 4), np.float32),
-    })
+    arrays = demo_arrays("reduced_ptm")
+    np.savez(tmp_path / "p.npz", **arrays)
+    damaged = bytearray((tmp_path / "p.npz").read_bytes())
+    name = max(arrays, key=lambda k: arrays[k].size)
+    damaged[damaged.find(arrays[name].tobytes()) + 100] ^= 0xFF  # inside one array's data
+    (tmp_path / "damaged.npz").write_bytes(damaged)
     (tmp_path / "bcast.py").write_text(BCAST_SCRIPT)
-    r = mpiexec(2, str(tmp_path / "bcast.py"), str(tmp_path / "p.npz"))
+    r = mpiexec(2, str(tmp_path / "bcast.py"), str(tmp_path / "p.npz"), str(tmp_path / "damaged.npz"))
     assert r.returncode == 0, r.stderr
-    # mpiexec forwards each rank's output as it comes: lines may interleave.
+    # mpiexec forwards each rank's output as it comes: lines may interleave. A file rank 0
+    # refuses is refused on every rank, with rank 0's message, and none is left waiting.
+    assert sorted(re.findall(r"rank \d refused: \w+", r.stdout)) == ["rank 0 refused: True", "rank 1 refused: True"]
     assert sorted(re.findall(r"rank \d ok=\w+", r.stdout)) == ["rank 0 ok=True", "rank 1 ok=True"]
 
 
@@ -87,11 +97,11 @@ def structures(out: Path) -> dict[str, tuple]:
     found = {}
     for p in sorted(out.glob("shard-*.h5")):
         s = exafold.read_shard(str(p))
-        for i, sid in enumerate(s["ids"]):
+        for i, sid in enumerate(s["id"]):
             a, b = s["residue_offsets"][i:i + 2]
             digest = hashlib.sha256(s["atom_positions"][a:b].tobytes() + s["plddt"][a:b].tobytes()).hexdigest()
             assert sid not in found, f"{sid} twice"
-            found[sid] = (s["models"][i], int(s["seed"][i]), digest)
+            found[sid] = (s["model"][i], int(s["seed"][i]), digest)
     return found
 
 

@@ -20,7 +20,13 @@ constexpr auto kSequenceChar = make_sequence_chars();
 std::vector<FastaRecord> parse(LineReader& in) {
   std::vector<FastaRecord> records;
   auto close_record = [&] {
-    if (!records.empty() && records.back().sequence.empty())
+    if (records.empty()) return;
+    // One rule for every caller: residues in upper case, a terminal stop '*' dropped.
+    std::string& seq = records.back().sequence;
+    for (char& c : seq)
+      if (c >= 'a' && c <= 'z') c = char(c - 'a' + 'A');
+    if (!seq.empty() && seq.back() == '*') seq.pop_back();
+    if (seq.empty())
       in.fail_at(records.back().line, "record " + quote_text(records.back().description) +
                                           " has no sequence" +
                                           (records.size() == 1 ? "" : " (truncated file?)"));

@@ -6,6 +6,7 @@
 
 #include "exafold/core/error.h"
 #include "exafold/features/alphabet.h"
+#include "features/query_check.h"
 
 namespace exafold::features {
 
@@ -35,7 +36,7 @@ void check_query(const FastaRecord& query) {
 }
 
 void check_starts_with_query(const Msa& msa, const std::string& query) {
-  check(msa.num_rows() > 0 && msa.row(0).residues == query, "alignment ", msa.source(),
+  check(msa.num_rows() > 0 && is_query_row(msa.row(0).residues, query), "alignment ", msa.source(),
         ": query missing: its first row is not the query sequence");
 }
 

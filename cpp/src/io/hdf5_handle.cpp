@@ -1,10 +1,43 @@
 #include "hdf5_handle.h"
 
+#include <algorithm>
+
 namespace exafold::io::h5 {
+namespace {
+
+/// Why the last HDF5 call failed, from the calling thread's error stack, which it then clears.
+/// The file drivers record a failed system call as "..., errno = 28, error message = 'No space
+/// left on device', ..."; that text is the cause when present, else the innermost description.
+std::string cause() {
+  struct Found {
+    std::string system, innermost;
+  } found;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
+        auto* f = static_cast<Found*>(data);
+        const std::string desc = e->desc ? e->desc : "";
+        if (f->innermost.empty()) f->innermost = desc;
+        const std::string key = "error message = '";
+        const size_t at = desc.find(key);
+        if (f->system.empty() && at != std::string::npos) {
+          const size_t end = desc.find('\'', at + key.size());
+          f->system =
+              desc.substr(at + key.size(), end == std::string::npos ? end : end - at - key.size());
+        }
+        return 0;
+      },
+      &found);
+  H5Eclear2(H5E_DEFAULT);
+  const std::string& why = found.system.empty() ? found.innermost : found.system;
+  return why.empty() ? "" : ": " + why;
+}
+
+}  // namespace
 
 Handle::Handle(hid_t id, Closer closer, const char* what, const std::string& path)
     : id_(id), closer_(closer) {
-  check<IoError>(id >= 0, "HDF5 could not ", what, " in ", path);
+  if (id < 0) fail<IoError>("HDF5 could not ", what, " in ", path, cause());
 }
 
 Handle& Handle::operator=(Handle&& o) noexcept {
@@ -17,16 +50,24 @@ Handle& Handle::operator=(Handle&& o) noexcept {
   return *this;
 }
 
-void Handle::reset() {
-  if (id_ >= 0 && closer_) closer_(id_);
+void Handle::reset() { close(); }
+
+herr_t Handle::close() {
+  const herr_t status = id_ >= 0 && closer_ ? closer_(id_) : 0;
   id_ = H5I_INVALID_HID;
+  return status;
 }
 
 void ok(herr_t status, const char* what, const std::string& path) {
-  check<IoError>(status >= 0, "HDF5 could not ", what, " in ", path);
+  if (status < 0) fail<IoError>("HDF5 could not ", what, " in ", path, cause());
 }
 
-void quiet() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void quiet() {
+  // Before any other HDF5 call, which would start the library and register its exit handler.
+  static const bool no_exit_handler = (H5dont_atexit(), true);
+  (void)no_exit_handler;
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 Handle string_type(const std::string& path) {
   Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "copy the string type", path);
@@ -46,7 +87,8 @@ Handle half_type(const std::string& path) {
 }
 
 Appendable::Appendable(hid_t file, const std::string& name, hid_t file_type,
-                       std::vector<hsize_t> inner, hsize_t chunk_rows, const std::string& path)
+                       std::vector<hsize_t> inner, hsize_t chunk_rows, int deflate_level,
+                       const std::string& path)
     : inner_(std::move(inner)), path_(path), name_(name) {
   std::vector<hsize_t> dims{0}, max{H5S_UNLIMITED}, chunk{std::max<hsize_t>(chunk_rows, 1)};
   for (hsize_t d : inner_) dims.push_back(d), max.push_back(d), chunk.push_back(d);
@@ -54,9 +96,19 @@ Appendable::Appendable(hid_t file, const std::string& name, hid_t file_type,
                "create a dataspace", path);
   Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create a property list", path);
   ok(H5Pset_chunk(plist, int(chunk.size()), chunk.data()), "set the chunk shape", path);
-  dataset_ =
-      Handle(H5Dcreate2(file, name.c_str(), file_type, space, H5P_DEFAULT, plist, H5P_DEFAULT),
-             H5Dclose, ("create dataset " + name).c_str(), path);
+  if (deflate_level > 0) {
+    ok(H5Pset_shuffle(plist), "set the shuffle filter", path);
+    ok(H5Pset_deflate(plist, unsigned(deflate_level)), "set the deflate filter", path);
+  }
+  // Room for two chunks in the dataset's chunk cache (HDF5's default is 1 MiB): a chunk that
+  // does not fit is read back, decompressed and compressed again by every append into it.
+  size_t chunk_bytes = H5Tget_size(file_type);
+  for (hsize_t c : chunk) chunk_bytes *= size_t(c);
+  Handle access(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose, "create a property list", path);
+  ok(H5Pset_chunk_cache(access, 521, std::max<size_t>(2 * chunk_bytes, 1 << 20), 0.75),
+     "set the chunk cache", path);
+  dataset_ = Handle(H5Dcreate2(file, name.c_str(), file_type, space, H5P_DEFAULT, plist, access),
+                    H5Dclose, ("create dataset " + name).c_str(), path);
 }
 
 void Appendable::append(const void* data, hsize_t rows, hid_t mem_type) {

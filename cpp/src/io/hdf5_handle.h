@@ -24,16 +24,24 @@ class Handle {
   hid_t get() const { return id_; }
   operator hid_t() const { return id_; }
   void reset();
+  /// Closes the handle now and returns the close's status (reset() drops it).
+  herr_t close();
 
  private:
   hid_t id_ = H5I_INVALID_HID;
   Closer closer_ = nullptr;
 };
 
-/// Throws IoError naming the operation and path when an HDF5 call returned a negative status.
+/// Throws IoError naming the operation, the path and the cause (the system error HDF5 met, such
+/// as "No space left on device", else HDF5's own innermost reason) when an HDF5 call returned a
+/// negative status.
 void ok(herr_t status, const char* what, const std::string& path);
 
-/// Silences HDF5's own error printing for the calling thread's error stack (we throw instead).
+/// Silences HDF5's own error printing for the calling thread's error stack (we throw instead),
+/// and, on the first call, keeps HDF5 from closing itself at process exit: a file that could not
+/// be flushed (a full disk) cannot be closed, and closing the library after that makes HDF5 1.10
+/// print "infinite loop closing library" with its internal codes, or crash. The unfinished file
+/// is removed by its writer, and the system reclaims the rest at exit.
 void quiet();
 
 /// A variable-length UTF-8 string type.
@@ -45,8 +53,10 @@ Handle half_type(const std::string& path);
 class Appendable {
  public:
   Appendable() = default;
+  /// Chunks of `chunk_rows` rows, compressed with deflate at `deflate_level` (after the shuffle
+  /// filter, which groups the bytes of each significance) unless it is 0.
   Appendable(hid_t file, const std::string& name, hid_t file_type, std::vector<hsize_t> inner,
-             hsize_t chunk_rows, const std::string& path);
+             hsize_t chunk_rows, int deflate_level, const std::string& path);
   /// Appends `rows` rows from memory laid out as mem_type.
   void append(const void* data, hsize_t rows, hid_t mem_type);
   hsize_t rows() const { return rows_; }

@@ -15,7 +15,6 @@
 #include "hdf5_handle.h"
 
 namespace exafold::io {
-namespace {
 
 const char* pae_storage_name(PaeStorage p) {
   switch (p) {
@@ -28,6 +27,8 @@ const char* pae_storage_name(PaeStorage p) {
   }
   fail<InternalError>("unhandled PaeStorage ", int(p));
 }
+
+namespace {
 
 PaeStorage parse_pae_storage(const std::string& s, const std::string& path) {
   for (auto p : {PaeStorage::none, PaeStorage::float16, PaeStorage::float32})
@@ -61,23 +62,42 @@ struct ShardWriter::Impl {
       plddt, mean_plddt, ptm, seeds, runtime, flops, pae_offsets, pae;
   int64_t residues = 0, pae_entries = 0;
   bool finished = false;
+  void create();
+  /// Closes every handle (datasets first, as the file cannot close before them); returns the
+  /// file close's status.
+  herr_t close();
+  /// Closes what is open and removes the temporary file: an unfinished shard must not be
+  /// mistaken for output. A file that could not be flushed (a full disk) fails to close too.
+  void discard();
 };
 
 ShardWriter::ShardWriter(std::string path, ShardWriterOptions opt) : impl_(new Impl) {
   check(path.size() > 3 && path.ends_with(".h5"), "shard path must end in .h5, got \"", path, "\"");
   check(opt.chunk_residues >= 64, "chunk_residues must be at least 64, got ", opt.chunk_residues);
+  check(opt.deflate_level >= 0 && opt.deflate_level <= 9, "deflate_level must be 0-9, got ",
+        opt.deflate_level);
   h5::quiet();
   Impl& m = *impl_;
   m.path = std::move(path);
   m.tmp = m.path + ".tmp";
   m.opt = opt;
+  try {
+    m.create();
+  } catch (...) {
+    m.discard();
+    throw;
+  }
+}
+
+void ShardWriter::Impl::create() {
+  Impl& m = *this;
   m.file = h5::Handle(H5Fcreate(m.tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
                       "create the file", m.tmp);
   m.str_type = h5::string_type(m.tmp);
   m.half_type = h5::half_type(m.tmp);
-  const auto r = hsize_t(opt.chunk_residues), s = std::max<hsize_t>(r / 64, 16);
+  const auto r = hsize_t(m.opt.chunk_residues), s = std::max<hsize_t>(r / 64, 16);
   auto make = [&](const char* name, hid_t type, std::vector<hsize_t> inner, hsize_t chunk) {
-    return h5::Appendable(m.file, name, type, std::move(inner), chunk, m.tmp);
+    return h5::Appendable(m.file, name, type, std::move(inner), chunk, m.opt.deflate_level, m.tmp);
   };
   m.ids = make("id", m.str_type, {}, s);
   m.sequences = make("sequence", m.str_type, {}, s);
@@ -95,18 +115,32 @@ ShardWriter::ShardWriter(std::string path, ShardWriterOptions opt) : impl_(new I
   m.flops = make("flops", H5T_IEEE_F64LE, {}, s);
   const int64_t zero = 0;
   m.residue_offsets.append(&zero, 1, H5T_NATIVE_INT64);
-  if (opt.pae != PaeStorage::none) {
+  if (m.opt.pae != PaeStorage::none) {
     m.pae_offsets = make("pae_offsets", H5T_STD_I64LE, {}, s);
-    m.pae = make("pae", opt.pae == PaeStorage::float16 ? m.half_type.get() : H5T_IEEE_F32LE, {},
+    m.pae = make("pae", m.opt.pae == PaeStorage::float16 ? m.half_type.get() : H5T_IEEE_F32LE, {},
                  r * 64);
     m.pae_offsets.append(&zero, 1, H5T_NATIVE_INT64);
   }
 }
 
+herr_t ShardWriter::Impl::close() {
+  for (h5::Appendable* a :
+       {&ids, &sequences, &models, &residue_offsets, &aatype, &residue_index, &positions, &mask,
+        &plddt, &mean_plddt, &ptm, &seeds, &runtime, &flops, &pae_offsets, &pae})
+    *a = h5::Appendable();
+  str_type.reset();
+  half_type.reset();
+  return file.close();
+}
+
+void ShardWriter::Impl::discard() {
+  close();
+  H5Eclear2(H5E_DEFAULT);
+  ::unlink(tmp.c_str());  // a file only: never a directory in its way
+}
+
 ShardWriter::~ShardWriter() {
-  if (impl_->finished) return;
-  impl_->file.reset();
-  std::remove(impl_->tmp.c_str());  // an unfinished shard must not be mistaken for output
+  if (!impl_->finished) impl_->discard();
 }
 
 int64_t ShardWriter::size() const { return int64_t(impl_->ids.rows()); }
@@ -181,12 +215,7 @@ void ShardWriter::finish() {
     h5::ok(H5Awrite(a, H5T_NATIVE_INT, &v), "write attribute layout_version", m.tmp);
   }
   h5::ok(H5Fflush(m.file, H5F_SCOPE_GLOBAL), "flush the file", m.tmp);
-  // Every dataset handle must close before the file can.
-  for (h5::Appendable* a : {&m.ids, &m.sequences, &m.models, &m.residue_offsets, &m.aatype,
-                            &m.residue_index, &m.positions, &m.mask, &m.plddt, &m.mean_plddt,
-                            &m.ptm, &m.seeds, &m.runtime, &m.flops, &m.pae_offsets, &m.pae})
-    *a = h5::Appendable();
-  m.file.reset();
+  h5::ok(m.close(), "close the file", m.tmp);
   // Data, then name, then the directory entry: after a crash the final name is either absent or
   // names a complete file.
   fsync_path(m.tmp, O_RDONLY);

@@ -3,41 +3,11 @@
 #include <map>
 
 #include "exafold/core/error.h"
-#include "exafold/io/npz.h"
 
 namespace exafold::model {
 namespace {
 
 constexpr size_t kMaxListed = 25;  // problems listed in full before "... and N more"
-
-struct Problems {
-  std::vector<std::string> lines;
-  void add(std::string s) { lines.push_back(std::move(s)); }
-  [[noreturn]] void raise(const std::string& source, const ModelConfig& cfg) const {
-    std::string msg = cat(source, " does not match preset '", cfg.name, "' (", lines.size(),
-                          " problem", lines.size() == 1 ? "" : "s", "):");
-    for (size_t i = 0; i < lines.size() && i < kMaxListed; ++i) msg += "\n  " + lines[i];
-    if (lines.size() > kMaxListed) msg += cat("\n  ... and ", lines.size() - kMaxListed, " more");
-    fail(msg);
-  }
-};
-
-/// Compares what is there (name -> shape) with the spec; every mismatch is a problem.
-Problems compare(const std::map<std::string, Shape>& have, const ModelConfig& cfg) {
-  Problems p;
-  std::map<std::string, Shape> want;
-  for (auto& s : param_spec(cfg)) want.emplace(s.name, s.shape);
-  for (auto& [name, shape] : want) {
-    auto it = have.find(name);
-    if (it == have.end())
-      p.add("missing " + name + " " + shape.str());
-    else if (!(it->second == shape))
-      p.add("wrong shape " + name + ": " + it->second.str() + ", expected " + shape.str());
-  }
-  for (auto& [name, shape] : have)
-    if (!want.count(name)) p.add("unexpected " + name + " " + shape.str());
-  return p;
-}
 
 void check_dtype(DType dtype) {
   check(dtype == DType::float32 || dtype == DType::float64,
@@ -46,42 +16,49 @@ void check_dtype(DType dtype) {
 
 }  // namespace
 
-Params Params::load(const std::string& path, const ModelConfig& config, DType dtype) {
-  check_dtype(dtype);
-  NpzFile npz(path);
-  std::map<std::string, Shape> have;
-  Problems p;
-  for (const auto& e : npz.entries()) {
-    have.emplace(e.name, e.shape);
-    if (e.dtype != DType::float32 && e.dtype != DType::float64)
-      p.add("dtype " + std::string(dtype_name(e.dtype)) + " of " + e.name);
+std::vector<std::string> layout_problems(const std::map<std::string, Shape>& have,
+                                         const ModelConfig& config) {
+  std::vector<std::string> problems;
+  std::map<std::string, Shape> want;
+  for (auto& s : param_spec(config)) want.emplace(s.name, s.shape);
+  for (auto& [name, shape] : want) {
+    auto it = have.find(name);
+    if (it == have.end())
+      problems.push_back("missing " + name + " " + shape.str());
+    else if (!(it->second == shape))
+      problems.push_back("wrong shape " + name + ": " + it->second.str() + ", expected " +
+                         shape.str());
   }
-  Problems shape_problems = compare(have, config);
-  p.lines.insert(p.lines.end(), shape_problems.lines.begin(), shape_problems.lines.end());
-  if (!p.lines.empty()) p.raise(path, config);
-  Params out;
-  out.dtype_ = dtype;
-  for (const auto& e : npz.entries()) {
-    check(e.dtype == dtype || (e.dtype == DType::float32 && dtype == DType::float64), path, ":",
-          e.name, ": stored as ", dtype_name(e.dtype), ", cannot load as ", dtype_name(dtype));
-    out.map_.emplace(e.name, npz.read(e, dtype));
-  }
-  return out;
+  for (auto& [name, shape] : have)
+    if (!want.count(name)) problems.push_back("unexpected " + name + " " + shape.str());
+  return problems;
+}
+
+std::string layout_mismatch(const std::string& source, const ModelConfig& config,
+                            const std::vector<std::string>& problems) {
+  std::string msg = cat(source, " does not match preset '", config.name, "' (", problems.size(),
+                        " problem", problems.size() == 1 ? "" : "s", "):");
+  for (size_t i = 0; i < problems.size() && i < kMaxListed; ++i) msg += "\n  " + problems[i];
+  if (problems.size() > kMaxListed)
+    msg += cat("\n  ... and ", problems.size() - kMaxListed, " more");
+  return msg;
 }
 
 Params Params::from_arrays(std::unordered_map<std::string, Tensor> arrays,
                            const ModelConfig& config, DType dtype) {
   check_dtype(dtype);
   std::map<std::string, Shape> have;
-  Problems p;
+  std::vector<std::string> problems;
   for (auto& [name, t] : arrays) {
     have.emplace(name, t.shape());
-    if (t.dtype() != dtype) p.add("dtype " + std::string(dtype_name(t.dtype())) + " of " + name);
-    if (!t.device().is_host() || !t.is_contiguous()) p.add("not a contiguous host array: " + name);
+    if (t.dtype() != dtype)
+      problems.push_back("dtype " + std::string(dtype_name(t.dtype())) + " of " + name);
+    if (!t.device().is_host() || !t.is_contiguous())
+      problems.push_back("not a contiguous host array: " + name);
   }
-  Problems shape_problems = compare(have, config);
-  p.lines.insert(p.lines.end(), shape_problems.lines.begin(), shape_problems.lines.end());
-  if (!p.lines.empty()) p.raise("parameter set", config);
+  std::vector<std::string> layout = layout_problems(have, config);
+  problems.insert(problems.end(), layout.begin(), layout.end());
+  if (!problems.empty()) fail(layout_mismatch("parameter set", config, problems));
   Params out;
   out.dtype_ = dtype;
   out.map_ = std::move(arrays);

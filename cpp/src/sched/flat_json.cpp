@@ -261,6 +261,9 @@ int64_t JsonObject::int64(std::string_view key) const {
 }
 
 uint64_t JsonObject::uint64(std::string_view key) const {
+  auto it = fields_.find(key);
+  if (it != fields_.end() && it->second.kind == Kind::string)
+    return parse_integer<uint64_t>(key, it->second.text);
   const Field& f = get(key, Kind::number);
   check(f.kind == Kind::number, "JSON field \"", key, "\" is null, expected an integer");
   return parse_integer<uint64_t>(key, f.text);

@@ -135,7 +135,8 @@ void JournalWriter::done(const JournalDone& r) {
              .add("shard", r.shard)
              .add("offset", r.offset)
              .add("model", r.model)
-             .add("seed", r.seed)
+             // A string: a JSON reader holding numbers as doubles would round a 64-bit seed.
+             .add("seed", std::to_string(r.seed))
              .add("seconds", r.seconds)
              .str());
 }

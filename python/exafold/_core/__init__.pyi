@@ -8,7 +8,7 @@ import numpy.typing
 import typing
 from . import _modules
 from . import features
-__all__: list[str] = ['DeviceTimeModel', 'JournalWriter', 'MigratableMemory', 'Model', 'ShardWriter', 'Tensor', 'accessible', 'atom_maps', 'bfloat16_to_float32', 'choose_chunk', 'config_hash', 'empty', 'empty_cache', 'features', 'float32_to_bfloat16', 'flop_breakdown', 'flop_polynomial', 'from_numpy', 'gpu_count', 'has_memory', 'info', 'item_seconds', 'lddt_ca', 'make_mmcif_string', 'make_pdb_string', 'memory_stats', 'migrate', 'migrate_stats', 'model_presets', 'param_spec', 'predict_peak_bytes', 'prediction_flops', 'preset_flop_polynomial', 'read_journal', 'read_shard', 'reset_migrate_stats', 'reset_peak_memory', 'set_memory_limit', 'simulate', 'synthetic_lengths']
+__all__: list[str] = ['DeviceTimeModel', 'JournalWriter', 'MigratableMemory', 'Model', 'ShardWriter', 'Tensor', 'accessible', 'atom_maps', 'bfloat16_to_float32', 'choose_chunk', 'config_hash', 'empty', 'empty_cache', 'features', 'float32_to_bfloat16', 'flop_breakdown', 'flop_polynomial', 'from_numpy', 'gpu_count', 'has_memory', 'info', 'item_seconds', 'lddt_ca', 'make_mmcif_string', 'make_pdb_string', 'memory_stats', 'migrate', 'migrate_stats', 'model_presets', 'param_spec', 'predict_peak_bytes', 'prediction_flops', 'preset_flop_polynomial', 'read_journal', 'read_shard', 'read_weights', 'reset_migrate_stats', 'reset_peak_memory', 'set_memory_limit', 'simulate', 'synthetic_lengths']
 class Tensor:
     """
     An n-dimensional array in exafold memory: shape, byte
@@ -209,7 +209,7 @@ class ShardWriter:
         ...
     def __exit__(self, arg0: typing.Any, arg1: typing.Any, arg2: typing.Any) -> None:
         ...
-    def __init__(self, path: str, pae: str = 'float16', chunk_residues: typing.SupportsInt = 8192) -> None:
+    def __init__(self, path: str, pae: str = 'float16', chunk_residues: typing.SupportsInt = 8192, deflate_level: typing.SupportsInt = 1) -> None:
         ...
     def __len__(self) -> int:
         ...
@@ -233,7 +233,7 @@ class Model:
     @staticmethod
     def load(path: str, preset: str, dtype: str = 'float32', overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]] = []) -> Model:
         """
-        Reads an official params_model_*.npz file, validated against the preset.
+        Reads an official params_model_*.npz file, verified (CRC-32, sizes) and validated against the preset.
         """
     def run(self, features: dict, num_recycle: typing.SupportsInt | None = None, chunk_size: typing.SupportsInt = 0, on_iteration: typing.Any = None) -> dict:
         """
@@ -379,7 +379,11 @@ def read_journal(path: str) -> dict:
     """
 def read_shard(path: str) -> dict:
     """
-    A shard as a dict of numpy arrays (per-residue columns concatenated, residue_offsets delimiting structures), the string columns as lists, and index: id -> row
+    A shard as a dict keyed by its dataset and attribute names (docs/formats.md): numpy arrays (per-residue columns concatenated, residue_offsets delimiting structures), the string columns (id, sequence, model) as lists, and index: id -> row
+    """
+def read_weights(path: str, preset: str | None = None, dtype: str = 'float32', overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]] = []) -> dict:
+    """
+    The arrays of a parameter file by name, every member's CRC-32 and size verified and, with a preset, every name and shape checked against it (what Model.load reads).
     """
 def reset_migrate_stats() -> None:
     """

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from exafold.cli import build_parser
 from exafold.demo import DEMO_LABEL, demo_params_path, examples_dir
+from exafold.files import write_atomic
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,10 +44,9 @@ def run(args: argparse.Namespace) -> int:
     argv = distill_argv(args.out, args.preset, params)
     print("running: exafold " + " ".join(shlex.quote(a) for a in argv), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "DEMO_WEIGHTS.txt").write_text(
-        f"{DEMO_LABEL}.\nParameters: {params} (preset {args.preset}).\n"
-        "Pass official params_model_*.npz files to exafold distill --model for real structures.\n"
-    )
+    write_atomic(args.out / "DEMO_WEIGHTS.txt",
+                 f"{DEMO_LABEL}.\nParameters: {params} (preset {args.preset}).\n"
+                 "Pass official params_model_*.npz files to exafold distill --model for real structures.\n")
     distill_args = build_parser().parse_args(argv)
     code = int(distill_args.func(distill_args) or 0)
     print(f"*** {DEMO_LABEL} ***")

@@ -11,6 +11,7 @@ import argparse
 import os
 from pathlib import Path
 
+from exafold import stopping
 from exafold.commands.fit_time_model import load_time_model
 from exafold.runner import inputs
 from exafold.runner.job import RunConfig
@@ -52,11 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prefetch-depth", type=_positive, default=4, help="prepared items in flight at most (default 4)")
     p.add_argument("--memory-budget", type=float, default=8.0, metavar="GIB",
                    help="bytes of prepared features in flight, in GiB (default 8)")
-    p.add_argument("--model-memory", type=_model_memory, default="auto", metavar="GIB|auto|none",
-                   help="activation memory one prediction may use: each prediction takes the largest chunk "
-                        "size the memory model fits in it, and one that cannot fit even chunked fails with "
-                        "the reason; auto (default): 80%% of the memory available at start, shared by the "
-                        "ranks on this node; none: never chunk")
+    add_model_memory_argument(p)
     p.add_argument("--time-model", type=Path, metavar="FILE",
                    help="order work longest first by this fitted model's seconds (exafold fit-time-model) "
                         "instead of FLOPs")
@@ -92,7 +89,16 @@ def _non_negative(text: str) -> int:
     return v
 
 
-def _model_memory(text: str) -> float | str | None:
+def add_model_memory_argument(p: argparse.ArgumentParser) -> None:
+    """--model-memory, which distill and predict share."""
+    p.add_argument("--model-memory", type=model_memory_arg, default="auto", metavar="GIB|auto|none",
+                   help="activation memory one prediction may use: each prediction takes the largest chunk "
+                        "size the memory model fits in it, and one that cannot fit even chunked fails with "
+                        "the reason; auto (default): 80%% of the memory available at start, shared by the "
+                        "ranks on this node; none: never chunk")
+
+
+def model_memory_arg(text: str) -> float | str | None:
     if text in ("auto", "none"):
         return None if text == "none" else text
     try:
@@ -219,9 +225,11 @@ def load_engine(config: RunConfig, args: argparse.Namespace, comm):
     budget = model_memory_bytes(args.model_memory)
     models = {}
     for preset, path in args.model:
-        model = Model.from_arrays(broadcast_params(path if rank0 else None, comm), preset)
+        model = Model.from_arrays(broadcast_params(path if rank0 else None, preset, comm), preset)
+        # A stop asked for by a signal ends the prediction at its next iteration (exafold.stopping).
         models[preset] = lambda features, m=model, p=preset: m(
-            features, num_recycle=config.recycles, chunk_size=chunk_size_for(p, features, budget))
+            features, num_recycle=config.recycles, chunk_size=chunk_size_for(p, features, budget),
+            on_iteration=lambda r: stopping.check())
     return prepare, models
 
 

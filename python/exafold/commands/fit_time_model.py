@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 import exafold
+from exafold.files import write_atomic
 from exafold.runner import catalog
 
 
@@ -83,6 +84,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"  note: a negative term means the data do not resolve it; trust the model within "
               f"lengths {lengths.min()}-{lengths.max()}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({**json.loads(model.to_json()), "fit": report}, indent=2) + "\n")
+    write_atomic(args.out, json.dumps({**json.loads(model.to_json()), "fit": report}, indent=2) + "\n")
     print(f"saved {args.out}")
     return 0

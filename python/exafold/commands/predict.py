@@ -2,7 +2,9 @@
 
 No shards, journal or resumption (that is ``exafold distill``): features are built, every model
 is run, the best by mean pLDDT is kept and written to DIR/<id>.pdb and/or DIR/<id>.cif with the
-per-residue pLDDT in the B-factor column, and one line per structure is printed.
+per-residue pLDDT in the B-factor column, and one line per structure is printed. Before each
+model runs, the memory model picks the chunk size that fits ``--model-memory``, or the item is
+refused with the numbers. A signal stops after the structure being written (exafold.stopping).
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ from pathlib import Path
 from tqdm import tqdm
 
 import exafold
-from exafold.commands.distill import _model_arg, add_feature_arguments
+from exafold import stopping
+from exafold.commands.distill import (
+    _model_arg,
+    _positive,
+    add_feature_arguments,
+    add_model_memory_argument,
+    chunk_size_for,
+    model_memory_bytes,
+)
 from exafold.prediction import Prediction
 from exafold.runner import inputs
 
@@ -36,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
     p.add_argument("--seed", type=int, default=0, help="run seed; each structure's seed derives from it and its id")
     add_feature_arguments(p)
+    p.add_argument("--max-length", type=_positive, default=2500, help="longer sequences are refused (default 2500)")
+    add_model_memory_argument(p)
     p.add_argument("--format", type=_formats, default=("pdb",), help="pdb, mmcif or pdb,mmcif (default pdb)")
     p.set_defaults(func=run)
 
@@ -48,9 +60,10 @@ def _formats(text: str) -> tuple[str, ...]:
     return names
 
 
-def read_items(fasta: Path) -> list[inputs.Item]:
-    """The FASTA's records; any bad record is an error naming its file and line."""
-    found = inputs.read_fasta(fasta, max_length=10**9)
+def read_items(fasta: Path, max_length: int) -> list[inputs.Item]:
+    """The FASTA's records; any bad record (one longer than max_length too) is an error naming its
+    file and line."""
+    found = inputs.read_fasta(fasta, max_length=max_length)
     if found.rejected:
         r = found.rejected[0]
         raise ValueError(f"{r.source}: {r.reason}")
@@ -58,16 +71,19 @@ def read_items(fasta: Path) -> list[inputs.Item]:
 
 
 def alignments_for(item: inputs.Item, args: argparse.Namespace) -> list[Path]:
-    """The item's checked alignment files (--a3m files, or DIR/<id>/)."""
+    """The item's alignment files (--a3m files, or DIR/<id>/), each starting with its query."""
     paths = list(args.a3m) if args.a3m else inputs.find_alignments(item, args.alignments)
     for p in paths:
-        inputs.check_alignment(p)
+        inputs.check_alignment(p, item.sequence)
     return paths
 
 
-def predict_one(item: inputs.Item, models: dict[str, exafold.Model], args: argparse.Namespace) -> Prediction:
-    """Every model on one item; returns the best prediction by mean pLDDT (its ``seconds``
-    exclude feature building)."""
+def predict_one(item: inputs.Item, models: dict[str, exafold.Model], args: argparse.Namespace,
+                budget: int | None) -> Prediction:
+    """Every model on one item, each with the chunk size the memory model fits in `budget`
+    (refused with the numbers when none does, before it runs); returns the best prediction by
+    mean pLDDT (its ``seconds`` exclude feature building). @raises stopping.Stopped when a signal
+    asked for a stop (at the running model's next iteration)."""
     from exafold.features import build_raw_features
     from exafold.model import model_features
 
@@ -80,8 +96,15 @@ def predict_one(item: inputs.Item, models: dict[str, exafold.Model], args: argpa
                            max_extra=args.max_extra_msa)
     best = None
     for preset, model in models.items():
+        try:
+            chunk = chunk_size_for(preset, feats, budget)
+        except ValueError as e:
+            raise ValueError(f"{item.source} ({item.id}): {e}") from None
+        if chunk:
+            tqdm.write(f"{item.id}: {preset} runs in chunks of {chunk} to fit --model-memory "
+                       f"{budget / 2**30:.3g} GiB")
         t0 = time.perf_counter()
-        out = model(feats, num_recycle=args.recycles)
+        out = model(feats, num_recycle=args.recycles, chunk_size=chunk, on_iteration=lambda r: stopping.check())
         p = Prediction.from_outputs(out, item.sequence, id=item.id, preset=preset, seed=seed,
                                     seconds=time.perf_counter() - t0)
         if best is None or p.mean_plddt > best.mean_plddt:
@@ -103,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     for path in [args.fasta, args.alignments, *(args.a3m or []), *(p for _, p in args.model)]:
         if path is not None and not path.exists():
             raise ValueError(f"{path} does not exist")
-    items = read_items(args.fasta)
+    items = read_items(args.fasta, args.max_length)
     if args.a3m and len(items) > 1:
         raise ValueError(f"{args.fasta}: --a3m serves a single query, the file holds {len(items)}; "
                          "use --alignments DIR")
@@ -113,14 +136,31 @@ def run(args: argparse.Namespace) -> int:
             alignments_for(item, args)
         except ValueError as e:
             raise ValueError(f"{item.source} ({item.id}): {e}") from None
+    budget = model_memory_bytes(args.model_memory)
     models = {preset: exafold.Model.load(str(path), preset) for preset, path in args.model}
     args.out.mkdir(parents=True, exist_ok=True)
+    sweep_temporaries(items, args.out, args.format)
     tqdm.write(f"{'id':<20} {'length':>6} {'model':<14} {'pLDDT':>6} {'pTM':>6} {'seconds':>8}")
     # The bar shows on a terminal only; the table goes to stdout either way.
-    for item in tqdm(items, desc="predict", unit="structure", disable=None, leave=False):
-        p = predict_one(item, models, args)
-        write_structure(p, args.out, args.format)
-        ptm = math.nan if p.ptm is None else p.ptm
-        tqdm.write(f"{item.id:<20} {len(p):>6} {p.preset:<14} {p.mean_plddt:>6.2f} {ptm:>6.3f} "
-                   f"{p.seconds:>8.2f}")
-    return 0
+    with stopping.graceful(finishing="the structure files being written are finished first"):
+        for item in tqdm(items, desc="predict", unit="structure", disable=None, leave=False):
+            try:
+                p = predict_one(item, models, args, budget)
+            except stopping.Stopped:
+                break
+            write_structure(p, args.out, args.format)
+            ptm = math.nan if p.ptm is None else p.ptm
+            tqdm.write(f"{item.id:<20} {len(p):>6} {p.preset:<14} {p.mean_plddt:>6.2f} {ptm:>6.3f} "
+                       f"{p.seconds:>8.2f}")
+            if stopping.requested() is not None:
+                break
+        stopped = stopping.requested()
+    return 128 + stopped if stopped else 0
+
+
+def sweep_temporaries(items: list[inputs.Item], out_dir: Path, formats: tuple[str, ...]) -> None:
+    """Removes the temporaries a killed earlier run left for these structures (exafold.files
+    writes DIR/<id>.pdb through DIR/<id>.pdb.tmp); nothing else in DIR is touched."""
+    for item in items:
+        for fmt in formats:
+            (out_dir / f"{item.id}{_SUFFIX[fmt]}.tmp").unlink(missing_ok=True)

@@ -28,7 +28,7 @@ from typing import Any
 
 import exafold
 
-from .staging import fsync_dir
+from exafold.files import fsync_dir, write_atomic
 
 SHARD_RE = re.compile(r"shard-r(\d{5})-(\d{5})\.h5")
 JOURNAL_RE = re.compile(r"journal-r(\d{5})\.jsonl")
@@ -50,20 +50,12 @@ def write_json_atomic(path: Path, obj: Any, *, durable: bool = True, indent: int
     """Writes JSON to `path`.tmp and renames it, so readers see the old file or the whole new
     one; with `durable`, fsyncs the data and the directory. Compact unless `indent` is given
     (indenting takes the json module off its C encoder). NaN is refused: JSON has none.
+    @raises OSError naming `path` and the reason (exafold.files.write_atomic).
     """
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
     separators = (",", ":") if indent is None else None
-    with tmp.open("w") as f:
-        # dumps, not dump: only the one-shot encoder is the C one.
-        f.write(json.dumps(obj, indent=indent, separators=separators, allow_nan=False))
-        f.write("\n")
-        if durable:
-            f.flush()
-            os.fsync(f.fileno())
-    os.rename(tmp, path)
-    if durable:
-        fsync_dir(path.parent)
+    # dumps, not dump: only the one-shot encoder is the C one.
+    text = json.dumps(obj, indent=indent, separators=separators, allow_nan=False) + "\n"
+    write_atomic(path, text, durable=durable)
 
 
 class OutputLock:
@@ -159,7 +151,7 @@ def reconcile(out_dir: Path, config_hash: str) -> dict[str, int]:
         rank = int(SHARD_RE.fullmatch(shard.name).group(1))
         writer = exafold.JournalWriter(str(out_dir / journal_name(rank)), config_hash)
         for r in rows:
-            writer.done(r["id"], shard.name, r["row"], r["model"], r["seed"], r["seconds"])
+            writer.done(r["id"], shard.name, r["row"], r["model"], int(r["seed"]), r["seconds"])
             done.add(r["id"])
             counts["rows_recovered"] += 1
         del writer  # closes the descriptor before the rank's own writer opens the file

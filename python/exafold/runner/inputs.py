@@ -249,38 +249,20 @@ def find_alignments(item: Item, alignment_dir: Path | None) -> list[Path]:
     return found
 
 
-def check_alignment(path: Path) -> None:
-    """Cheap structural checks that catch missing, empty, binary and truncated files before the
-    feature pipeline parses them: A3M starts with '>', Stockholm starts with its header and ends
-    with '//'. Content errors are left to the pipeline's parsers.
-    @raises ValueError naming the file and the reason.
+def check_alignment(path: Path, query: str = "") -> None:
+    """Reads the alignment's first record with the engine's parser (``exafold.features.read_msa``,
+    the one the feature pipeline uses, so it accepts exactly what the pipeline accepts, ColabFold's
+    leading ``#`` line included) and, with `query`, checks that record is the query. A cheap
+    check before a slow step (``exafold predict`` runs it before loading the models); errors
+    further into the file come from the pipeline's own parse.
+    @raises ValueError naming the file (and line) and the reason.
     """
-    path = Path(path)
+    from exafold.features import read_msa
+
     try:
-        size = path.stat().st_size
-        with path.open("rb") as f:
-            head = f.read(4096)
-            f.seek(max(0, size - 64))
-            tail = f.read()
-    except FileNotFoundError:
-        raise ValueError(f"{path}: alignment file missing") from None
+        read_msa(str(path), max_rows=1, query=query)
     except OSError as e:
-        raise ValueError(f"{path}: cannot read alignment file: {e.strerror or e}") from None
-    if size == 0:
-        raise ValueError(f"{path}: empty alignment file")
-    if b"\0" in head:
-        raise ValueError(f"{path}: not a text file (NUL bytes)")
-    suffix = path.suffix.lower()
-    if suffix == ".a3m":
-        if not head.lstrip().startswith(b">"):
-            raise ValueError(f"{path}:1: not an A3M file: the first record must start with '>'")
-    elif suffix == ".sto":
-        if not head.startswith(b"# STOCKHOLM"):
-            raise ValueError(f"{path}:1: not a Stockholm file: missing the '# STOCKHOLM 1.0' header")
-        if tail.rstrip().rsplit(b"\n", 1)[-1].strip() != b"//":
-            raise ValueError(f"{path}: truncated Stockholm file: no closing '//' line")
-    else:
-        raise ValueError(f"{path}: unknown alignment format (expected .a3m or .sto)")
+        raise ValueError(str(e)) from None
 
 
 _MASK64 = (1 << 64) - 1

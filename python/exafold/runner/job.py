@@ -7,9 +7,7 @@ the writer thread, signals, and at the end the merged index and summary.
 from __future__ import annotations
 
 import json
-import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -19,6 +17,7 @@ from typing import Any
 import numpy as np
 
 import exafold
+from exafold import stopping
 
 from . import catalog, inputs
 from .outputs import OutputError, OutputOptions, ShardSink
@@ -88,37 +87,6 @@ class RunResult:
     stats: SessionStats
     summary: dict | None
     stop_signal: int | None  # the signal that stopped the run early, if any
-
-
-class _StopFlag:
-    """SIGINT/SIGTERM ask for a graceful stop: finish the item at hand, write what is finished.
-    A second signal gets the previous handler's behaviour (KeyboardInterrupt, termination): a
-    second Ctrl-C means now."""
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self.on_stop: list[Callable[[], None]] = []
-        self._previous: dict[int, Any] = {}
-
-    def install(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return  # signal handlers can only be set from the main thread
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._previous[sig] = signal.signal(sig, self._handle)
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.signum is not None:
-            self.restore()
-            signal.raise_signal(signum)
-            return
-        self.signum = signum
-        for f in self.on_stop:
-            f()
-
-    def restore(self) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-        self._previous.clear()
 
 
 def _flop_polynomial(preset: str, config: RunConfig) -> tuple[float, float, float, float]:
@@ -274,7 +242,7 @@ def _run_rank(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict]
 
     worker = Worker(config, prepare, models, staging, rank)
     stats = worker.stats
-    stop = _StopFlag()
+    on_stop: list[Callable[[], None]] = []
     progress = Progress(total, tty=config.progress, interval=config.progress_interval) if rank == 0 else None
     dispenser = None
     if comm is None:
@@ -285,7 +253,7 @@ def _run_rank(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict]
         if rank == 0:
             dispenser = Dispenser(comm, plan.pending, plan.costs, divisor=config.chunk_divisor,
                                   min_chunk=config.min_chunk)
-            stop.on_stop.append(dispenser.stop)
+            on_stop.append(dispenser.stop)
         source = ChunkSource(comm, dispenser, lambda: stats.structures + stats.failed)
 
     def on_row(row: dict) -> None:
@@ -308,11 +276,53 @@ def _run_rank(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict]
     prefetcher = Prefetcher(source, worker.prepare_item, threads=config.prefetch_threads,
                             budget_bytes=config.memory_budget_bytes, estimate=worker.estimate,
                             depth=config.prefetch_depth)
-    stop.on_stop.append(prefetcher.request_stop)
-    stop.install()
-    error: BaseException | None = None
+    on_stop.append(prefetcher.request_stop)
+    # Signals (exafold.stopping): the first stops taking work, abandons the prediction in
+    # progress at its next iteration and lets the open shard be finished below; a second exits.
+    with stopping.graceful(lambda: [f() for f in on_stop], "the open shard and the summary are finished first"):
+        error = _work(prefetcher, worker, sink, fail)
+        prefetcher.close()
+        stats.prepare_seconds = prefetcher.prepare_seconds
+        stats.wait_seconds = prefetcher.wait_seconds
+        try:
+            sink.close()  # finishes the open shard: everything predicted so far is kept
+        except OutputError as e:
+            error = error or e
+        stats.write_seconds = sink.write_seconds
+        stop_signal = stopping.requested()
+        if error is not None:
+            if comm is not None:
+                # The other ranks would wait for this one forever; their finished shards are safe.
+                print(f"exafold distill: rank {rank}: {failure_reason(error)}; aborting all ranks", file=sys.stderr,
+                      flush=True)
+                comm.Abort(1)
+            raise error
+        if comm is not None:
+            source.close()
+            if dispenser is not None:
+                dispenser.join()
+                stats.dispenser_requests = dispenser.requests
+        stats.wall_seconds = time.perf_counter() - start
+        stats.interrupted = stop_signal is not None
+        if progress is not None:
+            if dispenser is not None:
+                progress.set_remote(dispenser.remote_done)
+            progress.close()
+
+        sessions = comm.gather(stats, root=0) if comm is not None else [stats]
+        summary = coll.root(lambda: _finish(config, chash, plan, sessions))
+    return RunResult(stats, summary, stop_signal)
+
+
+def _work(prefetcher: Prefetcher, worker: Worker, sink: ShardSink, fail: Callable[[inputs.Item, str], None]
+          ) -> BaseException | None:
+    """The worker loop: each prepared item predicted and handed to the writer, until the items
+    run out or a stop is asked for. Returns the error that ended it early, if any (a stop is
+    not one: the item in progress is left unfinished, for a rerun)."""
     try:
         for p in prefetcher:
+            if stopping.requested() is not None:
+                break
             if p.error is not None:
                 fail(p.item, f"features: {failure_reason(p.error)}")
                 continue
@@ -324,41 +334,11 @@ def _run_rank(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict]
             finally:
                 p.features = None  # the features' memory goes before the next prediction
             sink.put(structure)
-            if stop.signum is not None:
-                break
+    except stopping.Stopped:
+        pass
     except BaseException as e:
-        error = e
-    finally:
-        prefetcher.close()
-        stats.prepare_seconds = prefetcher.prepare_seconds
-        stats.wait_seconds = prefetcher.wait_seconds
-        try:
-            sink.close()  # finishes the open shard: everything predicted so far is kept
-        except OutputError as e:
-            error = error or e
-        stats.write_seconds = sink.write_seconds
-        stop.restore()
-    if error is not None:
-        if comm is not None:
-            # The other ranks would wait for this one forever; their finished shards are safe.
-            print(f"exafold distill: rank {rank}: {failure_reason(error)}; aborting all ranks", file=sys.stderr, flush=True)
-            comm.Abort(1)
-        raise error
-    if comm is not None:
-        source.close()
-        if dispenser is not None:
-            dispenser.join()
-            stats.dispenser_requests = dispenser.requests
-    stats.wall_seconds = time.perf_counter() - start
-    stats.interrupted = stop.signum is not None
-    if progress is not None:
-        if dispenser is not None:
-            progress.set_remote(dispenser.remote_done)
-        progress.close()
-
-    sessions = comm.gather(stats, root=0) if comm is not None else [stats]
-    summary = coll.root(lambda: _finish(config, chash, plan, sessions))
-    return RunResult(stats, summary, stop.signum)
+        return e
+    return None
 
 
 def _finish(config: RunConfig, chash: str, plan: _Plan, sessions: list[SessionStats]) -> dict:

@@ -167,16 +167,30 @@ class ChunkSource:
             self._finished = True
 
 
-def broadcast_params(path: str | Path | None, comm=None) -> dict[str, np.ndarray]:
-    """Rank 0 reads the parameter npz at `path` (the other ranks may pass None) and every rank
-    returns the same dict name -> array: names, dtypes and shapes go out pickled, the data with
-    buffer-based Bcast in pieces below MPI's 2 GiB count limit. Without `comm` (or with one
-    rank) it just reads the file.
+def broadcast_params(path: str | Path | None, preset: str, comm=None) -> dict[str, np.ndarray]:
+    """Rank 0 reads the parameter file at `path` for `preset` with the engine's weights reader
+    (exafold.read_weights: every array's CRC-32 and size verified, the layout checked against the
+    preset) and every rank returns the same dict name -> array: names, dtypes and shapes go out
+    pickled, the data with buffer-based Bcast in pieces below MPI's 2 GiB count limit. Without
+    `comm` (or with one rank) it just reads the file. The other ranks may pass None for `path`.
+    @raises ValueError / OSError on every rank when rank 0 cannot use the file, with its message.
     """
+    from exafold.model import read_weights
+
     if comm is None or comm.Get_size() == 1:
-        return _read_npz(path)
+        return read_weights(path, preset)
     rank = comm.Get_rank()
-    arrays = _read_npz(path) if rank == 0 else None
+    arrays, error = None, None
+    if rank == 0:
+        try:
+            arrays = read_weights(path, preset)
+        except (ValueError, OSError) as e:
+            error = (type(e) is OSError, str(e))
+    # The outcome goes first, so no rank waits in a broadcast rank 0 will never make.
+    error = comm.bcast(error, root=0)
+    if error is not None:
+        is_os, message = error
+        raise (OSError if is_os else ValueError)(message)
     layout = comm.bcast([(k, v.dtype.str, v.shape) for k, v in arrays.items()] if rank == 0 else None, root=0)
     out = {}
     for name, dtype, shape in layout:
@@ -186,15 +200,3 @@ def broadcast_params(path: str | Path | None, comm=None) -> dict[str, np.ndarray
             comm.Bcast(flat[start:start + BCAST_PIECE_BYTES], root=0)
         out[name] = a
     return out
-
-
-def _read_npz(path: str | Path | None) -> dict[str, np.ndarray]:
-    if path is None:
-        raise ValueError("rank 0 needs the parameter file's path")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: np.ascontiguousarray(z[k]) for k in z.files}
-    except OSError as e:
-        raise OSError(f"cannot read parameters {path}: {e.strerror or e}") from None
-    except ValueError as e:
-        raise ValueError(f"{path}: not a parameter npz: {e}") from None

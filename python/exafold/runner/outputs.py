@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 import exafold
+from exafold.files import write_atomic
 from exafold.residues import aatype_of
 
 from . import catalog
@@ -158,8 +159,8 @@ class ShardSink:
         path = self._staging.shard_dir / self._name
         try:
             self._writer = exafold.ShardWriter(str(path), pae=self._options.pae)
-        except Exception as e:
-            raise OutputError(f"cannot create shard {path}.tmp: {e}") from e
+        except OSError as e:  # the message names the file and the reason
+            raise OutputError(str(e)) from e
         self._number += 1
         self._rows = []
 
@@ -187,7 +188,8 @@ class ShardSink:
         )
         fraction, passed, reasons = opts.filter.apply(plddt, mean_plddt, ptm)
         self._rows.append({
-            "id": s.id, "row": int(row), "model": s.model, "seed": int(s.seed), "seconds": s.seconds,
+            # The seed as a decimal string: JSON readers that hold numbers as doubles would round it.
+            "id": s.id, "row": int(row), "model": s.model, "seed": str(s.seed), "seconds": s.seconds,
             "flops": s.flops, "length": n, "atoms": int(mask.sum()), "mean_plddt": mean_plddt,
             "ptm": None if math.isnan(ptm) else ptm,
             "fraction_plddt_above": fraction, "passed": passed, "filter_reasons": reasons,
@@ -208,10 +210,8 @@ class ShardSink:
         for path, text in files:
             # The rename keeps readers off a partial file; the temporary one lives at the top of
             # the output directory, where a restart sweeps up what a kill left (catalog.reconcile),
-            # without listing a directory of millions of structures.
-            tmp = self._staging.out_dir / (path.name + ".tmp")
-            tmp.write_text(text)
-            tmp.replace(path)
+            # without listing a directory of millions of structures. A failed write removes it.
+            write_atomic(path, text, tmp=self._staging.out_dir / (path.name + ".tmp"))
 
     def _roll(self) -> None:
         """Finishes the open shard: sidecar, then shard, each complete before its final name
@@ -224,7 +224,7 @@ class ShardSink:
         self._staging.publish(sidecar)
         self._staging.publish(self._name)
         for r in self._rows:
-            self._journal.done(r["id"], self._name, r["row"], r["model"], r["seed"], r["seconds"])
+            self._journal.done(r["id"], self._name, r["row"], r["model"], int(r["seed"]), r["seconds"])
             if self._on_row is not None:
                 self._on_row({"shard": self._name, **r})
         self._rows = []

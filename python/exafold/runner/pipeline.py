@@ -152,7 +152,7 @@ class Prefetcher:
     def __next__(self) -> Prepared:
         with self._cond:
             t0 = time.perf_counter()
-            # Timed waits: a stop requested from a signal handler must be seen without a notify.
+            # request_stop() and the producers notify; the timeout only bounds a stall.
             while not self._ready and not self._closed and not self._stop_requested and not self._finished():
                 self._cond.wait(0.2)
             self.wait_seconds += time.perf_counter() - t0
@@ -172,8 +172,10 @@ class Prefetcher:
             return self._inflight_bytes
 
     def request_stop(self) -> None:
-        """Ends the iteration at the next item; safe to call from a signal handler (no lock)."""
-        self._stop_requested = True
+        """Ends the iteration at the next item (from any thread: the signal watcher calls it)."""
+        with self._cond:
+            self._stop_requested = True
+            self._cond.notify_all()
 
     def close(self) -> None:
         """Stops pulling and admitting items; prepared results not yet taken are dropped."""

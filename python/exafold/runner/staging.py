@@ -13,33 +13,22 @@ import shutil
 import tempfile
 from pathlib import Path
 
-
-def fsync_dir(path: Path) -> None:
-    """Makes a rename or creation inside `path` durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+from exafold.files import fsync_dir, write_error, write_with
 
 
 def durable_move(src: Path, dst: Path) -> None:
     """Moves `src` to `dst` so that `dst` appears only complete: a rename when both are on one
     file system, otherwise a copy to `dst`.tmp, fsync, rename, and only then the removal of `src`.
+    @raises OSError naming the file and the reason (a failed copy leaves no `dst`.tmp).
     """
     src, dst = Path(src), Path(dst)
     try:
         os.rename(src, dst)
     except OSError as e:
         if e.errno != errno.EXDEV:  # not a move across file systems
-            raise
-        tmp = dst.with_name(dst.name + ".tmp")
-        with src.open("rb") as fin, tmp.open("wb") as fout:
-            shutil.copyfileobj(fin, fout, 16 << 20)
-            fout.flush()
-            os.fsync(fout.fileno())
-        os.rename(tmp, dst)
-        fsync_dir(dst.parent)
+            raise write_error(dst, e, "move a file to") from None
+        with src.open("rb") as fin:
+            write_with(dst, lambda fout: shutil.copyfileobj(fin, fout, 16 << 20), durable=True)
         src.unlink()
         return
     fsync_dir(dst.parent)

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from exafold.files import write_atomic, write_with
+
 from .catalog import write_json_atomic
 from .outputs import PLDDT_BINS
 from .progress import hms
@@ -199,7 +201,7 @@ def plot_histograms(s: dict, path: Path) -> Path:
         ax.set_ylabel(ylabel)
     # Fixed margins: tight_layout costs more than the drawing itself.
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.07, top=0.94, hspace=0.35, wspace=0.25)
-    fig.savefig(path)
+    write_with(path, lambda f: fig.savefig(f, format="png"))
     return path
 
 
@@ -208,7 +210,7 @@ def write_summary(out_dir: Path, summary: dict, *, plots: bool = True) -> list[P
     directory; returns the files written."""
     out_dir = Path(out_dir)
     write_json_atomic(out_dir / "summary.json", summary, durable=False, indent=1)
-    (out_dir / "summary.txt").write_text(format_summary(summary))
+    write_atomic(out_dir / "summary.txt", format_summary(summary))
     written = [out_dir / "summary.json", out_dir / "summary.txt"]
     if plots:
         written.append(plot_histograms(summary, out_dir / "histograms.png"))

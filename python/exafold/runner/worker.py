@@ -94,10 +94,9 @@ class Worker:
         self._passes = config.recycles + 1
 
     def prepare_item(self, item: inputs.Item) -> Mapping[str, np.ndarray]:
-        """Runs on a prefetch thread: find, check and stage the alignments, then prepare."""
+        """Runs on a prefetch thread: find and stage the alignments, then prepare (whose parse is
+        the check of their content)."""
         paths = inputs.find_alignments(item, self.config.alignment_dir)
-        for p in paths:
-            inputs.check_alignment(p)
         staged, tmp = self.staging.stage_inputs(item.id, paths)
         try:
             seed = inputs.structure_seed(item.id, self.config.seed)

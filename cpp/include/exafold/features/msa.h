@@ -56,8 +56,9 @@ struct MsaReadOptions {
   /// limit for the database the file came from. Reading stops once they are read (A3M) or keeps
   /// no more than them in memory (Stockholm).
   int64_t max_rows = 0;
-  /// When not empty, the first row must be exactly this sequence (else a ParseError says the
-  /// query is missing).
+  /// When not empty, the first row must be this sequence (else a ParseError says the query is
+  /// missing): the same letter in every column, where any two of B, J, O, U, X, Z also match,
+  /// since each is X in the query's aatype.
   std::string query;
 };
 

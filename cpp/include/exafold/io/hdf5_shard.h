@@ -37,10 +37,18 @@ enum class PaeStorage {
   float32,
 };
 
+/// "none", "float16" or "float32": the pae_dtype attribute's spelling.
+const char* pae_storage_name(PaeStorage p);
+
 struct ShardWriterOptions {
   PaeStorage pae = PaeStorage::float16;
-  /// Rows per HDF5 chunk along the residue axis (per structure axis: chunk_residues / 64).
+  /// Rows per HDF5 chunk along the residue axis (per structure axis: chunk_residues / 64, at
+  /// least 16; PAE: chunk_residues * 64 entries). HDF5 stores whole chunks, so without
+  /// compression every dataset costs at least one chunk: docs/formats.md, "Size".
   int64_t chunk_residues = 8192;
+  /// deflate level 1-9 of every dataset (after the shuffle filter), 0 for none. Compressed, the
+  /// unwritten part of a shard's last chunks costs almost nothing, so small shards stay small.
+  int deflate_level = 1;
 };
 
 /// Writes `<path>.tmp`, and on finish() fsyncs it, renames it to `path` and fsyncs the directory,

@@ -1,7 +1,8 @@
-// AlphaFold2 parameters in the official npz layout: the expected names and shapes per preset,
-// and a loader that validates everything before use.
+// AlphaFold2 parameters in the official layout: the expected names and shapes per preset, and
+// the validated parameter set the modules read. Reading parameter files is io/weights.h's work.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -21,13 +22,23 @@ struct ParamSpec {
 /// template pair stack) carry the block count as their leading dimension.
 std::vector<ParamSpec> param_spec(const ModelConfig& config);
 
+/// Every way `have` (name -> shape) differs from param_spec(config), one line each
+/// ("missing NAME [shape]", "wrong shape NAME: [got], expected [want]", "unexpected NAME
+/// [shape]"), in name order; empty when it is exactly the preset's layout.
+std::vector<std::string> layout_problems(const std::map<std::string, Shape>& have,
+                                         const ModelConfig& config);
+
+/// "SOURCE does not match preset 'NAME' (N problems):" and the problems, one per line (the
+/// first 25, then a count), for errors about a parameter set's layout.
+std::string layout_mismatch(const std::string& source, const ModelConfig& config,
+                            const std::vector<std::string>& problems);
+
 class Params {
  public:
-  /// Reads `path` as `dtype` (float32, or float64 for the exact-parity path) after checking
-  /// every name and shape against param_spec(config). Fails listing every missing, misshapen
-  /// and unexpected array.
-  static Params load(const std::string& path, const ModelConfig& config, DType dtype);
-  /// From arrays already in memory (for example broadcast by MPI rank 0), with the same checks.
+  /// From arrays in memory (read by io/weights.h, or broadcast by MPI rank 0): every name and
+  /// shape is checked against param_spec(config), every array must be a contiguous host array
+  /// of `dtype` (float32, or float64 for the exact-parity path). Fails listing every missing,
+  /// misshapen and unexpected array.
   static Params from_arrays(std::unordered_map<std::string, Tensor> arrays,
                             const ModelConfig& config, DType dtype);
 

@@ -39,6 +39,8 @@ class JsonObject {
   /// Each accessor throws InvalidArgument when the key is missing or holds another type.
   const std::string& string(std::string_view key) const;
   int64_t int64(std::string_view key) const;
+  /// A number, or a string of decimal digits: how 64-bit values such as seeds are written, since
+  /// JSON readers that hold numbers as doubles would round them above 2^53.
   uint64_t uint64(std::string_view key) const;
   /// null reads as NaN (the writer's spelling of a non-finite double).
   double number(std::string_view key) const;

@@ -16,7 +16,7 @@ struct JournalDone {
   std::string shard;   // the shard file (name relative to the output directory)
   int64_t offset = 0;  // the structure's row in that shard
   std::string model;   // parameter set, e.g. model_1_ptm
-  uint64_t seed = 0;
+  uint64_t seed = 0;   // written as a decimal string (docs/formats.md)
   double seconds = 0;  // wall time of the prediction
 };
 
