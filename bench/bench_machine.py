@@ -1,20 +1,15 @@
 """The machine line and the entry layout of every bench/RESULTS.md entry written from Python."""
 
-import os
-import platform
 import time
 
 
 def machine() -> str:
-    """CPU model, cores and memory, as the C++ benchmarks give them."""
-    model = platform.machine()
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{model}, {os.cpu_count()} cores, {memory:.0f} GiB"
+    """CPU, cores, memory, BLAS kernel and GPUs: the engine's machine_summary(), which the C++
+    benchmarks write too. (exafold is imported here: benchmark children that run under the
+    reference's python import this module without it.)"""
+    import exafold
+
+    return exafold.info()["machine"]
 
 
 def append_entry(path, title: str, command: str, table: str, notes: str) -> None:

@@ -77,8 +77,10 @@ def child_exafold(args):
         t0 = time.perf_counter()
         out = model(feats, num_recycle=ITERATIONS - 1)
         times.append(time.perf_counter() - t0)
+    info = exafold.info()
     print(json.dumps({"warmup_s": times[0], "times_s": times[1:], "maxrss": maxrss_bytes(),
-                      "finite": bool(np.isfinite(out["final_atom_positions"]).all())}))
+                      "finite": bool(np.isfinite(out["final_atom_positions"]).all()),
+                      "blas": f"{info['blas_vendor']} {info['blas_version']}, kernel {info['blas_core']}"}))
 
 
 def child_reference(args):
@@ -181,8 +183,12 @@ def table(rows: list[dict]) -> str:
 
 
 def record(path: pathlib.Path, text: str, rows: list[dict], reps: int, load: tuple, subbatch: int):
-    cmd = " ".join([".venv/bin/python", "bench/model_cpu_bench.py", *sys.argv[1:]])
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    cmd = " ".join([*([f"OPENBLAS_CORETYPE={forced}"] if forced else []), ".venv/bin/python",
+                    "bench/model_cpu_bench.py", *sys.argv[1:]])
     finite = all(r["exafold"]["finite"] and r["reference"]["finite"] for r in rows)
+    # The reference's XLA brings its own GEMM kernels; OPENBLAS_CORETYPE changes only exafold's.
+    blas = rows[0]["exafold"]["blas"] + (f", forced by OPENBLAS_CORETYPE={forced}" if forced else "")
     notes = (
         f"{PRESET} at full width (48 Evoformer + 4 extra-MSA blocks), {CLUSTERS} clusters, {EXTRA} extra "
         f"rows, no templates, {ITERATIONS} iterations (1 recycle), float32, exafold's demo weights in one "
@@ -193,7 +199,7 @@ def record(path: pathlib.Path, text: str, rows: list[dict], reps: int, load: tup
         f"{reference_version()} on JAX CPU, global_config.subbatch_size {subbatch} (its default). "
         f"Peak = ru_maxrss of each child process (parameters and features included). GFLOP = "
         f"preset_flop_polynomial (analytic, both iterations). ratio = reference time / exafold time. "
-        f"exafold chunk_size 0 (unchunked). Outputs finite in both: {finite}. Load average "
+        f"exafold chunk_size 0 (unchunked). exafold's BLAS: {blas}. Outputs finite in both: {finite}. Load average "
         f"{load[0]:.1f} before and {load[1]:.1f} after (the machine is shared; both engines ran "
         f"under it).")
     append_entry(path, "Full model on the CPU: exafold vs AlphaFold2 reference", cmd, text, notes)

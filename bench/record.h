@@ -7,9 +7,8 @@ namespace exafold::bench {
 
 /// "2026-11-24 14:03 UTC".
 std::string utc_now();
-/// CPU model, core count and memory, from /proc.
-std::string machine_description();
-/// Appends a section (title, date, machine, command, the table in a code block, notes).
+/// Appends a section (title, date, the machine as machine_summary() names it, command, the table
+/// in a code block, notes).
 void append_results(const std::string& path, const std::string& title, const std::string& command,
                     const std::string& table, const std::string& notes);
 

@@ -17,9 +17,16 @@ void bind_info(pyb::module_& m) {
         d["cuda_built"] = s.cuda_built;
         d["cuda_version"] = s.cuda_version;
         d["num_threads"] = s.num_threads;
-        d["blas_vendor"] = s.blas_vendor;
-        d["blas_config"] = s.blas_config;
-        d["blas_threads"] = s.blas_threads;
+        d["cpu"] = s.cpu;
+        d["cpu_isa"] = s.cpu_isa;
+        d["blas_vendor"] = s.blas.vendor;
+        d["blas_version"] = s.blas.version;
+        d["blas_library"] = s.blas.library;
+        d["blas_core"] = s.blas.core;
+        d["blas_config"] = s.blas.config;
+        d["blas_threads"] = s.blas.threads;
+        d["blas_warning"] = s.blas_warning;
+        d["machine"] = machine_summary(s);
         pyb::list gpus;
         for (const auto& g : s.gpus) {
           pyb::dict x;
@@ -42,8 +49,10 @@ void bind_info(pyb::module_& m) {
         d["memory_kinds"] = kinds;
         return d;
       },
-      "The build and the machine: version, build type, compiler, sanitizers, CUDA, threads, BLAS, "
-      "GPUs with their capabilities, and the memory kinds each device has.");
+      "The build and the machine: version, build type, compiler, sanitizers, CUDA, threads, the "
+      "CPU, BLAS (library, version, kernel and a warning when the kernel is below the CPU), GPUs "
+      "with their capabilities, the memory kinds each device has, and `machine`, the one-line "
+      "summary benchmark records carry.");
 }
 
 }  // namespace exafold::py

@@ -6,7 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 
-packages=(build-essential cmake ninja-build pkg-config libopenblas-dev libhdf5-dev zlib1g-dev
+packages=(build-essential cmake ninja-build pkg-config libhdf5-dev zlib1g-dev
           libgtest-dev libgmock-dev python3-venv libopenmpi-dev openmpi-bin clang
           libclang-rt-14-dev)
 missing=()

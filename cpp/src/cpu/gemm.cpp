@@ -1,26 +1,11 @@
 #include "exafold/ops/gemm.h"
 
-#include <cblas.h>
-
+#include "cpu/openblas.h"
 #include "exafold/core/thread_pool.h"
 #include "exafold/ops/blas.h"
 
 namespace exafold::ops {
 namespace {
-
-void blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
-          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-              blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c,
-              blasint(ldc));
-}
-
-void blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
-          int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-              blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c,
-              blasint(ldc));
-}
 
 // Below this much work a product runs on one thread: splitting costs more than it saves.
 constexpr int64_t kSerialFlops = 1 << 18;
@@ -35,7 +20,7 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
   if (m == 0 || n == 0) return;
   ThreadPool& pool = thread_pool();
   if (m * n * k < kSerialFlops || pool.num_threads() == 1 || pool.in_worker()) {
-    blas(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    openblas::gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   // Splits fall on multiples of kRowBlock so every part runs OpenBLAS's full-width micro-tiles.
@@ -43,7 +28,8 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
   pool.parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
     const int64_t r0 = b0 * kRowBlock, r1 = std::min(m, b1 * kRowBlock);
     const T* a0 = trans_a ? a + r0 : a + r0 * lda;
-    blas(trans_a, trans_b, r1 - r0, n, k, alpha, a0, lda, b, ldb, beta, c + r0 * ldc, ldc);
+    openblas::gemm(trans_a, trans_b, r1 - r0, n, k, alpha, a0, lda, b, ldb, beta, c + r0 * ldc,
+                   ldc);
   });
 }
 
@@ -52,7 +38,7 @@ void gemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T 
                  int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   blas_init();
   if (m == 0 || n == 0) return;
-  blas(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  openblas::gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 template <class T>
@@ -62,8 +48,8 @@ void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t m, int64_t 
   blas_init();
   thread_pool().parallel_for(batch, 1, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i)
-      blas(trans_a, trans_b, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta,
-           c + i * stride_c, ldc);
+      openblas::gemm(trans_a, trans_b, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb,
+                     beta, c + i * stride_c, ldc);
   });
 }
 

@@ -314,7 +314,7 @@ def has_memory(device: str, kind: str) -> bool:
     """
 def info() -> dict:
     """
-    The build and the machine: version, build type, compiler, sanitizers, CUDA, threads, BLAS, GPUs with their capabilities, and the memory kinds each device has.
+    The build and the machine: version, build type, compiler, sanitizers, CUDA, threads, the CPU, BLAS (library, version, kernel and a warning when the kernel is below the CPU), GPUs with their capabilities, the memory kinds each device has, and `machine`, the one-line summary benchmark records carry.
     """
 def item_seconds(lengths: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], time_model: DeviceTimeModel, *, msa_clusters: typing.SupportsInt = 512, extra_msa_rows: typing.SupportsInt = 5120, templates: typing.SupportsInt = 4, passes: typing.SupportsInt = 4, ptm: bool = True) -> numpy.typing.NDArray[numpy.float64]:
     """

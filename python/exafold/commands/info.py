@@ -1,4 +1,5 @@
-"""``exafold info``: version, build options, devices, memory kinds, BLAS and threads."""
+"""``exafold info``: version, build options, the CPU, BLAS and its kernel, devices, memory kinds and
+threads."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import exafold
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("info", help="show the build, devices, memory kinds and threads")
+    p = sub.add_parser("info", help="show the build, CPU, BLAS kernel, devices, memory kinds and threads")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=run)
 
@@ -25,7 +26,13 @@ def format_info(i: dict) -> str:
         + (", sanitizers on" if i["sanitized"] else ""),
         f"  CUDA         {i['cuda_version'] if i['cuda_built'] else 'not built (EXAFOLD_CUDA=OFF or no nvcc)'}",
         f"  threads      {i['num_threads']} (EXAFOLD_NUM_THREADS), BLAS threads {i['blas_threads']}",
-        f"  BLAS         {i['blas_vendor']}: {i['blas_config']}",
+        f"  CPU          {i['cpu']}",
+        f"  BLAS         {i['blas_vendor']} {i['blas_version']}, kernel {i['blas_core']}, {i['blas_library']}",
+        f"               {i['blas_config']}",
+    ]
+    if i["blas_warning"]:
+        lines.append(f"  warning      {i['blas_warning']}")
+    lines += [
         "  devices",
         "    cpu",
     ]
