@@ -112,6 +112,9 @@ int main(int argc, char** argv) {
   const Tensor msa = random({s, n, cm}, rng, 1), extra = random({e, n, ce}, rng, 1);
   const Tensor pair = random({n, n, cz}, rng, 1);
   const Tensor msa_mask = ones({s, n}), extra_mask = ones({e, n}), pair_mask = ones({n, n});
+  // Each module adds its update to one of these (the residual, kept apart from the inputs).
+  const Tensor msa_out = random({s, n, cm}, rng, 0), extra_out = random({e, n, ce}, rng, 0);
+  const Tensor pair_out = random({n, n, cz}, rng, 0);
   const double c = 2.0;  // FLOPs per multiply-add
   const TrunkDims& t = config.trunk;
 
@@ -130,60 +133,62 @@ int main(int argc, char** argv) {
   std::vector<Row> rows = {
       {"evo row attention", attention_flops(s, n, cm, t.msa_row_heads, 1),
        [&] {
-         msa_row_attention_with_pair_bias<float>(b.block(0) / "msa_row_attention_with_pair_bias",
-                                                 msa, msa_mask, pair, chunk);
+         msa_row_attention_with_pair_bias(b.block(0) / "msa_row_attention_with_pair_bias", msa,
+                                          msa_mask, pair, chunk, msa_out);
        }},
       {"evo column attention", attention_flops(n, s, cm, t.msa_column_heads, 0),
        [&] {
-         msa_column_attention<float>(b.block(0) / "msa_column_attention", msa, msa_mask, chunk);
+         msa_column_attention(b.block(0) / "msa_column_attention", msa, msa_mask, chunk, msa_out);
        }},
       {"evo msa transition", c * s * n * cm * cm * 4 * 2,
-       [&] { transition<float>(b.block(0) / "msa_transition", msa, chunk); }},
+       [&] { transition(b.block(0) / "msa_transition", msa, chunk, msa_out); }},
       {"evo outer product mean",
        c * s * n * cm * t.opm_channels * 2 + c * n * n * s * t.opm_channels * t.opm_channels +
            c * n * n * t.opm_channels * t.opm_channels * cz,
-       [&] { outer_product_mean<float>(b.block(0) / "outer_product_mean", msa, msa_mask, chunk); }},
+       [&] {
+         outer_product_mean(b.block(0) / "outer_product_mean", msa, msa_mask, chunk, pair_out);
+       }},
       {"evo trimul outgoing",
        c * n * n * cz * t.trimul_channels * 4 + c * n * n * n * t.trimul_channels +
            c * n * n * cz * (t.trimul_channels + cz),
        [&] {
-         triangle_multiplication<float>(b.block(0) / "triangle_multiplication_outgoing",
-                                        TriangleEdges::outgoing, pair, pair_mask, chunk);
+         triangle_multiplication(b.block(0) / "triangle_multiplication_outgoing",
+                                 TriangleEdges::outgoing, pair, pair_mask, chunk, pair_out);
        }},
       {"evo trimul incoming",
        c * n * n * cz * t.trimul_channels * 4 + c * n * n * n * t.trimul_channels +
            c * n * n * cz * (t.trimul_channels + cz),
        [&] {
-         triangle_multiplication<float>(b.block(0) / "triangle_multiplication_incoming",
-                                        TriangleEdges::incoming, pair, pair_mask, chunk);
+         triangle_multiplication(b.block(0) / "triangle_multiplication_incoming",
+                                 TriangleEdges::incoming, pair, pair_mask, chunk, pair_out);
        }},
       {"evo triangle attention start", attention_flops(n, n, cz, t.triangle_heads, 1),
        [&] {
-         triangle_attention<float>(b.block(0) / "triangle_attention_starting_node",
-                                   TriangleNode::starting, pair, pair_mask, chunk);
+         triangle_attention(b.block(0) / "triangle_attention_starting_node", TriangleNode::starting,
+                            pair, pair_mask, chunk, pair_out);
        }},
       {"evo triangle attention end", attention_flops(n, n, cz, t.triangle_heads, 1),
        [&] {
-         triangle_attention<float>(b.block(0) / "triangle_attention_ending_node",
-                                   TriangleNode::ending, pair, pair_mask, chunk);
+         triangle_attention(b.block(0) / "triangle_attention_ending_node", TriangleNode::ending,
+                            pair, pair_mask, chunk, pair_out);
        }},
       {"evo pair transition", c * n * n * cz * cz * 4 * 2,
-       [&] { transition<float>(b.block(0) / "pair_transition", pair, chunk); }},
+       [&] { transition(b.block(0) / "pair_transition", pair, chunk, pair_out); }},
       {"extra row attention", attention_flops(e, n, ce, t.msa_row_heads, 1),
        [&] {
-         msa_row_attention_with_pair_bias<float>(x.block(0) / "msa_row_attention_with_pair_bias",
-                                                 extra, extra_mask, pair, chunk);
+         msa_row_attention_with_pair_bias(x.block(0) / "msa_row_attention_with_pair_bias", extra,
+                                          extra_mask, pair, chunk, extra_out);
        }},
       {"extra global column attention", c * e * n * ce * ce * 4,
        [&] {
-         msa_column_global_attention<float>(x.block(0) / "msa_column_global_attention", extra,
-                                            extra_mask, chunk);
+         msa_column_global_attention(x.block(0) / "msa_column_global_attention", extra, extra_mask,
+                                     chunk, extra_out);
        }},
       {"extra outer product mean",
        c * e * n * ce * t.opm_channels * 2 + c * n * n * e * t.opm_channels * t.opm_channels +
            c * n * n * t.opm_channels * t.opm_channels * cz,
        [&] {
-         outer_product_mean<float>(x.block(0) / "outer_product_mean", extra, extra_mask, chunk);
+         outer_product_mean(x.block(0) / "outer_product_mean", extra, extra_mask, chunk, pair_out);
        }},
   };
 

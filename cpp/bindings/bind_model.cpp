@@ -6,10 +6,10 @@
 #include <unordered_map>
 
 #include "common.h"
+#include "exafold/features/atom_maps.h"
 #include "exafold/io/weights.h"
 #include "exafold/model/alphafold.h"
-#include "exafold/model/atom_maps.h"
-#include "exafold/ops/convert.h"
+#include "exafold/ops/elementwise.h"
 
 namespace exafold::py {
 namespace {
@@ -67,8 +67,13 @@ ModelFeatures features_at(const FeatureArrays& f, int r) {
   return m;
 }
 
+/// t where numpy can see it: on the host, contiguous when it came from a device.
+Tensor on_host(const Tensor& t) {
+  return t.device().is_host() ? t : migrate(ops::contiguous(t), Device::cpu());
+}
+
 void put(pyb::dict& d, const char* name, const Tensor& t) {
-  if (t.defined()) d[name] = tensor_to_numpy(t);
+  if (t.defined()) d[name] = tensor_to_numpy(on_host(t));
 }
 
 pyb::dict outputs_dict(const IterationOutputs& o, bool ptm) {
@@ -88,13 +93,13 @@ pyb::dict outputs_dict(const IterationOutputs& o, bool ptm) {
   put(d, "experimentally_resolved_logits", o.heads.experimentally_resolved_logits);
   put(d, "plddt_logits", o.heads.plddt_logits);
   put(d, "plddt", o.heads.plddt);
-  d["mean_plddt"] = o.heads.mean_plddt;
+  d["mean_plddt"] = scalar_of(o.heads.mean_plddt);
   if (ptm) {
     put(d, "pae_logits", o.heads.pae_logits);
     put(d, "aligned_confidence_probs", o.heads.aligned_confidence_probs);
     put(d, "predicted_aligned_error", o.heads.predicted_aligned_error);
     d["max_predicted_aligned_error"] = o.heads.max_predicted_aligned_error;
-    d["ptm"] = o.heads.ptm;
+    d["ptm"] = scalar_of(o.heads.ptm);
   }
   put(d, "prev_msa_first_row", o.next.prev_msa_first_row);
   put(d, "prev_pair", o.next.prev_pair);
@@ -107,7 +112,8 @@ class PyModel {
   PyModel(ModelConfig cfg, Params params) : cfg_(std::move(cfg)), params_(std::move(params)) {}
 
   pyb::dict run_iteration(const pyb::dict& features, std::optional<pyb::dict> prev,
-                          int64_t chunk_size) const {
+                          int64_t chunk_size, const std::string& device) const {
+    const RunOptions options = run_options(chunk_size, device);
     FeatureArrays f(features);
     ModelFeatures m = features_at(f, 0);
     Recycled r;
@@ -117,18 +123,20 @@ class PyModel {
       r.prev_pair = cast(p.get("prev_pair", 3, 0));
       r.prev_pos = cast(p.get("prev_pos", 3, 0));
     } else {
-      r = Recycled::zeros(m.trunk.aatype.size(0), cfg_.c_m, cfg_.c_z, params_.dtype());
+      r = Recycled::zeros(m.trunk.aatype.size(0), cfg_.c_m, cfg_.c_z, params_.dtype(),
+                          options.device);
     }
     IterationOutputs o;
     {
       pyb::gil_scoped_release nogil;
-      o = model::run_iteration(cfg_, params_, m, r, RunOptions{chunk_size});
+      o = model::run_iteration(cfg_, params_, m, r, options);
     }
     return outputs_dict(o, cfg_.ptm);
   }
 
   pyb::dict run(const pyb::dict& features, std::optional<int> num_recycle, int64_t chunk_size,
-                const pyb::object& on_iteration) const {
+                const pyb::object& on_iteration, const std::string& device) const {
+    const RunOptions options = run_options(chunk_size, device);
     FeatureArrays f(features);
     std::vector<ModelFeatures> per_iteration;
     for (int r = 0; r < f.iterations(); ++r) per_iteration.push_back(features_at(f, r));
@@ -142,8 +150,8 @@ class PyModel {
     IterationOutputs o;
     {
       pyb::gil_scoped_release nogil;
-      o = run_model(cfg_, params_, per_iteration, num_recycle.value_or(cfg_.num_recycle),
-                    RunOptions{chunk_size}, between);
+      o = run_model(cfg_, params_, per_iteration, num_recycle.value_or(cfg_.num_recycle), options,
+                    between);
     }
     return outputs_dict(o, cfg_.ptm);
   }
@@ -151,9 +159,23 @@ class PyModel {
   const ModelConfig& config() const { return cfg_; }
   const Params& params() const { return params_; }
 
+  /// Places the parameters (and what the model derives from them) on `device` now, so that a
+  /// first prediction's memory holds its activations only.
+  void prepare(const std::string& device) const {
+    pyb::gil_scoped_release nogil;
+    model::prepare(params_, Device::parse(device), params_.dtype());
+  }
+
  private:
   /// Recycled inputs in the run's precision (the reference hands them over as float32).
-  Tensor cast(const Tensor& t) const { return ops::to_dtype(t, params_.dtype()); }
+  Tensor cast(const Tensor& t) const { return ops::cast(t, params_.dtype()); }
+
+  RunOptions run_options(int64_t chunk_size, const std::string& device) const {
+    RunOptions o;
+    o.chunk_size = chunk_size;
+    o.device = Device::parse(device);
+    return o;
+  }
 
   ModelConfig cfg_;
   Params params_;
@@ -183,7 +205,7 @@ void bind_model(pyb::module_& m) {
   m.def(
       "atom_maps",
       [](pyb::array aatype) {
-        AtomMaps maps = atom_maps(tensor_from_numpy(aatype, std::nullopt));
+        features::AtomMaps maps = features::atom_maps(tensor_from_numpy(aatype, std::nullopt));
         pyb::dict d;
         d["residx_atom37_to_atom14"] = tensor_to_numpy(maps.residx_atom37_to_atom14);
         d["atom37_atom_exists"] = tensor_to_numpy(maps.atom37_atom_exists);
@@ -267,12 +289,17 @@ void bind_model(pyb::module_& m) {
           "num_parameters", [](const PyModel& p) { return p.params().num_parameters(); },
           "Number of parameter values.")
       .def("run_iteration", &PyModel::run_iteration, pyb::arg("features"),
-           pyb::arg("prev") = pyb::none(), pyb::arg("chunk_size") = 0,
-           "One iteration given the recycled inputs (zeros when prev is None).")
+           pyb::arg("prev") = pyb::none(), pyb::arg("chunk_size") = 0, pyb::arg("device") = "cpu",
+           "One iteration given the recycled inputs (zeros when prev is None), on `device`.")
       .def("run", &PyModel::run, pyb::arg("features"), pyb::arg("num_recycle") = pyb::none(),
            pyb::arg("chunk_size") = 0, pyb::arg("on_iteration") = pyb::none(),
-           "num_recycle + 1 iterations on processed features; returns the last iteration's "
-           "outputs. on_iteration(i) is called after iteration i finishes.");
+           pyb::arg("device") = "cpu",
+           "num_recycle + 1 iterations on processed features, on `device` (cpu, strict, "
+           "cuda:N); returns the last iteration's outputs, on the host. on_iteration(i) is called "
+           "after iteration i finishes.")
+      .def("prepare", &PyModel::prepare, pyb::arg("device") = "cpu",
+           "Places the parameters and the projections the model fuses on `device` now, so "
+           "that the first prediction's memory holds its activations only.");
 }
 
 }  // namespace exafold::py

@@ -17,6 +17,7 @@
 #include "exafold/model/params.h"
 #include "exafold/model/structure_module.h"
 #include "exafold/model/torsion_angles.h"
+#include "exafold/ops/geometry.h"
 
 namespace exafold::py {
 namespace {
@@ -24,7 +25,6 @@ namespace {
 using model::ModelConfig;
 using model::Params;
 using model::ParamScope;
-using model::Rigid;
 
 std::string dtype_text(const pyb::dtype& d) { return d.attr("name").cast<std::string>(); }
 
@@ -38,49 +38,33 @@ Tensor copy_keep(const pyb::array& a) {
   fail("arrays of dtype ", dtype_text(d), " are not accepted here");
 }
 
-template <class T>
-Params params_as(const std::string& preset, const pyb::dict& arrays, ModelConfig* config) {
+Params params_as(DType dtype, const std::string& preset, const pyb::dict& arrays,
+                 ModelConfig* config) {
   *config = model::preset(preset);
   std::unordered_map<std::string, Tensor> map;
   for (auto [key, value] : arrays)
-    map.emplace(key.template cast<std::string>(), copy_as<T>(value.template cast<pyb::array>()));
-  return Params::from_arrays(std::move(map), *config, dtype_v<T>);
+    map.emplace(key.template cast<std::string>(),
+                tensor_copy_as(value.template cast<pyb::array>(), dtype));
+  return Params::from_arrays(std::move(map), *config, dtype);
 }
 
-/// rotation [N, 3, 3] and translation [N, 3] as N Rigids.
-template <class T>
-std::vector<Rigid<T>> rigids_from(const Tensor& rotation, const Tensor& translation) {
-  check(rotation.rank() == 3 && rotation.size(1) == 3 && rotation.size(2) == 3,
-        "rotation has shape ", rotation.shape().str(), ", expected [N, 3, 3]");
-  const int64_t n = rotation.size(0);
-  check(translation.shape() == Shape{n, 3}, "translation has shape ", translation.shape().str(),
-        ", expected [", n, ", 3]");
-  std::vector<Rigid<T>> out(static_cast<size_t>(n));
-  const T* r = rotation.data<T>();
-  const T* t = translation.data<T>();
-  for (int64_t i = 0; i < n; ++i) {
-    for (int a = 0; a < 3; ++a) {
-      for (int b = 0; b < 3; ++b) out[i].rot[a][b] = r[i * 9 + a * 3 + b];
-      out[i].trans[a] = t[i * 3 + a];
-    }
-  }
-  return out;
-}
-
-bool is_double(const pyb::array& a) {
+/// The float type of the main activation: the precision the entry point computes in.
+DType activation_dtype(const pyb::array& a) {
   const pyb::dtype d = a.dtype();
   check(d.is(pyb::dtype::of<float>()) || d.is(pyb::dtype::of<double>()),
         "activations must be float32 or float64, got ", dtype_text(d));
-  return d.is(pyb::dtype::of<double>());
+  return d.is(pyb::dtype::of<double>()) ? DType::float64 : DType::float32;
 }
 
-template <class T>
+const char* const kFoldIteration = "alphafold/alphafold_iteration/structure_module/fold_iteration";
+
 pyb::dict structure_module(const std::string& preset, const pyb::dict& arrays,
                            const pyb::array& single, const pyb::array& pair,
                            const pyb::dict& batch) {
+  const DType dt = activation_dtype(single);
   ModelConfig config;
-  const Params params = params_as<T>(preset, arrays, &config);
-  const Tensor s = copy_as<T>(single), z = copy_as<T>(pair);
+  const Params params = params_as(dt, preset, arrays, &config);
+  const Tensor s = tensor_copy_as(single, dt), z = tensor_copy_as(pair, dt);
   model::StructureModuleFeatures f;
   auto feature = [&](const char* name) {
     check(batch.contains(name), "batch lacks '", name, "'");
@@ -94,7 +78,7 @@ pyb::dict structure_module(const std::string& preset, const pyb::dict& arrays,
   model::StructureModuleOutputs o;
   {
     pyb::gil_scoped_release release;
-    o = model::run_structure_module<T>(config, params, s, z, f);
+    o = model::run_structure_module(config, params, s, z, f);
   }
   pyb::dict out;
   out["final_atom_positions"] = tensor_to_numpy(o.final_atom_positions);
@@ -108,124 +92,107 @@ pyb::dict structure_module(const std::string& preset, const pyb::dict& arrays,
   return out;
 }
 
-template <class T>
+/// rotation [N, 3, 3] and translation [N, 3] as frames in dtype.
+ops::Frames frames_from(const pyb::array& rotation, const pyb::array& translation, DType dt) {
+  ops::Frames f{tensor_copy_as(rotation, dt), tensor_copy_as(translation, dt)};
+  check(f.rot.rank() == 3 && f.rot.size(1) == 3 && f.rot.size(2) == 3, "rotation has shape ",
+        f.rot.shape().str(), ", expected [N, 3, 3]");
+  const int64_t n = f.rot.size(0);
+  check(f.trans.shape() == Shape{n, 3}, "translation has shape ", f.trans.shape().str(),
+        ", expected [", n, ", 3]");
+  return f;
+}
+
 pyb::array invariant_point_attention(const std::string& preset, const pyb::dict& arrays,
                                      const pyb::array& act, const pyb::array& pair,
                                      const pyb::array& seq_mask, const pyb::array& rotation,
                                      const pyb::array& translation) {
+  const DType dt = activation_dtype(act);
   ModelConfig config;
-  const Params params = params_as<T>(preset, arrays, &config);
-  const Tensor a = copy_as<T>(act), z = copy_as<T>(pair), m = copy_keep(seq_mask);
-  const std::vector<Rigid<T>> frames =
-      rigids_from<T>(copy_as<T>(rotation), copy_as<T>(translation));
+  const Params params = params_as(dt, preset, arrays, &config);
+  const Tensor a = tensor_copy_as(act, dt), z = tensor_copy_as(pair, dt);
+  const Tensor m = tensor_copy_as(seq_mask, dt);
+  const ops::Frames frames = frames_from(rotation, translation, dt);
   Tensor out;
   {
     pyb::gil_scoped_release release;
-    const model::InvariantPointAttention<T> ipa(
-        config.structure,
-        ParamScope(params, "alphafold/alphafold_iteration/structure_module/fold_iteration") /
-            "invariant_point_attention",
-        z);
+    const model::InvariantPointAttention ipa(
+        config.structure, ParamScope(params, kFoldIteration) / "invariant_point_attention", z);
     out = ipa(a, m, frames);
   }
   return tensor_to_numpy(out);
 }
 
-template <class T>
 pyb::tuple backbone_update(const std::string& preset, const pyb::dict& arrays,
                            const pyb::array& act, const pyb::array& quaternion,
                            const pyb::array& translation) {
+  const DType dt = activation_dtype(act);
   ModelConfig config;
-  const Params params = params_as<T>(preset, arrays, &config);
-  const Tensor a = copy_as<T>(act), q = copy_as<T>(quaternion), t = copy_as<T>(translation);
+  const Params params = params_as(dt, preset, arrays, &config);
+  const Tensor a = tensor_copy_as(act, dt), q = tensor_copy_as(quaternion, dt);
+  const Tensor t = tensor_copy_as(translation, dt);
   check(q.rank() == 2 && q.size(1) == 4, "quaternion has shape ", q.shape().str(),
         ", expected [N, 4]");
   const int64_t n = q.size(0);
   check(t.shape() == Shape{n, 3}, "translation has shape ", t.shape().str(), ", expected [", n,
         ", 3]");
-  std::vector<model::QuatFrame<T>> frames(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    for (int k = 0; k < 4; ++k) frames[i].quat[k] = q.data<T>()[i * 4 + k];
-    for (int k = 0; k < 3; ++k) frames[i].trans[k] = t.data<T>()[i * 3 + k];
-  }
   {
     pyb::gil_scoped_release release;
-    model::backbone_update<T>(
-        ParamScope(params, "alphafold/alphafold_iteration/structure_module/fold_iteration") /
-            "affine_update",
-        a, frames);
+    model::backbone_update(ParamScope(params, kFoldIteration) / "affine_update", a, q, t);
   }
-  Tensor q_out = Tensor::empty(Shape{n, 4}, dtype_v<T>),
-         t_out = Tensor::empty(Shape{n, 3}, dtype_v<T>);
-  for (int64_t i = 0; i < n; ++i) {
-    for (int k = 0; k < 4; ++k) q_out.data<T>()[i * 4 + k] = frames[i].quat[k];
-    for (int k = 0; k < 3; ++k) t_out.data<T>()[i * 3 + k] = frames[i].trans[k];
-  }
-  return pyb::make_tuple(tensor_to_numpy(q_out), tensor_to_numpy(t_out));
+  return pyb::make_tuple(tensor_to_numpy(q), tensor_to_numpy(t));
 }
 
-template <class T>
 pyb::tuple torsion_angles(const std::string& preset, const pyb::dict& arrays, const pyb::array& act,
                           const pyb::array& initial_act) {
+  const DType dt = activation_dtype(act);
   ModelConfig config;
-  const Params params = params_as<T>(preset, arrays, &config);
-  const Tensor a = copy_as<T>(act), ia = copy_as<T>(initial_act);
+  const Params params = params_as(dt, preset, arrays, &config);
+  const Tensor a = tensor_copy_as(act, dt), ia = tensor_copy_as(initial_act, dt);
   model::TorsionAngles angles;
   {
     pyb::gil_scoped_release release;
-    angles = model::predict_torsion_angles<T>(
-        ParamScope(params, "alphafold/alphafold_iteration/structure_module/fold_iteration") /
-            "rigid_sidechain",
-        config.structure.sidechain_blocks, a, ia);
+    angles = model::predict_torsion_angles(ParamScope(params, kFoldIteration) / "rigid_sidechain",
+                                           config.structure.sidechain_blocks, a, ia);
   }
   return pyb::make_tuple(tensor_to_numpy(angles.sin_cos), tensor_to_numpy(angles.unnormalized));
 }
 
-template <class T>
 pyb::dict all_atom(const pyb::array& aatype, const pyb::array& rotation,
                    const pyb::array& translation, const pyb::array& sin_cos) {
-  const Tensor aa = copy_keep(aatype), angles = copy_as<T>(sin_cos);
-  const std::vector<Rigid<T>> backbone =
-      rigids_from<T>(copy_as<T>(rotation), copy_as<T>(translation));
-  std::vector<Rigid<T>> groups;
+  const DType dt = activation_dtype(rotation);
+  const Tensor aa = copy_keep(aatype), angles = tensor_copy_as(sin_cos, dt);
+  const ops::Frames backbone = frames_from(rotation, translation, dt);
+  ops::Frames groups;
   Tensor atom14;
   {
     pyb::gil_scoped_release release;
-    groups = model::torsion_angles_to_frames<T>(aa, backbone, angles);
-    atom14 = model::frames_to_atom14_positions<T>(aa, groups);
-  }
-  const int64_t n = int64_t(backbone.size());
-  Tensor rot = Tensor::empty(Shape{n, 8, 3, 3}, dtype_v<T>);
-  Tensor trans = Tensor::empty(Shape{n, 8, 3}, dtype_v<T>);
-  for (size_t g = 0; g < groups.size(); ++g) {
-    for (int a = 0; a < 3; ++a) {
-      for (int b = 0; b < 3; ++b) rot.data<T>()[g * 9 + a * 3 + b] = groups[g].rot[a][b];
-      trans.data<T>()[g * 3 + a] = groups[g].trans[a];
-    }
+    groups = model::torsion_angles_to_frames(aa, backbone, angles);
+    atom14 = model::frames_to_atom14_positions(aa, groups);
   }
   pyb::dict out;
-  out["frames_rotation"] = tensor_to_numpy(rot);
-  out["frames_translation"] = tensor_to_numpy(trans);
+  out["frames_rotation"] = tensor_to_numpy(groups.rot);
+  out["frames_translation"] = tensor_to_numpy(groups.trans);
   out["atom14_positions"] = tensor_to_numpy(atom14);
   return out;
 }
 
-template <class T>
 pyb::array atom14_to_atom37(const pyb::array& atom14, const pyb::array& residx_atom37_to_atom14,
                             const pyb::array& atom37_atom_exists) {
-  const Tensor pos = copy_as<T>(atom14), index = copy_keep(residx_atom37_to_atom14),
-               exists = copy_keep(atom37_atom_exists);
-  return tensor_to_numpy(model::atom14_to_atom37<T>(pos, index, exists));
+  const Tensor pos = tensor_copy_as(atom14, activation_dtype(atom14));
+  return tensor_to_numpy(model::atom14_to_atom37(pos, copy_keep(residx_atom37_to_atom14),
+                                                 copy_keep(atom37_atom_exists)));
 }
 
-template <class T>
 pyb::dict heads(const std::string& preset, const pyb::dict& arrays, const pyb::dict& reps,
                 int64_t msa_rows, const pyb::array& seq_mask) {
+  check(reps.contains("single"), "representations lack 'single'");
+  const DType dt = activation_dtype(reps["single"].cast<pyb::array>());
   ModelConfig config;
-  const Params params = params_as<T>(preset, arrays, &config);
+  const Params params = params_as(dt, preset, arrays, &config);
   auto rep = [&](const char* name) {
     check(reps.contains(name), "representations lack '", name, "'");
-    return copy_as<T>(reps[name].cast<pyb::array>());
+    return tensor_copy_as(reps[name].cast<pyb::array>(), dt);
   };
   model::HeadsInputs in;
   in.single = rep("single");
@@ -237,7 +204,7 @@ pyb::dict heads(const std::string& preset, const pyb::dict& arrays, const pyb::d
   model::HeadsOutputs o;
   {
     pyb::gil_scoped_release release;
-    o = model::run_heads<T>(config, params, in);
+    o = model::run_heads(config, params, in);
   }
   pyb::dict out;
   out["distogram/logits"] = tensor_to_numpy(o.distogram_logits);
@@ -245,22 +212,22 @@ pyb::dict heads(const std::string& preset, const pyb::dict& arrays, const pyb::d
   out["experimentally_resolved/logits"] = tensor_to_numpy(o.experimentally_resolved_logits);
   out["predicted_lddt/logits"] = tensor_to_numpy(o.plddt_logits);
   out["plddt"] = tensor_to_numpy(o.plddt);
-  out["mean_plddt"] = o.mean_plddt;
+  out["mean_plddt"] = scalar_of(o.mean_plddt);
   if (config.ptm) {
     out["predicted_aligned_error/logits"] = tensor_to_numpy(o.pae_logits);
     out["aligned_confidence_probs"] = tensor_to_numpy(o.aligned_confidence_probs);
     out["predicted_aligned_error"] = tensor_to_numpy(o.predicted_aligned_error);
     out["max_predicted_aligned_error"] = o.max_predicted_aligned_error;
-    out["ptm"] = o.ptm;
+    out["ptm"] = scalar_of(o.ptm);
   }
   return out;
 }
 
-template <class T>
 double compute_tol(const pyb::array& prev_positions, const pyb::array& positions,
                    const pyb::array& mask) {
-  return double(
-      model::compute_tol<T>(copy_as<T>(prev_positions), copy_as<T>(positions), copy_keep(mask)));
+  const DType dt = activation_dtype(positions);
+  return scalar_of(model::compute_tol(tensor_copy_as(prev_positions, dt),
+                                      tensor_copy_as(positions, dt), copy_keep(mask)));
 }
 
 }  // namespace
@@ -271,10 +238,8 @@ void bind_model_structure(pyb::module_& m) {
   mod.def(
       "structure_module",
       [](const std::string& preset, const pyb::dict& params, const pyb::array& single,
-         const pyb::array& pair, const pyb::dict& batch) {
-        return is_double(single) ? structure_module<double>(preset, params, single, pair, batch)
-                                 : structure_module<float>(preset, params, single, pair, batch);
-      },
+         const pyb::array& pair,
+         const pyb::dict& batch) { return structure_module(preset, params, single, pair, batch); },
       arg("preset"), arg("params"), arg("single"), arg("pair"), arg("batch"),
       R"(Alg 20 on representations single [N, c_s] and pair [N, N, c_z]. batch holds seq_mask,
 aatype, residx_atom37_to_atom14, atom37_atom_exists, atom14_atom_exists. Returns the reference's
@@ -286,10 +251,8 @@ final_atom14_mask.)");
       [](const std::string& preset, const pyb::dict& params, const pyb::array& act,
          const pyb::array& pair, const pyb::array& seq_mask, const pyb::array& rotation,
          const pyb::array& translation) {
-        return is_double(act) ? invariant_point_attention<double>(preset, params, act, pair,
-                                                                  seq_mask, rotation, translation)
-                              : invariant_point_attention<float>(preset, params, act, pair,
-                                                                 seq_mask, rotation, translation);
+        return invariant_point_attention(preset, params, act, pair, seq_mask, rotation,
+                                         translation);
       },
       arg("preset"), arg("params"), arg("act"), arg("pair"), arg("seq_mask"), arg("rotation"),
       arg("translation"),
@@ -299,9 +262,7 @@ final_atom14_mask.)");
       "backbone_update",
       [](const std::string& preset, const pyb::dict& params, const pyb::array& act,
          const pyb::array& quaternion, const pyb::array& translation) {
-        return is_double(act)
-                   ? backbone_update<double>(preset, params, act, quaternion, translation)
-                   : backbone_update<float>(preset, params, act, quaternion, translation);
+        return backbone_update(preset, params, act, quaternion, translation);
       },
       arg("preset"), arg("params"), arg("act"), arg("quaternion"), arg("translation"),
       "Alg 23: act [N, c_s], frames as unit quaternions [N, 4] and translations [N, 3] (nm) -> "
@@ -310,8 +271,7 @@ final_atom14_mask.)");
       "torsion_angles",
       [](const std::string& preset, const pyb::dict& params, const pyb::array& act,
          const pyb::array& initial_act) {
-        return is_double(act) ? torsion_angles<double>(preset, params, act, initial_act)
-                              : torsion_angles<float>(preset, params, act, initial_act);
+        return torsion_angles(preset, params, act, initial_act);
       },
       arg("preset"), arg("params"), arg("act"), arg("initial_act"),
       "The rigid_sidechain ResNet: act, initial_act [N, c_s] -> (angles_sin_cos, "
@@ -319,18 +279,14 @@ final_atom14_mask.)");
   mod.def(
       "all_atom",
       [](const pyb::array& aatype, const pyb::array& rotation, const pyb::array& translation,
-         const pyb::array& sin_cos) {
-        return is_double(rotation) ? all_atom<double>(aatype, rotation, translation, sin_cos)
-                                   : all_atom<float>(aatype, rotation, translation, sin_cos);
-      },
+         const pyb::array& sin_cos) { return all_atom(aatype, rotation, translation, sin_cos); },
       arg("aatype"), arg("rotation"), arg("translation"), arg("angles_sin_cos"),
       "Alg 24: backbone frames (Angstrom) and torsions [N, 7, 2] -> frames_rotation [N, 8, 3, "
       "3], frames_translation [N, 8, 3], atom14_positions [N, 14, 3].");
   mod.def(
       "atom14_to_atom37",
       [](const pyb::array& atom14, const pyb::array& residx, const pyb::array& exists) {
-        return is_double(atom14) ? atom14_to_atom37<double>(atom14, residx, exists)
-                                 : atom14_to_atom37<float>(atom14, residx, exists);
+        return atom14_to_atom37(atom14, residx, exists);
       },
       arg("atom14"), arg("residx_atom37_to_atom14"), arg("atom37_atom_exists"),
       "[N, 14, 3] -> [N, 37, 3], gathered and multiplied by atom37_atom_exists.");
@@ -338,10 +294,7 @@ final_atom14_mask.)");
       "heads",
       [](const std::string& preset, const pyb::dict& params, const pyb::dict& representations,
          int64_t msa_rows, const pyb::array& seq_mask) {
-        check(representations.contains("single"), "representations lack 'single'");
-        return is_double(representations["single"].cast<pyb::array>())
-                   ? heads<double>(preset, params, representations, msa_rows, seq_mask)
-                   : heads<float>(preset, params, representations, msa_rows, seq_mask);
+        return heads(preset, params, representations, msa_rows, seq_mask);
       },
       arg("preset"), arg("params"), arg("representations"), arg("msa_rows"), arg("seq_mask"),
       R"(Every head of the preset and the confidence metrics. representations: single, pair, msa
@@ -352,8 +305,7 @@ aligned_confidence_probs, predicted_aligned_error, max_predicted_aligned_error, 
   mod.def(
       "compute_tol",
       [](const pyb::array& prev_positions, const pyb::array& positions, const pyb::array& mask) {
-        return is_double(positions) ? compute_tol<double>(prev_positions, positions, mask)
-                                    : compute_tol<float>(prev_positions, positions, mask);
+        return compute_tol(prev_positions, positions, mask);
       },
       arg("prev_positions"), arg("positions"), arg("mask"),
       "ColabFold's recycling tolerance between two [N, 37, 3] predictions over mask [N].");

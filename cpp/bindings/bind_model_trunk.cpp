@@ -21,6 +21,7 @@
 #include "exafold/model/triangle_attention.h"
 #include "exafold/model/triangle_multiplication.h"
 #include "exafold/model/trunk.h"
+#include "exafold/ops/elementwise.h"
 
 namespace exafold::py {
 namespace {
@@ -39,11 +40,9 @@ pyb::handle item(const pyb::dict& d, const char* what, const char* key) {
   return d[key];
 }
 
-/// Calls fn.template operator()<T>() with T the parameters' precision.
-template <class Fn>
-auto dispatch(const TrunkParams& p, Fn&& fn) {
-  if (p.params.dtype() == DType::float64) return fn.template operator()<double>();
-  return fn.template operator()<float>();
+/// An array in the parameters' precision.
+Tensor as_params_dtype(const TrunkParams& p, pyb::handle h) {
+  return tensor_copy_as(h, p.params.dtype());
 }
 
 ParamScope scope_of(const TrunkParams& p, const std::string& scope, int block) {
@@ -88,19 +87,20 @@ ColumnAttention column_of(const std::string& s) {
   fail("column must be 'full' or 'global', got '", s, "'");
 }
 
-/// Converts the arrays to the parameters' precision, then runs fn(tensors...) without the GIL.
+/// Converts the arrays to the parameters' precision, then adds the module's update to zeros of
+/// the shape of `shape_of` (so the result is the update itself), without the GIL.
 template <class Compute>
-pyb::array module_call(const TrunkParams& p, std::vector<pyb::handle> arrays, Compute compute) {
-  return dispatch(p, [&]<class T>() {
-    std::vector<Tensor> in;
-    for (const auto& a : arrays) in.push_back(copy_as<T>(a));
-    Tensor out;
-    {
-      pyb::gil_scoped_release release;
-      out = compute.template operator()<T>(in);
-    }
-    return tensor_to_numpy(out);
-  });
+pyb::array module_call(const TrunkParams& p, std::vector<pyb::handle> arrays, size_t shape_of,
+                       Compute compute) {
+  std::vector<Tensor> in;
+  for (const auto& a : arrays) in.push_back(as_params_dtype(p, a));
+  Tensor out;
+  {
+    pyb::gil_scoped_release release;
+    out = ops::zeros(in[shape_of].shape(), p.params.dtype(), Device::cpu());
+    compute(in, out);
+  }
+  return tensor_to_numpy(out);
 }
 
 void bind_modules(pyb::module_& m) {
@@ -138,9 +138,9 @@ void bind_modules(pyb::module_& m) {
       "msa_row_attention_with_pair_bias",
       [](const TrunkParams& p, const std::string& scope, int block, pyb::handle msa,
          pyb::handle msa_mask, pyb::handle pair, int64_t chunk_size) {
-        return module_call(p, {msa, msa_mask, pair}, [&]<class T>(const std::vector<Tensor>& t) {
-          return msa_row_attention_with_pair_bias<T>(scope_of(p, scope, block), t[0], t[1], t[2],
-                                                     chunk_size);
+        return module_call(p, {msa, msa_mask, pair}, 0, [&](const auto& t, const Tensor& out) {
+          msa_row_attention_with_pair_bias(scope_of(p, scope, block), t[0], t[1], t[2], chunk_size,
+                                           out);
         });
       },
       arg("params"), arg("scope"), arg("block"), arg("msa"), arg("msa_mask"), arg("pair"),
@@ -149,8 +149,8 @@ void bind_modules(pyb::module_& m) {
       "msa_column_attention",
       [](const TrunkParams& p, const std::string& scope, int block, pyb::handle msa,
          pyb::handle msa_mask, int64_t chunk_size) {
-        return module_call(p, {msa, msa_mask}, [&]<class T>(const std::vector<Tensor>& t) {
-          return msa_column_attention<T>(scope_of(p, scope, block), t[0], t[1], chunk_size);
+        return module_call(p, {msa, msa_mask}, 0, [&](const auto& t, const Tensor& out) {
+          msa_column_attention(scope_of(p, scope, block), t[0], t[1], chunk_size, out);
         });
       },
       arg("params"), arg("scope"), arg("block"), arg("msa"), arg("msa_mask"), arg("chunk_size") = 0,
@@ -159,8 +159,8 @@ void bind_modules(pyb::module_& m) {
       "msa_column_global_attention",
       [](const TrunkParams& p, const std::string& scope, int block, pyb::handle msa,
          pyb::handle msa_mask, int64_t chunk_size) {
-        return module_call(p, {msa, msa_mask}, [&]<class T>(const std::vector<Tensor>& t) {
-          return msa_column_global_attention<T>(scope_of(p, scope, block), t[0], t[1], chunk_size);
+        return module_call(p, {msa, msa_mask}, 0, [&](const auto& t, const Tensor& out) {
+          msa_column_global_attention(scope_of(p, scope, block), t[0], t[1], chunk_size, out);
         });
       },
       arg("params"), arg("scope"), arg("block"), arg("msa"), arg("msa_mask"), arg("chunk_size") = 0,
@@ -169,8 +169,8 @@ void bind_modules(pyb::module_& m) {
       "transition",
       [](const TrunkParams& p, const std::string& scope, int block, pyb::handle act,
          int64_t chunk_size) {
-        return module_call(p, {act}, [&]<class T>(const std::vector<Tensor>& t) {
-          return transition<T>(scope_of(p, scope, block), t[0], chunk_size);
+        return module_call(p, {act}, 0, [&](const auto& t, const Tensor& out) {
+          transition(scope_of(p, scope, block), t[0], chunk_size, out);
         });
       },
       arg("params"), arg("scope"), arg("block"), arg("act"), arg("chunk_size") = 0,
@@ -179,9 +179,17 @@ void bind_modules(pyb::module_& m) {
       "outer_product_mean",
       [](const TrunkParams& p, const std::string& scope, int block, pyb::handle msa,
          pyb::handle msa_mask, int64_t chunk_size) {
-        return module_call(p, {msa, msa_mask}, [&]<class T>(const std::vector<Tensor>& t) {
-          return outer_product_mean<T>(scope_of(p, scope, block), t[0], t[1], chunk_size);
-        });
+        // The pair update's shape comes from the parameters: [N, N, c_z].
+        const ParamScope sc = scope_of(p, scope, block);
+        std::vector<Tensor> in{as_params_dtype(p, msa), as_params_dtype(p, msa_mask)};
+        const int64_t n = in[0].size(1), c_z = sc["output_w"].size(2);
+        Tensor out;
+        {
+          pyb::gil_scoped_release release;
+          out = ops::zeros({n, n, c_z}, p.params.dtype(), Device::cpu());
+          outer_product_mean(sc, in[0], in[1], chunk_size, out);
+        }
+        return tensor_to_numpy(out);
       },
       arg("params"), arg("scope"), arg("block"), arg("msa"), arg("msa_mask"), arg("chunk_size") = 0,
       "Algorithm 10: the update to the pair.");
@@ -190,8 +198,8 @@ void bind_modules(pyb::module_& m) {
       [](const TrunkParams& p, const std::string& scope, int block, const std::string& edges,
          pyb::handle pair, pyb::handle pair_mask, int64_t chunk_size) {
         const TriangleEdges e = edges_of(edges);
-        return module_call(p, {pair, pair_mask}, [&]<class T>(const std::vector<Tensor>& t) {
-          return triangle_multiplication<T>(scope_of(p, scope, block), e, t[0], t[1], chunk_size);
+        return module_call(p, {pair, pair_mask}, 0, [&](const auto& t, const Tensor& out) {
+          triangle_multiplication(scope_of(p, scope, block), e, t[0], t[1], chunk_size, out);
         });
       },
       arg("params"), arg("scope"), arg("block"), arg("edges"), arg("pair"), arg("pair_mask"),
@@ -201,8 +209,8 @@ void bind_modules(pyb::module_& m) {
       [](const TrunkParams& p, const std::string& scope, int block, const std::string& node,
          pyb::handle pair, pyb::handle pair_mask, int64_t chunk_size) {
         const TriangleNode nd = node_of(node);
-        return module_call(p, {pair, pair_mask}, [&]<class T>(const std::vector<Tensor>& t) {
-          return triangle_attention<T>(scope_of(p, scope, block), nd, t[0], t[1], chunk_size);
+        return module_call(p, {pair, pair_mask}, 0, [&](const auto& t, const Tensor& out) {
+          triangle_attention(scope_of(p, scope, block), nd, t[0], t[1], chunk_size, out);
         });
       },
       arg("params"), arg("scope"), arg("block"), arg("node"), arg("pair"), arg("pair_mask"),
@@ -213,18 +221,16 @@ void bind_modules(pyb::module_& m) {
          pyb::handle msa, pyb::handle msa_mask, pyb::handle pair, pyb::handle pair_mask,
          int64_t chunk_size) {
         const ColumnAttention col = column_of(column);
-        return dispatch(p, [&]<class T>() {
-          Tensor m = copy_as<T>(msa), mm = copy_as<T>(msa_mask);
-          Tensor z = copy_as<T>(pair), zm = copy_as<T>(pair_mask);
-          {
-            pyb::gil_scoped_release release;
-            evoformer_block<T>(scope_of(p, scope, block), col, m, z, mm, zm, chunk_size);
-          }
-          pyb::dict out;
-          out["msa"] = tensor_to_numpy(m);
-          out["pair"] = tensor_to_numpy(z);
-          return out;
-        });
+        Tensor m = as_params_dtype(p, msa), mm = as_params_dtype(p, msa_mask);
+        Tensor z = as_params_dtype(p, pair), zm = as_params_dtype(p, pair_mask);
+        {
+          pyb::gil_scoped_release release;
+          evoformer_block(scope_of(p, scope, block), col, m, z, mm, zm, chunk_size);
+        }
+        pyb::dict out;
+        out["msa"] = tensor_to_numpy(m);
+        out["pair"] = tensor_to_numpy(z);
+        return out;
       },
       arg("params"), arg("scope"), arg("block"), arg("column"), arg("msa"), arg("msa_mask"),
       arg("pair"), arg("pair_mask"), arg("chunk_size") = 0,
@@ -234,24 +240,21 @@ void bind_modules(pyb::module_& m) {
       [](const TrunkParams& p, const pyb::dict& features, const pyb::dict& prev) {
         const TrunkFeatures f = features_of(features, p.params.dtype());
         const Recycled r = recycled_of(prev, p.params.dtype());
-        return dispatch(p, [&]<class T>() {
-          const ParamScope evo(p.params, "alphafold/alphafold_iteration/evoformer");
-          InputEmbedding e;
-          Tensor extra;
-          {
-            pyb::gil_scoped_release release;
-            e = input_embedder<T>(evo, f.target_feat, f.msa_feat);
-            recycling_embedder<T>(evo, f.aatype, r, e.msa, e.pair);
-            add_relative_position<T>(evo, f.residue_index, e.pair);
-            extra =
-                embed_extra_msa<T>(evo, f.extra_msa, f.extra_has_deletion, f.extra_deletion_value);
-          }
-          pyb::dict out;
-          out["msa"] = tensor_to_numpy(e.msa);
-          out["pair"] = tensor_to_numpy(e.pair);
-          out["extra_msa_activations"] = tensor_to_numpy(extra);
-          return out;
-        });
+        const ParamScope evo(p.params, "alphafold/alphafold_iteration/evoformer");
+        InputEmbedding e;
+        Tensor extra;
+        {
+          pyb::gil_scoped_release release;
+          e = input_embedder(evo, f.target_feat, f.msa_feat);
+          recycling_embedder(evo, f.aatype, r, e.msa, e.pair);
+          add_relative_position(evo, f.residue_index, e.pair);
+          extra = embed_extra_msa(evo, f.extra_msa, f.extra_has_deletion, f.extra_deletion_value);
+        }
+        pyb::dict out;
+        out["msa"] = tensor_to_numpy(e.msa);
+        out["pair"] = tensor_to_numpy(e.pair);
+        out["extra_msa_activations"] = tensor_to_numpy(extra);
+        return out;
       },
       arg("params"), arg("features"), arg("prev"),
       "Algorithms 3, 4 and 32 and the extra-MSA embedding: {msa, pair, extra_msa_activations}, "
@@ -260,15 +263,21 @@ void bind_modules(pyb::module_& m) {
       "recycled_distogram",
       [](pyb::handle aatype, pyb::handle prev_pos, int64_t bins, const std::string& dtype) {
         const Tensor aa = copy_as<int64_t>(aatype);
-        const bool f64 = dtype_from_name(dtype) == DType::float64;
-        const Tensor pos = f64 ? copy_as<double>(prev_pos) : copy_as<float>(prev_pos);
-        Tensor out;
+        const Tensor pos = tensor_copy_as(prev_pos, dtype_from_name(dtype));
+        Tensor index;
         {
           pyb::gil_scoped_release release;
-          out = f64 ? recycled_distogram<double>(aa, pos, bins)
-                    : recycled_distogram<float>(aa, pos, bins);
+          index = recycled_distogram_bins(aa, pos, bins);
         }
-        return tensor_to_numpy(out);
+        // The one-hot [N, N, bins] of the bin indices (-1: no bin set).
+        const int64_t n = index.size(0);
+        pyb::array_t<double> out({n, n, bins});
+        auto o = out.mutable_unchecked<3>();
+        const int32_t* b = index.data<int32_t>();
+        for (int64_t i = 0; i < n; ++i)
+          for (int64_t j = 0; j < n; ++j)
+            for (int64_t k = 0; k < bins; ++k) o(i, j, k) = b[i * n + j] == k ? 1.0 : 0.0;
+        return out;
       },
       arg("aatype"), arg("prev_pos"), arg("bins") = 15, arg("dtype") = "float64",
       "The recycled-distance one-hot [N, N, bins] of Algorithm 32.");

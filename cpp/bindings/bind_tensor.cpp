@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "exafold/memory/migrate.h"
+#include "exafold/ops/elementwise.h"
 #include "exafold/tensor/tensor.h"
 
 namespace exafold::py {
@@ -107,6 +108,13 @@ pyb::array tensor_to_numpy(const Tensor& t) {
   auto* keep = new std::shared_ptr<Storage>(t.storage());
   pyb::capsule base(keep, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
   return pyb::array(numpy_dtype(t.dtype()), shape, strides, t.data_ptr(), base);
+}
+
+double scalar_of(const Tensor& t) {
+  check(t.defined() && t.numel() == 1, "expected a single value, got a tensor of shape ",
+        t.defined() ? t.shape().str() : "(undefined)");
+  const Tensor host = t.device().is_host() ? t : migrate(ops::contiguous(t), Device::cpu());
+  return *ops::cast(host, DType::float64).data<double>();
 }
 
 namespace {

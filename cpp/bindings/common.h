@@ -31,6 +31,9 @@ Tensor copy_as(const pyb::handle& h) {
   return tensor_copy_as(h, dtype_v<E>);
 }
 
+/// The value of a 0-d (or one-element) tensor on any device, as a double.
+double scalar_of(const Tensor& t);
+
 void bind_errors(pyb::module_& m);
 void bind_memory(pyb::module_& m);
 void bind_tensor(pyb::module_& m);

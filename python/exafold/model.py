@@ -40,33 +40,43 @@ def _contiguous(features: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 class Model:
-    """An AlphaFold2 parameter set loaded for inference on the CPU.
+    """An AlphaFold2 parameter set loaded for inference on a device (``cpu`` by default).
 
     ``Model.load(path, preset)`` reads an official ``params_model_*.npz`` file (validated name by
-    name and shape by shape against the preset) in float32, or float64 for exact checks. Calling
+    name and shape by shape against the preset) in float32, or float64 for exact checks, and
+    places it on ``device`` (``cpu``; ``strict``, the test backend whose memory only its own ops
+    may touch; ``cuda:N``) once, with the projections the model fuses. Calling
     the model on processed features returns a dict of numpy arrays: ``final_atom_positions``
     [N, 37, 3] (Angstrom), ``final_atom_mask``, ``plddt`` [N], ``mean_plddt``, the logits of every
     head, the representations, and for ``_ptm`` presets ``predicted_aligned_error`` and ``ptm``.
     The C++ engine releases the GIL while it works.
     """
 
-    def __init__(self, core: _core.Model, preset: str):
+    def __init__(self, core: _core.Model, preset: str, device: str = "cpu"):
         self._core = core
         self.preset = preset
+        self.device = device
+        # Placed now, so that a prediction's memory is its activations alone.
+        core.prepare(device)
 
     @classmethod
     def load(
-        cls, path: str, preset: str, dtype: str = "float32", overrides: Mapping[str, int] | None = None
+        cls,
+        path: str,
+        preset: str,
+        dtype: str = "float32",
+        overrides: Mapping[str, int] | None = None,
+        device: str = "cpu",
     ) -> "Model":
         """Loads ``path`` for ``preset`` (``model_1`` ... ``model_5_ptm``, or ``reduced[_ptm]``).
 
         The file is read as ``read_weights`` reads it: every array's CRC-32 and size verified,
         every name and shape checked against the preset. ``overrides`` replaces named sizes of
         the preset (for example ``evoformer_blocks``) for parameter files of non-standard depth
-        or width; the file is validated against the result.
+        or width; the file is validated against the result. ``device`` is where predictions run.
         """
         items = sorted((overrides or {}).items())
-        return cls(_core.Model.load(str(path), preset, dtype, items), preset)
+        return cls(_core.Model.load(str(path), preset, dtype, items), preset, device)
 
     @classmethod
     def from_arrays(
@@ -75,13 +85,14 @@ class Model:
         preset: str,
         dtype: str = "float32",
         overrides: Mapping[str, int] | None = None,
+        device: str = "cpu",
     ) -> "Model":
         """A model from parameter arrays already in memory (for example broadcast from MPI rank
         0), validated exactly as a file would be. The arrays are used in place when they already
-        have ``dtype`` and are contiguous."""
+        have ``dtype`` and are contiguous. ``device`` is where predictions run."""
         arrs = {k: np.ascontiguousarray(v, dtype=dtype) for k, v in arrays.items()}
         items = sorted((overrides or {}).items())
-        return cls(_core.Model.from_arrays(arrs, preset, dtype, items), preset)
+        return cls(_core.Model.from_arrays(arrs, preset, dtype, items), preset, device)
 
     @property
     def config(self) -> dict:
@@ -111,8 +122,10 @@ class Model:
         iteration); iteration r uses set r, the last set when there are fewer.
         ``chunk_size`` > 0 bounds the memory of attention and triangle operations.
         ``on_iteration(r)`` is called as iteration r finishes; Ctrl-C stops the run there.
+        Runs on the model's device; the outputs come back to the host.
         """
-        return self._core.run(_contiguous(features), num_recycle, chunk_size, on_iteration)
+        return self._core.run(_contiguous(features), num_recycle, chunk_size, on_iteration,
+                              self.device)
 
     def predict(
         self,
@@ -185,7 +198,7 @@ class Model:
         """One iteration with the given recycled inputs (``prev_msa_first_row``, ``prev_pair``,
         ``prev_pos``; zeros when None). The result's ``prev_*`` entries feed the next one."""
         p = None if prev is None else {k: np.ascontiguousarray(v) for k, v in prev.items()}
-        return self._core.run_iteration(_contiguous(features), p, chunk_size)
+        return self._core.run_iteration(_contiguous(features), p, chunk_size, self.device)
 
 
 Alignment = Union[str, os.PathLike, "tuple[str, int]", "Msa"]

@@ -5,7 +5,7 @@
 #include "exafold/core/cpu_info.h"
 #include "exafold/core/error.h"
 #include "exafold/ops/blas.h"
-#include "exafold/ops/gemm.h"
+#include "cpu/gemm.h"
 
 namespace exafold {
 namespace {
@@ -100,7 +100,7 @@ TEST(Blas, KernelMatchesThisCpu) {
 TEST(Blas, DimensionsBeyondThe32BitLimitFail) {
   float x = 0;
   const int64_t big = int64_t(1) << 31;
-  EXPECT_THROW(ops::gemm_serial<float>(false, false, 1, 1, big, 1.f, &x, big, &x, 1, 0.f, &x, 1),
+  EXPECT_THROW(cpu::gemm_serial<float>(false, false, 1, 1, big, 1.f, &x, big, &x, 1, 0.f, &x, 1),
                InvalidArgument);
 }
 

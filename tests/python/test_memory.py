@@ -47,12 +47,17 @@ def test_limit_raises_memory_error_with_the_numbers():
 
 
 def test_empty_cache_returns_memory():
+    # 16 MiB: a segment of its own (caching_allocator.cpp), wholly free once t is gone.
     t = exafold.empty([4 * 2**20], "float32")
     del t
-    assert exafold.memory_stats()["reserved"] > exafold.memory_stats()["in_use"]
+    s = exafold.memory_stats()
+    cached = s["reserved"] - s["in_use"]
+    assert cached >= 16 * 2**20
     exafold.empty_cache()
     s = exafold.memory_stats()
-    assert s["reserved"] == s["in_use"]
+    # Every wholly free segment went back; what stays cached shares a segment with memory still
+    # in use (models and constant tables other tests keep).
+    assert s["reserved"] - s["in_use"] <= cached - 16 * 2**20
 
 
 def test_migrate_to_the_same_device_is_elided():

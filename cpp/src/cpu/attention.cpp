@@ -1,15 +1,15 @@
-#include "exafold/ops/attention.h"
-
+// Gated multi-head attention of the cpu backend, one (batch entry, head) per task: the logits
+// [n_q, n_k] of a task live in its own workspace slot, so the [B, H, n_q, n_k] tensor never
+// exists.
 #include <algorithm>
 #include <cmath>
 
-#include "cpu/fast_exp.h"
-#include "exafold/core/thread_pool.h"
-#include "exafold/ops/gemm.h"
-#include "exafold/ops/linear.h"
-#include "exafold/tensor/scratch.h"
+#include "cpu_backend.h"
+#include "fast_exp.h"
+#include "gemm.h"
+#include "workspace_slots.h"
 
-namespace exafold::ops {
+namespace exafold::cpu {
 namespace {
 
 // The reference clips logits to this range before its softmax (a NaN guard that also turns a
@@ -18,7 +18,7 @@ constexpr double kLogitClip = 1e8;
 
 // float32 takes the inline exp so that the loops calling it vectorise; float64 keeps libm's, whose
 // last-bit accuracy its parity with the float64 reference relies on.
-inline float exp_of(float x) { return cpu::fast_exp(x); }
+inline float exp_of(float x) { return fast_exp(x); }
 inline double exp_of(double x) { return std::exp(x); }
 
 template <class T>
@@ -67,15 +67,16 @@ template <class T>
 #define EXAFOLD_AVX2_CLONE
 #endif
 
-}  // namespace
-
+/// The reference's masked softmax, in place on logits [n_q, n_k]: adds key_bias [n_k] to every
+/// row and shared_bias [n_q, n_k] (rows ld_shared apart; either may be null), clips to
+/// [-1e8, 1e8], and replaces each row by its softmax.
 template <class T>
 EXAFOLD_AVX2_CLONE void biased_softmax(T* logits, int64_t n_q, int64_t n_k, const T* key_bias,
-                                       const T* shared_bias) {
+                                       const T* shared_bias, int64_t ld_shared) {
   const T lo = T(-kLogitClip), hi = T(kLogitClip);
   for (int64_t i = 0; i < n_q; ++i) {
     T* row = logits + i * n_k;
-    const T* sb = shared_bias ? shared_bias + i * n_k : nullptr;
+    const T* sb = shared_bias ? shared_bias + i * ld_shared : nullptr;
     for (int64_t j = 0; j < n_k; ++j) {
       T x = row[j];
       if (key_bias) x += key_bias[j];
@@ -90,69 +91,61 @@ EXAFOLD_AVX2_CLONE void biased_softmax(T* logits, int64_t n_q, int64_t n_k, cons
 }
 
 template <class T>
-void mask_bias(const T* mask, int64_t n, T* bias) {
-  for (int64_t i = 0; i < n; ++i) bias[i] = T(1e9) * (mask[i] - T(1));
+const T* element(const Tensor& t, int64_t i0, int64_t i1, int64_t i2) {
+  return reinterpret_cast<const T*>(static_cast<const char*>(t.data_ptr()) + i0 * t.strides()[0] +
+                                    i1 * t.strides()[1] + i2 * t.strides()[2]);
 }
 
-template <class T>
-void attention(const T* q_data, const T* m_data, int64_t batch, int64_t n_q, int64_t n_k,
-               const T* key_bias, const T* shared_bias, const AttentionWeights<T>& w, T* out) {
-  const int64_t h = w.heads, dk = w.key_dim, dv = w.value_dim;
-  const int64_t hk = h * dk, hv = h * dv;
-  const int64_t rows_q = batch * n_q, rows_k = batch * n_k;
-  const Scratch<T> q(rows_q * hk);
-  const Scratch<T> k(rows_k * hk);
-  const Scratch<T> v(rows_k * hv);
-  const Scratch<T> o(rows_q * hv);
+}  // namespace
 
-  // [batch, n_q, heads, key_dim]; scaled after the projection, as the reference does
-  linear<T>(q_data, rows_q, w.c_q, w.query_w, nullptr, hk, q.get());
-  const T scale = T(std::pow(double(dk), -0.5));
-  thread_pool().parallel_for(rows_q, 256, [&](int64_t r0, int64_t r1) {
-    for (int64_t i = r0 * hk; i < r1 * hk; ++i) q[i] *= scale;
-  });
-  // [batch, n_k, heads, key_dim] and [batch, n_k, heads, value_dim]
-  linear<T>(m_data, rows_k, w.c_m, w.key_w, nullptr, hk, k.get());
-  linear<T>(m_data, rows_k, w.c_m, w.value_w, nullptr, hv, v.get());
-
-  // One (batch entry, head) per task: logits [n_q, n_k] live in the task's own scratch, so the
-  // [batch, heads, n_q, n_k] tensor never exists.
-  thread_pool().parallel_for(batch * h, 1, [&](int64_t t0, int64_t t1) {
-    const Scratch<T> logits(n_q * n_k);
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t b = t / h, head = t % h;
-      // [n_q, n_k] = q[b, :, head] @ k[b, :, head]^T
-      gemm_serial<T>(false, true, n_q, n_k, dk, T(1), q.get() + b * n_q * hk + head * dk, hk,
-                     k.get() + b * n_k * hk + head * dk, hk, T(0), logits.get(), n_k);
-      biased_softmax<T>(logits.get(), n_q, n_k, key_bias ? key_bias + b * n_k : nullptr,
-                        shared_bias ? shared_bias + head * n_q * n_k : nullptr);
-      // o[b, :, head] [n_q, value_dim] = weights @ v[b, :, head]
-      gemm_serial<T>(false, false, n_q, dv, n_k, T(1), logits.get(), n_k,
-                     v.get() + b * n_k * hv + head * dv, hv, T(0),
-                     o.get() + b * n_q * hv + head * dv, hv);
-    }
-  });
-
-  if (w.gating_w) {
-    // [batch, n_q, heads, value_dim]
-    const Scratch<T> gate(rows_q * hv);
-    linear<T>(q_data, rows_q, w.c_q, w.gating_w, w.gating_b, hv, gate.get());
-    thread_pool().parallel_for(rows_q, 256, [&](int64_t r0, int64_t r1) {
-      for (int64_t i = r0 * hv; i < r1 * hv; ++i) o[i] *= sigmoid(gate[i]);
+void CpuBackend::attention(const Tensor& out, const ops::AttentionInputs& in) {
+  const int64_t batch = in.q.size(0), nq = in.q.size(1), heads = in.q.size(2);
+  const int64_t dk = in.q.size(3), nk = in.k.size(1), dv = in.v.size(3);
+  const int64_t per_task = nq * dk + nq * nk + nk;
+  WorkspaceSlots slots(out, std::min<int64_t>(tasks(), batch * heads), per_task);
+  if (dry_ || batch * heads == 0 || nq == 0) return;
+  with_float(out.dtype(), [&]<class T>() {
+    const int64_t item = sizeof(T);
+    const int64_t ldq = in.q.strides()[1] / item, ldk = in.k.strides()[1] / item;
+    const int64_t ldv = in.v.strides()[1] / item, hv = heads * dv;
+    T* o = static_cast<T*>(out.data_ptr());
+    const T scale = T(in.scale);
+    slots.parallel_for<T>(batch * heads, [&](int64_t t, T* ws) {
+      const int64_t b = t / heads, h = t % heads;
+      T* qs = ws;
+      T* logits = qs + nq * dk;
+      T* key_bias = logits + nq * nk;
+      // [n_q, key_dim], scaled after the projection as the reference does
+      const T* q = element<T>(in.q, b, 0, h);
+      for (int64_t i = 0; i < nq; ++i)
+        for (int64_t c = 0; c < dk; ++c) qs[i * dk + c] = q[i * ldq + c] * scale;
+      if (in.mask.defined()) {
+        for (int64_t j = 0; j < nk; ++j) {
+          const T m =
+              *reinterpret_cast<const T*>(static_cast<const char*>(in.mask.data_ptr()) +
+                                          b * in.mask.strides()[0] + j * in.mask.strides()[1]);
+          key_bias[j] = T(1e9) * (m - T(1));
+        }
+      }
+      // [n_q, n_k] = q @ k[b, :, h]^T
+      gemm_serial<T>(false, true, nq, nk, dk, T(1), qs, dk, element<T>(in.k, b, 0, h),
+                     std::max<int64_t>(ldk, dk), T(0), logits, nk);
+      // The pair bias may be any view with contiguous rows (a chunk of queries, say).
+      const T* pair_bias = in.pair_bias.defined() ? element<T>(in.pair_bias, h, 0, 0) : nullptr;
+      biased_softmax<T>(logits, nq, nk, in.mask.defined() ? key_bias : nullptr, pair_bias,
+                        in.pair_bias.defined() && nq > 1 ? in.pair_bias.strides()[1] / item : 0);
+      // out[b, :, h] [n_q, value_dim] = weights @ v[b, :, h]
+      T* ob = o + b * nq * hv + h * dv;
+      gemm_serial<T>(false, false, nq, dv, nk, T(1), logits, nk, element<T>(in.v, b, 0, h),
+                     std::max<int64_t>(ldv, dv), T(0), ob, hv);
+      if (in.gate.defined()) {
+        const T* g = element<T>(in.gate, b, 0, h);
+        const int64_t ldg = in.gate.strides()[1] / item;
+        for (int64_t i = 0; i < nq; ++i)
+          for (int64_t c = 0; c < dv; ++c) ob[i * hv + c] *= sigmoid(g[i * ldg + c]);
+      }
     });
-  }
-  // [batch, n_q, c_out]
-  linear<T>(o.get(), rows_q, hv, w.output_w, w.output_b, w.c_out, out);
+  });
 }
 
-template void biased_softmax<float>(float*, int64_t, int64_t, const float*, const float*);
-template void biased_softmax<double>(double*, int64_t, int64_t, const double*, const double*);
-template void mask_bias<float>(const float*, int64_t, float*);
-template void mask_bias<double>(const double*, int64_t, double*);
-template void attention<float>(const float*, const float*, int64_t, int64_t, int64_t, const float*,
-                               const float*, const AttentionWeights<float>&, float*);
-template void attention<double>(const double*, const double*, int64_t, int64_t, int64_t,
-                                const double*, const double*, const AttentionWeights<double>&,
-                                double*);
-
-}  // namespace exafold::ops
+}  // namespace exafold::cpu

@@ -1,10 +1,10 @@
-#include "exafold/ops/gemm.h"
+#include "gemm.h"
 
 #include "cpu/openblas.h"
 #include "exafold/core/thread_pool.h"
 #include "exafold/ops/blas.h"
 
-namespace exafold::ops {
+namespace exafold::cpu {
 namespace {
 
 // Below this much work a product runs on one thread: splitting costs more than it saves.
@@ -68,4 +68,4 @@ template void gemm_batched<double>(int64_t, bool, bool, int64_t, int64_t, int64_
                                    const double*, int64_t, int64_t, const double*, int64_t, int64_t,
                                    double, double*, int64_t, int64_t);
 
-}  // namespace exafold::ops
+}  // namespace exafold::cpu

@@ -1,91 +1,141 @@
-#include "exafold/ops/linear.h"
-
+// Linear with its epilogue, and batched matmul, of the cpu backend.
+#include <algorithm>
 #include <cmath>
 
-#include "exafold/core/thread_pool.h"
-#include "exafold/ops/gemm.h"
+#include "cpu_backend.h"
+#include "fast_exp.h"
+#include "gemm.h"
+#include "strided.h"
 
-namespace exafold::ops {
-
-template <class T>
-void linear(const T* x, int64_t rows, int64_t in, const T* w, const T* bias, int64_t out, T* y) {
-  if (bias) {
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < out; ++j) y[r * out + j] = bias[j];
-  }
-  gemm<T>(false, false, rows, out, in, T(1), x, in, w, out, bias ? T(1) : T(0), y, out);
-}
-
-template <class T>
-void layer_norm(const T* x, int64_t rows, int64_t c, const T* scale, const T* offset, T* y, T eps) {
-  thread_pool().parallel_for(rows, 64, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const T* xr = x + r * c;
-      T* yr = y + r * c;
-      T mean = 0;
-      for (int64_t i = 0; i < c; ++i) mean += xr[i];
-      mean /= T(c);
-      T var = 0;
-      for (int64_t i = 0; i < c; ++i) var += (xr[i] - mean) * (xr[i] - mean);
-      var /= T(c);
-      const T inv = T(1) / std::sqrt(var + eps);
-      for (int64_t i = 0; i < c; ++i) yr[i] = (xr[i] - mean) * inv * scale[i] + offset[i];
-    }
-  });
-}
-
-template void linear<float>(const float*, int64_t, int64_t, const float*, const float*, int64_t,
-                            float*);
-template void linear<double>(const double*, int64_t, int64_t, const double*, const double*, int64_t,
-                             double*);
-template void layer_norm<float>(const float*, int64_t, int64_t, const float*, const float*, float*,
-                                float);
-template void layer_norm<double>(const double*, int64_t, int64_t, const double*, const double*,
-                                 double*, double);
+namespace exafold::cpu {
 
 namespace {
 
-template <class T>
-Tensor linear_t(const Tensor& x, const Tensor& w, const Tensor& bias) {
-  const int64_t in = w.size(0), out = w.numel() / in;
-  check(x.rank() >= 1 && x.size(-1) == in, "linear: input ", x.shape().str(), " against weights ",
-        w.shape().str());
-  check(!bias.defined() || bias.numel() == out, "linear: bias ", bias.shape().str(),
-        " against weights ", w.shape().str());
-  Tensor xc = x.contiguous(), wc = w.contiguous();
-  Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
-  Shape s = x.shape();
-  s.erase(s.size() - 1);
-  for (int i = 1; i < w.rank(); ++i) s.push_back(w.size(i));
-  Tensor y = Tensor::empty(s, x.dtype());
-  linear<T>(xc.data<T>(), x.numel() / in, in, wc.data<T>(), bc.defined() ? bc.data<T>() : nullptr,
-            out, y.data<T>());
-  return y;
+/// The row stride (elements) of a [..., c] view whose leading dimensions are one run of rows,
+/// or -1 when they are not (a transposed view, say).
+int64_t row_stride(const Tensor& t) {
+  const int r = t.rank();
+  const int64_t item = int64_t(t.itemsize());
+  if (t.strides()[r - 1] != item && t.size(-1) > 1) return -1;
+  int64_t expect = -1;  // the stride the next outer dimension must have
+  int64_t stride = t.size(-1);
+  bool first = true;
+  for (int d = r - 2; d >= 0; --d) {
+    if (t.size(d) == 1) continue;
+    const int64_t s = t.strides()[d] / item;
+    if (first) {
+      stride = s;
+      first = false;
+    } else if (s != expect) {
+      return -1;
+    }
+    expect = s * t.size(d);
+  }
+  return stride;
 }
 
 template <class T>
-Tensor layer_norm_t(const Tensor& x, const Tensor& scale, const Tensor& offset) {
-  const int64_t c = x.size(-1);
-  check(scale.numel() == c && offset.numel() == c, "layer_norm: ", x.shape().str(), " with scale ",
-        scale.shape().str(), " and offset ", offset.shape().str());
-  Tensor xc = x.contiguous(), sc = scale.contiguous(), oc = offset.contiguous();
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
-  layer_norm<T>(xc.data<T>(), x.numel() / c, c, sc.data<T>(), oc.data<T>(), y.data<T>());
-  return y;
+T sigmoid(T x) {
+  if constexpr (std::is_same_v<T, float>)
+    return 1.0f / (1.0f + fast_exp(-x));
+  else
+    return T(1) / (T(1) + std::exp(-x));
 }
 
 }  // namespace
 
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
-  if (x.dtype() == DType::float64) return linear_t<double>(x, w, bias);
-  check(x.dtype() == DType::float32, "linear: unsupported dtype ", dtype_name(x.dtype()));
-  return linear_t<float>(x, w, bias);
+void CpuBackend::linear(const Tensor& out, const Tensor& x, const Tensor& w, const Tensor& bias,
+                        const ops::Epilogue& e) {
+  const int64_t rows = x.size(0), in = x.size(1), n = w.size(1);
+  const int64_t ldo = row_stride(out);
+  // The product lands in `out` itself when nothing else has to happen on the way.
+  const bool direct =
+      ldo >= 0 && !e.accumulate && !e.multiply.defined() && e.activation == ops::Activation::none;
+  Tensor y = direct ? Tensor() : workspace(out, rows * n, out.dtype());
+  if (dry_) return;
+  with_float(out.dtype(), [&]<class T>() {
+    T* yp = direct ? static_cast<T*>(out.data_ptr()) : static_cast<T*>(y.data_ptr());
+    const int64_t ldy = direct ? ldo : n;
+    if (bias.defined()) {
+      const T* b = static_cast<const T*>(bias.data_ptr());
+      for (int64_t r = 0; r < rows; ++r) std::copy_n(b, n, yp + r * ldy);
+    }
+    const int64_t ldx = rows > 1 ? x.strides()[0] / int64_t(x.itemsize()) : in;
+    gemm<T>(false, false, rows, n, in, T(1), static_cast<const T*>(x.data_ptr()), ldx,
+            static_cast<const T*>(w.data_ptr()), n, bias.defined() ? T(1) : T(0), yp, ldy);
+    if (direct) return;
+    // The epilogue over out's shape, with the product seen in the same shape.
+    const Tensor yv(y.storage(), y.offset(), out.shape(),
+                    contiguous_strides(out.shape(), sizeof(T)), out.dtype(), out.device());
+    const ops::Activation act = e.activation;
+    auto activate = [act](T v) {
+      if (act == ops::Activation::relu) return std::max(v, T(0));
+      if (act == ops::Activation::sigmoid) return sigmoid(v);
+      return v;
+    };
+    const bool acc = e.accumulate;
+    if (e.multiply.defined()) {
+      Strided<3> s{{static_cast<char*>(out.data_ptr()), static_cast<char*>(yv.data_ptr()),
+                    static_cast<char*>(e.multiply.data_ptr())},
+                   {out.strides().begin(), yv.strides().begin(), e.multiply.strides().begin()}};
+      for_each_run<3>(out.shape(), s,
+                      [&](std::array<char*, 3> p, int64_t len, std::array<int64_t, 3> st) {
+                        for (int64_t i = 0; i < len; ++i) {
+                          const T r = activate(at<T>(p[1], st[1], i)) * at<T>(p[2], st[2], i);
+                          T& o = at<T>(p[0], st[0], i);
+                          o = acc ? o + r : r;
+                        }
+                      });
+      return;
+    }
+    Strided<2> s{{static_cast<char*>(out.data_ptr()), static_cast<char*>(yv.data_ptr())},
+                 {out.strides().begin(), yv.strides().begin()}};
+    for_each_run<2>(out.shape(), s,
+                    [&](std::array<char*, 2> p, int64_t len, std::array<int64_t, 2> st) {
+                      for (int64_t i = 0; i < len; ++i) {
+                        const T r = activate(at<T>(p[1], st[1], i));
+                        T& o = at<T>(p[0], st[0], i);
+                        o = acc ? o + r : r;
+                      }
+                    });
+  });
 }
 
-Tensor layer_norm(const Tensor& x, const Tensor& scale, const Tensor& offset) {
-  if (x.dtype() == DType::float64) return layer_norm_t<double>(x, scale, offset);
-  check(x.dtype() == DType::float32, "layer_norm: unsupported dtype ", dtype_name(x.dtype()));
-  return layer_norm_t<float>(x, scale, offset);
+void CpuBackend::matmul(const Tensor& out, const Tensor& a, const Tensor& b) {
+  if (dry_) return;
+  const int64_t batch = a.size(0), m = a.size(1), k = a.size(2), n = b.size(2);
+  if (m == 0 || n == 0) return;
+  with_float(out.dtype(), [&]<class T>() {
+    const int64_t item = sizeof(T);
+    // Matrix [r, c] of a batch: row-major when its columns are adjacent (or it has one
+    // column), else the transpose of a row-major [c, r].
+    auto layout = [](const Tensor& t, bool* trans, int64_t* ld) {
+      const int64_t r = t.size(1), c = t.size(2);
+      const int64_t rs = t.strides()[1] / int64_t(sizeof(T)),
+                    cs = t.strides()[2] / int64_t(sizeof(T));
+      *trans = !(c == 1 || cs == 1);
+      if (!*trans) {
+        *ld = r > 1 ? rs : std::max<int64_t>(c, 1);
+        EXAFOLD_ASSERT(*ld >= c);
+      } else {
+        *ld = c > 1 ? cs : std::max<int64_t>(r, 1);
+        EXAFOLD_ASSERT(*ld >= r);
+      }
+    };
+    bool ta, tb;
+    int64_t lda, ldb;
+    layout(a, &ta, &lda);
+    layout(b, &tb, &ldb);
+    const T* ap = static_cast<const T*>(a.data_ptr());
+    const T* bp = static_cast<const T*>(b.data_ptr());
+    T* op = static_cast<T*>(out.data_ptr());
+    if (batch == 1) {
+      gemm<T>(ta, tb, m, n, k, T(1), ap, lda, bp, ldb, T(0), op, n);
+      return;
+    }
+    gemm_batched<T>(batch, ta, tb, m, n, k, T(1), ap, lda, a.strides()[0] / item, bp, ldb,
+                    b.strides()[0] / item, T(0), op, n, m * n);
+  });
 }
 
-}  // namespace exafold::ops
+}  // namespace exafold::cpu

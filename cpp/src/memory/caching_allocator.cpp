@@ -1,5 +1,6 @@
 #include "exafold/memory/caching_allocator.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <set>
@@ -57,10 +58,29 @@ class HostRawAllocator final : public RawAllocator {
   void deallocate(void* p, size_t) override { std::free(p); }
 };
 
+class MetaRawAllocator final : public RawAllocator {
+ public:
+  void* allocate(size_t bytes) override {
+    // Far above any real mapping; 2^46 bytes of room before wrapping into the next area.
+    void* p = reinterpret_cast<void*>(next_);
+    next_ += (bytes + kPage - 1) / kPage * kPage;
+    return p;
+  }
+  void deallocate(void*, size_t) override {}
+
+ private:
+  static constexpr uintptr_t kPage = 4096;
+  uintptr_t next_ = uintptr_t(1) << 46;
+};
+
 }  // namespace
 
 std::unique_ptr<RawAllocator> make_host_raw_allocator() {
   return std::make_unique<HostRawAllocator>();
+}
+
+std::unique_ptr<RawAllocator> make_meta_raw_allocator() {
+  return std::make_unique<MetaRawAllocator>();
 }
 
 struct CachingAllocator::Impl {

@@ -7,6 +7,9 @@
 namespace exafold {
 
 Device Device::parse(std::string_view s) {
+  if (s == "meta" || s == "meta:cpu") return meta(DeviceType::cpu);
+  if (s == "meta:cuda") return meta(DeviceType::cuda);
+  if (s == "strict") return strict();
   auto colon = s.find(':');
   std::string_view type = s.substr(0, colon);
   int index = 0;
@@ -22,7 +25,7 @@ Device Device::parse(std::string_view s) {
   }
   if (type == "cuda") return cuda(index);
   if (type == "test_host") return {DeviceType::test_host, index};
-  fail("unknown device '", s, "' (expected cpu, cuda, cuda:N)");
+  fail("unknown device '", s, "' (expected cpu, cuda, cuda:N, strict, meta or meta:cuda)");
 }
 
 std::string Device::str() const {
@@ -33,6 +36,10 @@ std::string Device::str() const {
       return "cuda:" + std::to_string(index);
     case DeviceType::test_host:
       return "test_host:" + std::to_string(index);
+    case DeviceType::strict:
+      return "strict";
+    case DeviceType::meta:
+      return index == int(DeviceType::cuda) ? "meta:cuda" : "meta:cpu";
   }
   return "?";
 }

@@ -14,7 +14,10 @@ thread_local int t_scope_depth = 0;
 
 bool accessible(MemoryKind kind, Device home, Device target) {
   if (home == target) return true;
-  if (home.type == DeviceType::test_host || target.type == DeviceType::test_host) return false;
+  // The test devices reach only their own memory.
+  for (DeviceType t : {home.type, target.type})
+    if (t == DeviceType::test_host || t == DeviceType::strict || t == DeviceType::meta)
+      return false;
   if (target.is_cpu()) return home.is_cpu() && kind != MemoryKind::device;
   // target is a GPU
   GpuBackend* gpu = gpu_backend();

@@ -8,6 +8,7 @@
 #include "exafold/memory/allocator.h"
 #include "exafold/memory/caching_allocator.h"
 #include "exafold/memory/gpu_backend.h"
+#include "exafold/memory/strict.h"
 
 namespace exafold {
 namespace {
@@ -38,6 +39,9 @@ std::string unavailable_reason(Device d, MemoryKind k) {
       if (!gpu) return "this build has no CUDA backend";
       if (ngpu == 0) return "no CUDA device is present";
       return "";
+    case DeviceType::strict:
+    case DeviceType::meta:
+      return k == MemoryKind::device ? "" : cat(d.str(), " has device memory only");
     case DeviceType::cuda:
       if (!gpu) return "this build has no CUDA backend";
       if (d.index >= ngpu) return cat("only ", ngpu, " CUDA device(s) are present");
@@ -66,16 +70,24 @@ Allocator& get_allocator(Device device, MemoryKind kind) {
   if (auto it = r.find(key); it != r.end()) return *it->second;
   if (auto why = unavailable_reason(device, kind); !why.empty())
     fail("no ", memory_kind_name(kind), " memory on ", device.str(), ": ", why);
-  std::unique_ptr<RawAllocator> raw;
-  if (device.is_host() && kind == MemoryKind::host) {
-    raw = make_host_raw_allocator();
+  std::unique_ptr<Allocator> made;
+  if (device.type == DeviceType::strict) {
+    made = make_strict_allocator();
   } else {
-    // Pinned and unified memory are homed on cpu but come from the GPU runtime (device 0).
-    Device gpu_device = device.is_cuda() ? device : Device::cuda(0);
-    raw = gpu_backend()->make_raw_allocator(gpu_device, kind);
+    std::unique_ptr<RawAllocator> raw;
+    if (device.is_meta()) {
+      raw = make_meta_raw_allocator();
+    } else if (device.is_host() && kind == MemoryKind::host) {
+      raw = make_host_raw_allocator();
+    } else {
+      // Pinned and unified memory are homed on cpu but come from the GPU runtime (device 0).
+      Device gpu_device = device.is_cuda() ? device : Device::cuda(0);
+      raw = gpu_backend()->make_raw_allocator(gpu_device, kind);
+    }
+    made = std::make_unique<CachingAllocator>(device, kind, std::move(raw));
   }
   auto& slot = r[key];
-  slot = std::make_unique<CachingAllocator>(device, kind, std::move(raw));
+  slot = std::move(made);
   return *slot;
 }
 

@@ -1,23 +1,29 @@
+// AlphaFold2 supplement Algorithm 2: inference with recycling (trunk, structure module, heads).
 #include "exafold/model/alphafold.h"
 
 #include "exafold/core/error.h"
+#include "exafold/model/all_atom.h"
+#include "layers.h"
 
 namespace exafold::model {
+
+const Params& prepare(const Params& params, Device device, DType dtype) {
+  const Params& placed = params.on(device, dtype);
+  detail::prepare_fused_weights(placed);
+  prepare_residue_tables(device, dtype);
+  return placed;
+}
 
 IterationOutputs run_iteration(const ModelConfig& config, const Params& params,
                                const ModelFeatures& features, const Recycled& prev,
                                const RunOptions& options) {
+  const Params& placed = prepare(params, options.device, options.dtype.value_or(params.dtype()));
   IterationOutputs out;
-  out.trunk = run_trunk(config, params, features.trunk, prev, options);
+  out.trunk = run_trunk(config, placed, features.trunk, prev, options);
   StructureModuleFeatures sf{features.trunk.seq_mask, features.trunk.aatype,
                              features.residx_atom37_to_atom14, features.atom37_atom_exists,
                              features.atom14_atom_exists};
-  if (params.dtype() == DType::float64)
-    out.structure =
-        run_structure_module<double>(config, params, out.trunk.single, out.trunk.pair, sf);
-  else
-    out.structure =
-        run_structure_module<float>(config, params, out.trunk.single, out.trunk.pair, sf);
+  out.structure = run_structure_module(config, placed, out.trunk.single, out.trunk.pair, sf);
   HeadsInputs hi;
   hi.single = out.trunk.single;
   hi.pair = out.trunk.pair;
@@ -25,8 +31,7 @@ IterationOutputs run_iteration(const ModelConfig& config, const Params& params,
   hi.msa_rows = out.trunk.msa.size(0);
   hi.structure_module = out.structure.representation;
   hi.seq_mask = features.trunk.seq_mask;
-  out.heads = params.dtype() == DType::float64 ? run_heads<double>(config, params, hi)
-                                               : run_heads<float>(config, params, hi);
+  out.heads = run_heads(config, placed, hi);
   out.next.prev_msa_first_row = out.trunk.msa_first_row;
   out.next.prev_pair = out.trunk.pair;
   out.next.prev_pos = out.structure.final_atom_positions;
@@ -41,7 +46,8 @@ IterationOutputs run_model(const ModelConfig& config, const Params& params,
   check(num_recycle >= 0, "num_recycle must be >= 0, got ", num_recycle);
   const Tensor& aatype = features[0].trunk.aatype;
   check(aatype.rank() == 1, "aatype must be [N], got ", aatype.shape().str());
-  Recycled prev = Recycled::zeros(aatype.size(0), config.c_m, config.c_z, params.dtype());
+  const DType dtype = options.dtype.value_or(params.dtype());
+  Recycled prev = Recycled::zeros(aatype.size(0), config.c_m, config.c_z, dtype, options.device);
   IterationOutputs out;
   for (int r = 0; r <= num_recycle; ++r) {
     const ModelFeatures& f = features[std::min<size_t>(size_t(r), features.size() - 1)];

@@ -2,81 +2,47 @@
 // encoding.
 #include "exafold/model/input_embedder.h"
 
-#include <algorithm>
-
-#include "exafold/core/thread_pool.h"
-#include "exafold/ops/linear.h"
-#include "model/trunk_common.h"
+#include "exafold/ops/embedding.h"
+#include "layers.h"
 
 namespace exafold::model {
 
 using namespace detail;
 
-template <class T>
 InputEmbedding input_embedder(const ParamScope& p, const Tensor& target_feat,
                               const Tensor& msa_feat) {
-  const LinearParams<T> pre_1d = linear_params<T>(p / "preprocess_1d");
-  const LinearParams<T> pre_msa = linear_params<T>(p / "preprocess_msa");
-  const LinearParams<T> left = linear_params<T>(p / "left_single");
-  const LinearParams<T> right = linear_params<T>(p / "right_single");
+  const ParamScope pre_1d = p / "preprocess_1d", pre_msa = p / "preprocess_msa";
+  const ParamScope left = p / "left_single", right = p / "right_single";
+  const int64_t in_1d = pre_1d["weights"].size(0), in_msa = pre_msa["weights"].size(0);
   check(target_feat.rank() == 2 && msa_feat.rank() == 3, "target_feat ", target_feat.shape().str(),
-        " and msa_feat ", msa_feat.shape().str(), " must be [N, ", pre_1d.in, "] and [S, N, ",
-        pre_msa.in, "]");
+        " and msa_feat ", msa_feat.shape().str(), " must be [N, ", in_1d, "] and [S, N, ", in_msa,
+        "]");
   const int64_t n = target_feat.size(0), s = msa_feat.size(0);
-  const int64_t c_m = pre_msa.out, c_z = left.out;
-  const Tensor tf = float_feature<T>(target_feat, "target_feat", {n, pre_1d.in});
-  const Tensor mf = float_feature<T>(msa_feat, "msa_feat", {s, n, pre_msa.in});
+  const int64_t c_m = pre_msa["weights"].size(1), c_z = left["weights"].size(1);
+  const DType dt = pre_msa["weights"].dtype();
+  const Tensor tf = float_input(target_feat, "target_feat", {n, in_1d}, dt);
+  const Tensor mf = float_input(msa_feat, "msa_feat", {s, n, in_msa}, dt);
 
-  InputEmbedding e{Tensor::empty({s, n, c_m}, dtype_v<T>), Tensor::empty({n, n, c_z}, dtype_v<T>)};
   // [S, N, c_m] = preprocess_msa(msa_feat) + preprocess_1d(target_feat)[None]
-  T* msa = e.msa.data<T>();
-  ops::linear<T>(mf.data<T>(), s * n, pre_msa.in, pre_msa.weights, pre_msa.bias, c_m, msa);
-  Tensor one_d = Tensor::empty({n, c_m}, dtype_v<T>);
-  const T* od = one_d.data<T>();
-  ops::linear<T>(tf.data<T>(), n, pre_1d.in, pre_1d.weights, pre_1d.bias, c_m, one_d.data<T>());
-  thread_pool().parallel_for(s, 1, [&](int64_t s0, int64_t s1) {
-    for (int64_t r = s0; r < s1; ++r)
-      for (int64_t i = 0; i < n * c_m; ++i) msa[r * n * c_m + i] += od[i];
-  });
+  InputEmbedding e;
+  e.msa = linear(pre_msa, mf);
+  ops::add_(e.msa, linear(pre_1d, tf).unsqueeze(0).broadcast_to({s, n, c_m}));
   // [N, N, c_z] = left_single[:, None] + right_single[None, :]
-  Tensor l = Tensor::empty({n, c_z}, dtype_v<T>), r = Tensor::empty({n, c_z}, dtype_v<T>);
-  ops::linear<T>(tf.data<T>(), n, left.in, left.weights, left.bias, c_z, l.data<T>());
-  ops::linear<T>(tf.data<T>(), n, right.in, right.weights, right.bias, c_z, r.data<T>());
-  T* pair = e.pair.data<T>();
-  const T *lp = l.data<T>(), *rp = r.data<T>();
-  thread_pool().parallel_for(n, 1, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        for (int64_t k = 0; k < c_z; ++k)
-          pair[(i * n + j) * c_z + k] = lp[i * c_z + k] + rp[j * c_z + k];
-  });
+  e.pair = ops::binary(ops::Binary::add, linear(left, tf).unsqueeze(1).broadcast_to({n, n, c_z}),
+                       linear(right, tf).unsqueeze(0).broadcast_to({n, n, c_z}));
   return e;
 }
 
-template <class T>
-void add_relative_position(const ParamScope& p, const Tensor& residue_index, Tensor& pair) {
-  const LinearParams<T> rel = linear_params<T>(p / "pair_activiations");  // sic, as in haiku
+void add_relative_position(const ParamScope& p, const Tensor& residue_index, const Tensor& pair) {
+  const ParamScope rel = p / "pair_activiations";  // sic, as in haiku
+  const Tensor w = rel["weights"];
   const int64_t n = residue_index.rank() == 1 ? residue_index.size(0) : -1;
   check(n >= 0, "residue_index has shape ", residue_index.shape().str(), ", expected [N]");
-  const std::vector<int64_t> ri = int_feature(residue_index, "residue_index", {n});
-  check_input<T>(pair, "pair", {n, n, rel.out});
-  const int64_t r = (rel.in - 1) / 2, c_z = rel.out;
-  T* z = pair.data<T>();
+  const Tensor ri = index_input(residue_index, "residue_index", {n});
+  check_shape(pair, "pair", {n, n, w.size(1)});
   // one_hot(...) @ W + b is row clip(d + r) of W, plus b: a gather gives the product exactly
-  thread_pool().parallel_for(n, 1, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        const int64_t bin = std::clamp<int64_t>(ri[size_t(i)] - ri[size_t(j)] + r, 0, 2 * r);
-        const T* w = rel.weights + bin * c_z;
-        T* zij = z + (i * n + j) * c_z;
-        for (int64_t k = 0; k < c_z; ++k) zij[k] += w[k] + rel.bias[k];
-      }
-  });
+  const Tensor bins = ops::relative_position_bins(ri, (w.size(0) - 1) / 2);
+  ops::embed_into(pair, w, rel["bias"], {ops::EmbedTerm::one_hot(bins, 0)}, true);
 }
-
-template InputEmbedding input_embedder<float>(const ParamScope&, const Tensor&, const Tensor&);
-template InputEmbedding input_embedder<double>(const ParamScope&, const Tensor&, const Tensor&);
-template void add_relative_position<float>(const ParamScope&, const Tensor&, Tensor&);
-template void add_relative_position<double>(const ParamScope&, const Tensor&, Tensor&);
 
 }  // namespace exafold::model

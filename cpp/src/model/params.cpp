@@ -1,8 +1,10 @@
 #include "exafold/model/params.h"
 
 #include <map>
+#include <mutex>
 
 #include "exafold/core/error.h"
+#include "exafold/ops/elementwise.h"
 
 namespace exafold::model {
 namespace {
@@ -44,6 +46,12 @@ std::string layout_mismatch(const std::string& source, const ModelConfig& config
   return msg;
 }
 
+struct Params::Derived {
+  std::mutex mu;
+  std::map<std::pair<std::string, DType>, std::unique_ptr<Params>> placed;  // by device name
+  std::unordered_map<std::string, Tensor> cached;
+};
+
 Params Params::from_arrays(std::unordered_map<std::string, Tensor> arrays,
                            const ModelConfig& config, DType dtype) {
   check_dtype(dtype);
@@ -62,7 +70,47 @@ Params Params::from_arrays(std::unordered_map<std::string, Tensor> arrays,
   Params out;
   out.dtype_ = dtype;
   out.map_ = std::move(arrays);
+  out.derived_ = std::make_shared<Derived>();
   return out;
+}
+
+Params Params::uninitialized(const ModelConfig& config, DType dtype, Device device) {
+  Params out;
+  out.dtype_ = dtype;
+  out.device_ = device;
+  out.derived_ = std::make_shared<Derived>();
+  for (const ParamSpec& s : param_spec(config))
+    out.map_.emplace(s.name, Tensor::empty(s.shape, dtype, device));
+  return out;
+}
+
+const Params& Params::on(Device device, DType dtype) const {
+  if (device == device_ && dtype == dtype_) return *this;
+  EXAFOLD_ASSERT(derived_ != nullptr);
+  std::lock_guard lk(derived_->mu);
+  auto& slot = derived_->placed[{device.str(), dtype}];
+  if (!slot) {
+    auto p = std::make_unique<Params>();
+    p->dtype_ = dtype;
+    p->device_ = device;
+    p->derived_ = std::make_shared<Derived>();
+    for (const auto& [name, t] : map_) p->map_.emplace(name, ops::cast(migrate(t, device), dtype));
+    slot = std::move(p);
+  }
+  return *slot;
+}
+
+const Tensor& Params::cached(const std::string& key, const std::function<Tensor()>& make) const {
+  EXAFOLD_ASSERT(derived_ != nullptr);
+  {
+    std::lock_guard lk(derived_->mu);
+    auto it = derived_->cached.find(key);
+    if (it != derived_->cached.end()) return it->second;
+  }
+  // Made outside the lock (make() runs ops, which may read other cached tensors).
+  Tensor t = make();
+  std::lock_guard lk(derived_->mu);
+  return derived_->cached.emplace(key, std::move(t)).first->second;
 }
 
 const Tensor& Params::get(std::string_view name) const {

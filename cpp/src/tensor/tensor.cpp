@@ -5,6 +5,7 @@
 
 #include "exafold/memory/gpu_backend.h"
 #include "exafold/memory/migrate.h"
+#include "exafold/memory/strict.h"
 
 namespace exafold {
 
@@ -227,9 +228,17 @@ void copy_into(const Tensor& dst, const Tensor& src) {
                  src.shape().begin(), src.rank(), src.itemsize());
     return;
   }
-  // Crossing to or from a GPU: contiguous blocks only; strided GPU copies need a kernel.
-  check(dst.is_contiguous() && src.is_contiguous(),
-        "copies to or from GPU memory need contiguous tensors");
+  // Shapes without memory: nothing to copy.
+  if (dst.storage()->device().is_meta() || src.storage()->device().is_meta()) return;
+  // Crossing to or from device memory: contiguous blocks only; strided copies there are an op
+  // (ops::copy) of the device's backend.
+  check(dst.is_contiguous() && src.is_contiguous(), "copies to or from ", dst.device().str(),
+        " and ", src.device().str(), " memory need contiguous tensors (use ops::copy there)");
+  if (dst.storage()->device().type == DeviceType::strict ||
+      src.storage()->device().type == DeviceType::strict) {
+    strict_copy(dst.data_ptr(), src.data_ptr(), src.nbytes());
+    return;
+  }
   GpuBackend* gpu = gpu_backend();
   check(gpu != nullptr, "copy involving ", dst.device().str(), " and ", src.device().str(),
         " needs the CUDA backend");

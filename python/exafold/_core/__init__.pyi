@@ -235,13 +235,17 @@ class Model:
         """
         Reads an official params_model_*.npz file, verified (CRC-32, sizes) and validated against the preset.
         """
-    def run(self, features: dict, num_recycle: typing.SupportsInt | None = None, chunk_size: typing.SupportsInt = 0, on_iteration: typing.Any = None) -> dict:
+    def prepare(self, device: str = 'cpu') -> None:
         """
-        num_recycle + 1 iterations on processed features; returns the last iteration's outputs. on_iteration(i) is called after iteration i finishes.
+        Places the parameters and the projections the model fuses on `device` now, so that the first prediction's memory holds its activations only.
         """
-    def run_iteration(self, features: dict, prev: dict | None = None, chunk_size: typing.SupportsInt = 0) -> dict:
+    def run(self, features: dict, num_recycle: typing.SupportsInt | None = None, chunk_size: typing.SupportsInt = 0, on_iteration: typing.Any = None, device: str = 'cpu') -> dict:
         """
-        One iteration given the recycled inputs (zeros when prev is None).
+        num_recycle + 1 iterations on processed features, on `device` (cpu, strict, cuda:N); returns the last iteration's outputs, on the host. on_iteration(i) is called after iteration i finishes.
+        """
+    def run_iteration(self, features: dict, prev: dict | None = None, chunk_size: typing.SupportsInt = 0, device: str = 'cpu') -> dict:
+        """
+        One iteration given the recycled inputs (zeros when prev is None), on `device`.
         """
     @property
     def config(self) -> dict:

@@ -3,6 +3,7 @@ Single AlphaFold2 modules, for parity tests
 """
 from __future__ import annotations
 import numpy
+import numpy.typing
 import typing
 __all__: list[str] = ['TrunkParams', 'all_atom', 'atom14_to_atom37', 'backbone_update', 'compute_tol', 'embeddings', 'evoformer_block', 'heads', 'invariant_point_attention', 'load_params', 'msa_column_attention', 'msa_column_global_attention', 'msa_row_attention_with_pair_bias', 'outer_product_mean', 'param_spec', 'recycled_distogram', 'run_trunk', 'structure_module', 'torsion_angles', 'transition', 'triangle_attention', 'triangle_multiplication']
 class TrunkParams:
@@ -69,7 +70,7 @@ def param_spec(preset: str) -> list:
     """
     [(name, shape)] of every parameter the preset expects, in a stable order.
     """
-def recycled_distogram(aatype: typing.Any, prev_pos: typing.Any, bins: typing.SupportsInt = 15, dtype: str = 'float64') -> numpy.ndarray:
+def recycled_distogram(aatype: typing.Any, prev_pos: typing.Any, bins: typing.SupportsInt = 15, dtype: str = 'float64') -> numpy.typing.NDArray[numpy.float64]:
     """
     The recycled-distance one-hot [N, N, bins] of Algorithm 32.
     """

@@ -33,5 +33,8 @@ class CachingAllocator final : public Allocator {
 
 /// Pageable host memory, 64-byte aligned (std::aligned_alloc).
 std::unique_ptr<RawAllocator> make_host_raw_allocator();
+/// Addresses without memory, for the meta device: every segment gets fresh, never mapped
+/// addresses, so the caching allocator above it counts and places exactly as it would for real.
+std::unique_ptr<RawAllocator> make_meta_raw_allocator();
 
 }  // namespace exafold

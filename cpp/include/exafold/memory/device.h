@@ -14,6 +14,14 @@ enum class DeviceType : uint8_t {
   /// A second host-backed device that exists only once tests enable it: it makes the copy path
   /// of migrate() testable on machines without a GPU.
   test_host,
+  /// Host memory that the host cannot touch: mapped PROT_NONE except while one of the strict
+  /// backend's own ops runs, so that a stray host access (from model code, say) faults in tests.
+  strict,
+  /// Shapes without memory: allocations are counted by a caching allocator over address space
+  /// that is never mapped, and ops only allocate. Running the model on it measures its peak
+  /// memory without computing (model/memory_model.h). The index is the DeviceType whose
+  /// backend's workspaces it replays.
+  meta,
 };
 
 struct Device {
@@ -22,13 +30,18 @@ struct Device {
 
   static Device cpu() { return {DeviceType::cpu, 0}; }
   static Device cuda(int i) { return {DeviceType::cuda, i}; }
-  /// "cpu", "cuda", "cuda:1", "test_host:0"; throws InvalidArgument on anything else.
+  static Device strict() { return {DeviceType::strict, 0}; }
+  /// The meta device that replays the allocations of `of`'s backend.
+  static Device meta(DeviceType of = DeviceType::cpu) { return {DeviceType::meta, int(of)}; }
+  /// "cpu", "cuda", "cuda:1", "test_host:0", "strict", "meta" (cpu's), "meta:cuda"; throws
+  /// InvalidArgument on anything else.
   static Device parse(std::string_view s);
 
   bool is_cpu() const { return type == DeviceType::cpu; }
   bool is_cuda() const { return type == DeviceType::cuda; }
+  bool is_meta() const { return type == DeviceType::meta; }
   /// True where plain host pointers are dereferenceable (cpu and the test device).
-  bool is_host() const { return type != DeviceType::cuda; }
+  bool is_host() const { return type == DeviceType::cpu || type == DeviceType::test_host; }
   std::string str() const;
   bool operator==(const Device&) const = default;
 };

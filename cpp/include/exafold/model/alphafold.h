@@ -30,6 +30,13 @@ struct IterationOutputs {
   Recycled next;  ///< msa_first_row, pair and atom positions, for the next iteration
 };
 
+/// Places the parameters for a run (Params::on) and derives what the model keeps with them (the
+/// projections that share an input, fused; the residue tables of the structure module on that
+/// device): a prediction's memory then holds activations only.
+/// The runs below do this on their own; call it up front so the first prediction does not pay
+/// for it. Returns the placed parameters.
+const Params& prepare(const Params& params, Device device, DType dtype);
+
 /// One iteration given its recycled inputs (the first iteration's are Recycled::zeros).
 IterationOutputs run_iteration(const ModelConfig& config, const Params& params,
                                const ModelFeatures& features, const Recycled& prev,

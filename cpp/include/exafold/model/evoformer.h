@@ -16,14 +16,14 @@ enum class ColumnAttention { full, global };
 /// row attention with pair bias, column attention, MSA transition, outer product mean,
 /// triangle multiplication outgoing and incoming, triangle attention starting and ending node,
 /// pair transition, each added as a residual. msa_mask [S, N]; pair_mask [N, N]; p is the
-/// block's scope (a stacked scope with .block(i) selected). Both tensors must be contiguous T.
-template <class T>
-void evoformer_block(const ParamScope& p, ColumnAttention column, Tensor& msa, Tensor& pair,
-                     const Tensor& msa_mask, const Tensor& pair_mask, int64_t chunk_size);
+/// block's scope (a stacked scope with .block(i) selected). Both must be contiguous, in the
+/// parameters' dtype and on their device.
+void evoformer_block(const ParamScope& p, ColumnAttention column, const Tensor& msa,
+                     const Tensor& pair, const Tensor& msa_mask, const Tensor& pair_mask,
+                     int64_t chunk_size);
 
 /// `blocks` blocks of the stacked scope p (`evoformer/evoformer_iteration`), in order.
-template <class T>
-void evoformer_stack(const ParamScope& p, int blocks, Tensor& msa, Tensor& pair,
+void evoformer_stack(const ParamScope& p, int blocks, const Tensor& msa, const Tensor& pair,
                      const Tensor& msa_mask, const Tensor& pair_mask, int64_t chunk_size);
 
 }  // namespace exafold::model

@@ -12,12 +12,11 @@ namespace exafold::model {
 
 /// AlphaFold2's fixed bin edges (config.model.heads): distogram 2.3125..21.6875 Angstrom,
 /// aligned error 0..31 Angstrom, each with num_bins - 1 evenly spaced edges.
-template <class T>
-std::vector<T> distogram_bin_edges(int num_bins);
-template <class T>
-std::vector<T> aligned_error_breaks(int num_bins);
+std::vector<double> distogram_bin_edges(int num_bins);
+std::vector<double> aligned_error_breaks(int num_bins);
 
-/// The representations the heads read, in T, and the mask for the confidence metrics.
+/// The representations the heads read, in the parameters' dtype on their device, and the mask
+/// for the confidence metrics.
 struct HeadsInputs {
   Tensor single;            ///< [N, c_s]: representations["single"] (experimentally resolved)
   Tensor pair;              ///< [N, N, c_z]: representations["pair"] (distogram, PAE)
@@ -35,20 +34,19 @@ struct HeadsOutputs {
   Tensor experimentally_resolved_logits;  ///< [N, 37]
   Tensor plddt_logits;                    ///< [N, 50]
   Tensor plddt;                           ///< [N], 0..100
-  double mean_plddt = 0;                  ///< over seq_mask
+  Tensor mean_plddt;                      ///< 0-d: over seq_mask
   /// Predicted aligned error, for _ptm presets only (undefined tensors and 0 otherwise).
   Tensor pae_logits;                ///< [N, N, 64], not symmetrised
   Tensor aligned_confidence_probs;  ///< [N, N, 64]
   Tensor predicted_aligned_error;   ///< [N, N] Angstrom
   double max_predicted_aligned_error = 0;
-  double ptm = 0;
+  Tensor ptm;  ///< 0-d
 };
 
-/// Every head the preset has, then the confidence metrics; T = the parameters' dtype.
+/// Every head the preset has, then the confidence metrics, on the parameters' device and dtype.
 /// pLDDT (Alg 29): LayerNorm, relu(Linear act_0), relu(Linear act_1), Linear to 50 bins.
 /// Distogram: half_logits + its transpose over the residue axes. Masked MSA: Linear to 23 on the
 /// S cluster rows. Experimentally resolved: Linear to 37 on single. PAE: Linear to 64 on pair.
-template <class T>
 HeadsOutputs run_heads(const ModelConfig& config, const Params& params, const HeadsInputs& in);
 
 }  // namespace exafold::model

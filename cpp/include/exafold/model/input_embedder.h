@@ -14,16 +14,15 @@ struct InputEmbedding {
 
 /// Algorithm 3 without its relpos line: msa = preprocess_msa(msa_feat) + preprocess_1d(target_feat)
 /// broadcast over the sequences, pair = left_single(target_feat)[i] + right_single(target_feat)[j].
-/// target_feat [N, 22], msa_feat [S, N, 49] (float32 or float64); p is the `evoformer` scope.
+/// target_feat [N, 22], msa_feat [S, N, 49] (any float dtype, on the parameters' device); p is the
+/// `evoformer` scope.
 /// The reference adds the recycled inputs before the relative positions; run_trunk keeps that
 /// order (add_relative_position comes after the recycling embedder).
-template <class T>
 InputEmbedding input_embedder(const ParamScope& p, const Tensor& target_feat,
                               const Tensor& msa_feat);
 
 /// Algorithm 4: pair [N, N, c_z] += pair_activiations(one_hot(clip(ri[i] - ri[j] + r, 0, 2 r),
 /// 2 r + 1)) with r = 32 (read from the parameter shape). residue_index [N], int32 or int64.
-template <class T>
-void add_relative_position(const ParamScope& p, const Tensor& residue_index, Tensor& pair);
+void add_relative_position(const ParamScope& p, const Tensor& residue_index, const Tensor& pair);
 
 }  // namespace exafold::model

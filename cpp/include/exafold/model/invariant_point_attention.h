@@ -1,11 +1,9 @@
 // Invariant point attention: AlphaFold2 supplement Alg 22.
 #pragma once
 
-#include <span>
-
 #include "exafold/model/config.h"
 #include "exafold/model/params.h"
-#include "exafold/model/rigid.h"
+#include "exafold/ops/geometry.h"
 #include "exafold/tensor/tensor.h"
 
 namespace exafold::model {
@@ -20,22 +18,22 @@ namespace exafold::model {
 /// get -1e5; the output concatenates scalar values (H*c_v), the value points in the query's
 /// frame as x, y, z blocks (H*P_v each), their norms sqrt(1e-8 + |p|^2) (H*P_v) and the
 /// attention over the pair (H*c_z), in this order, before output_projection.
-template <class T>
 class InvariantPointAttention {
  public:
   /// scope: fold_iteration/invariant_point_attention. pair [N, N, c_z]: the layer-normed pair
   /// representation (structure_module/pair_layer_norm applied).
   InvariantPointAttention(const StructureDims& dims, const ParamScope& scope, const Tensor& pair);
 
-  /// act [N, c_s], seq_mask [N], frames: N backbone frames (translations in nm) -> [N, c_s].
-  Tensor operator()(const Tensor& act, const Tensor& seq_mask,
-                    std::span<const Rigid<T>> frames) const;
+  /// act [N, c_s], seq_mask [N] (the run's dtype), frames: the backbone frames [N] (rotations
+  /// [N, 3, 3], translations [N, 3] in nm) -> [N, c_s].
+  Tensor operator()(const Tensor& act, const Tensor& seq_mask, const ops::Frames& frames) const;
 
  private:
   StructureDims dims_;
   ParamScope scope_;
-  Tensor pair_;     ///< [N, N, c_z], contiguous
-  Tensor bias_2d_;  ///< [N, N, H]: w_2d * attention_2d(pair)
+  Tensor pair_;           ///< [N, N, c_z]
+  Tensor bias_2d_;        ///< [N, N, H]: w_2d * attention_2d(pair)
+  Tensor point_weights_;  ///< [H]: sqrt(1 / (3 P_qk 9/2)) softplus(trainable_point_weights)
 };
 
 }  // namespace exafold::model

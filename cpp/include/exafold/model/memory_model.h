@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "exafold/core/dtype.h"
+#include "exafold/memory/device.h"
 #include "exafold/model/config.h"
 
 namespace exafold::model {
@@ -18,20 +19,21 @@ struct MemoryWorkload {
   int threads = 0;         ///< the thread pool's size; 0 = the shared pool's
 };
 
-/// Peak bytes the caching allocator holds during run_model above what was live before it
-/// (parameters and features are not counted: they are live before and after). Models every
-/// allocation of the trunk's modules (chunked as run_model chunks them, rounded as the allocator
-/// rounds) and the N^2 outputs of the heads; chunk_size <= 0 means unchunked. The allocator may
-/// hand a request over 1 MiB a free block up to 1 MiB larger without splitting it, and counts the
-/// whole block in use, so the measured peak can exceed this by up to 1 MiB per live large block,
-/// depending on what the cache holds.
+/// Peak bytes the caching allocator of `backend`'s device holds during run_model above what
+/// was live before it (parameters, their fused projections and the features are not counted:
+/// they are live before and after), chunk_size <= 0 meaning unchunked. It is measured, not
+/// estimated: the prediction is replayed on the meta device (memory/device.h), where every op
+/// allocates what it would and the backend its workspaces, through a caching allocator of the
+/// same policy, and nothing is computed. The real allocator's cache may then hand a request
+/// over 1 MiB a free block up to 1 MiB larger than the replay's, so a measured peak can exceed
+/// this by up to 1 MiB per live large block, depending on what its cache held before.
 int64_t predict_peak_bytes(const ModelConfig& config, const MemoryWorkload& w, int64_t chunk_size,
-                           DType dtype);
+                           DType dtype, DeviceType backend = DeviceType::cpu);
 
 /// The largest chunk size whose predicted peak fits in budget_bytes: 0 (unchunked) when that
 /// fits, else the largest fitting chunk in 1..N. Throws OutOfMemory naming the smallest possible
 /// peak when even chunk 1 does not fit.
 int64_t choose_chunk(const ModelConfig& config, const MemoryWorkload& w, int64_t budget_bytes,
-                     DType dtype);
+                     DType dtype, DeviceType backend = DeviceType::cpu);
 
 }  // namespace exafold::model

@@ -8,11 +8,11 @@
 
 namespace exafold::model {
 
-/// The update to msa [S, N, c_m]: each residue column attends over the sequences, keys masked
-/// by msa_mask [S, N]. p is the `msa_column_attention` scope; chunk_size columns at a time
+/// Adds to out [S, N, c_m] (msa itself for the residual) the update to msa [S, N, c_m]: each
+/// residue column attends over the sequences, keys masked by msa_mask [S, N]. p is the
+/// `msa_column_attention` scope; chunk_size columns at a time
 /// (<= 0: all).
-template <class T>
-Tensor msa_column_attention(const ParamScope& p, const Tensor& msa, const Tensor& msa_mask,
-                            int64_t chunk_size);
+void msa_column_attention(const ParamScope& p, const Tensor& msa, const Tensor& msa_mask,
+                          int64_t chunk_size, const Tensor& out);
 
 }  // namespace exafold::model

@@ -8,13 +8,13 @@
 
 namespace exafold::model {
 
-/// The update to the extra MSA msa [E, N, c_e]: per residue column one query per head, the
-/// masked mean (eps 1e-10) of the layer-normed column, attends over the sequences through a
-/// single shared key/value head; each sequence gates the result with its own activations.
-/// msa_mask [E, N]; p is the `msa_column_global_attention` scope; chunk_size columns at a time
+/// Adds to out [E, N, c_e] (msa itself for the residual) the update to the extra MSA msa: per
+/// residue column one query per head, the masked mean (eps 1e-10) of the layer-normed column,
+/// attends over the sequences through a single shared key/value head; each sequence gates the
+/// result with its own activations. msa_mask [E, N]; p is the `msa_column_global_attention` scope;
+/// chunk_size columns at a time
 /// (<= 0: all).
-template <class T>
-Tensor msa_column_global_attention(const ParamScope& p, const Tensor& msa, const Tensor& msa_mask,
-                                   int64_t chunk_size);
+void msa_column_global_attention(const ParamScope& p, const Tensor& msa, const Tensor& msa_mask,
+                                 int64_t chunk_size, const Tensor& out);
 
 }  // namespace exafold::model

@@ -8,13 +8,13 @@
 
 namespace exafold::model {
 
-/// The pair update [N, N, c_z] from msa [S, N, c] and msa_mask [S, N]:
+/// Adds to out [N, N, c_z] (the pair, for the residual) the pair update from msa [S, N, c] and
+/// msa_mask [S, N]:
 ///   a, b = mask * (LayerNorm(msa) @ left/right_projection)                     [S, N, c_o]
 ///   out[i, j] = (sum_s a[s, i] (x) b[s, j]) @ output_w + output_b   (bias first)
 ///   out[i, j] /= 1e-3 + sum_s mask[s, i] mask[s, j]
 /// p is the `outer_product_mean` scope; chunk_size output rows i at a time (<= 0: all).
-template <class T>
-Tensor outer_product_mean(const ParamScope& p, const Tensor& msa, const Tensor& msa_mask,
-                          int64_t chunk_size);
+void outer_product_mean(const ParamScope& p, const Tensor& msa, const Tensor& msa_mask,
+                        int64_t chunk_size, const Tensor& out);
 
 }  // namespace exafold::model

@@ -2,7 +2,9 @@
 // the validated parameter set the modules read. Reading parameter files is io/weights.h's work.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -42,17 +44,34 @@ class Params {
   static Params from_arrays(std::unordered_map<std::string, Tensor> arrays,
                             const ModelConfig& config, DType dtype);
 
+  /// Every array of the preset, uninitialised, in `dtype` on `device`: for the meta device,
+  /// which replays a prediction's allocations without computing (model/memory_model.h).
+  static Params uninitialized(const ModelConfig& config, DType dtype, Device device);
+
   const Tensor& get(std::string_view name) const;
   /// Block i of a stacked parameter.
   Tensor block(std::string_view name, int i) const { return get(name).select(0, i); }
   DType dtype() const { return dtype_; }
+  /// Where the arrays live (cpu for loaded or given ones).
+  Device device() const { return device_; }
+  /// These parameters on `device` in `dtype` (float32 or float64, or the backend's own): this
+  /// set when it already is, else a copy made on first use, through that device's caching
+  /// allocator, and kept with this set for every later call (one placement per model).
+  const Params& on(Device device, DType dtype) const;
+  /// A tensor derived from these parameters once and kept with them (the projections that share
+  /// an input, concatenated into one weight; constant tables on the parameters' device).
+  const Tensor& cached(const std::string& key, const std::function<Tensor()>& make) const;
   size_t size() const { return map_.size(); }
   int64_t num_parameters() const;
   const std::unordered_map<std::string, Tensor>& arrays() const { return map_; }
 
  private:
+  struct Derived;
   std::unordered_map<std::string, Tensor> map_;
   DType dtype_ = DType::float32;
+  Device device_ = Device::cpu();
+  /// Placements and cached tensors, shared by the copies of this set.
+  std::shared_ptr<Derived> derived_;
 };
 
 /// A module's view of the parameters: names relative to its haiku path, and for stacked
@@ -73,7 +92,12 @@ class ParamScope {
     return block_ < 0 ? t : t.select(0, block_);
   }
   const std::string& prefix() const { return prefix_; }
+  int block_index() const { return block_; }
   const Params& params() const { return *params_; }
+  /// params().cached() under a key unique to this scope and block.
+  const Tensor& cached(std::string_view what, const std::function<Tensor()>& make) const {
+    return params_->cached(prefix_ + "#" + std::to_string(block_) + "#" + std::string(what), make);
+  }
 
  private:
   const Params* params_;

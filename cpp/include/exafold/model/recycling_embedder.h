@@ -6,28 +6,27 @@
 
 namespace exafold::model {
 
-/// The recycled inputs of one iteration (zeros for the first). Float32 or float64.
+/// The recycled inputs of one iteration (zeros for the first), on the run's device.
 struct Recycled {
   Tensor prev_msa_first_row;  ///< [N, c_m]
   Tensor prev_pair;           ///< [N, N, c_z]
   Tensor prev_pos;            ///< [N, 37, 3] atom37 positions, Angstrom
 
   /// All-zero inputs for the first iteration.
-  static Recycled zeros(int64_t n, int64_t c_m, int64_t c_z, DType dtype);
+  static Recycled zeros(int64_t n, int64_t c_m, int64_t c_z, DType dtype,
+                        Device device = Device::cpu());
 };
 
-/// The recycled-distance one-hot [N, N, bins] of the pseudo-beta atoms (CB, CA for glycine,
-/// aatype 7): lower = linspace(3.25, 20.75, bins)^2, upper = [lower[1:], 1e8], bin b set where
-/// lower[b] < d^2 < upper[b] (strict, so a distance exactly on an edge sets no bin).
+/// The recycled-distance bin [N, N] (int32) of the pseudo-beta atoms (CB, CA for glycine,
+/// aatype 7): lower = linspace(3.25, 20.75, bins)^2, upper = [lower[1:], 1e8], bin b where
+/// lower[b] < d^2 < upper[b] (strict, so a distance exactly on an edge is in no bin: -1).
 /// aatype [N] int32/int64; prev_pos [N, 37, 3].
-template <class T>
-Tensor recycled_distogram(const Tensor& aatype, const Tensor& prev_pos, int64_t bins);
+Tensor recycled_distogram_bins(const Tensor& aatype, const Tensor& prev_pos, int64_t bins);
 
 /// Algorithm 32, in the reference's order: pair += prev_pos_linear(recycled_distogram),
 /// msa[0] += prev_msa_first_row_norm(prev_msa_first_row), pair += prev_pair_norm(prev_pair).
 /// msa [S, N, c_m] and pair [N, N, c_z] are updated in place; p is the `evoformer` scope.
-template <class T>
 void recycling_embedder(const ParamScope& p, const Tensor& aatype, const Recycled& prev,
-                        Tensor& msa, Tensor& pair);
+                        const Tensor& msa, const Tensor& pair);
 
 }  // namespace exafold::model

@@ -9,7 +9,7 @@
 namespace exafold::model {
 
 /// The per-residue features the structure module reads (AF2-REFERENCE section 4). Masks and
-/// maps may be float32, float64 or int32 whatever T is.
+/// maps may be float32, float64 or int32 whatever the run's dtype is.
 struct StructureModuleFeatures {
   Tensor seq_mask;                 ///< [N], 1 for real residues
   Tensor aatype;                   ///< [N] int32, 0..20 (20 = unknown)
@@ -18,7 +18,8 @@ struct StructureModuleFeatures {
   Tensor atom14_atom_exists;       ///< [N, 14]
 };
 
-/// Everything folding.StructureModule returns with compute_loss=True, in T. L = layers (8).
+/// Everything folding.StructureModule returns with compute_loss=True, in the run's dtype.
+/// L = layers (8).
 struct StructureModuleOutputs {
   Tensor final_atom_positions;  ///< [N, 37, 3] Angstrom, times atom37_atom_exists
   Tensor final_atom_mask;       ///< [N, 37]: atom37_atom_exists as given
@@ -31,7 +32,7 @@ struct StructureModuleOutputs {
 };
 
 /// Alg 20 on the trunk's output. single [N, c_s] (representations["single"]), pair [N, N, c_z]
-/// (representations["pair"]), both in T = the parameters' dtype (float or double).
+/// (representations["pair"]), both in the parameters' dtype and on their device.
 ///
 /// As in AlphaFold2: single and pair are layer-normed (single_layer_norm, pair_layer_norm); the
 /// normed single is both the initial_act of the side-chain ResNet and the input of
@@ -40,7 +41,6 @@ struct StructureModuleOutputs {
 /// LayerNorm, the backbone update (translations in nm) and the torsion ResNet. Atoms are built
 /// from the last layer's frames (scaled to Angstrom) and angles. Padded residues (seq_mask 0)
 /// are masked in attention only, as in the reference; their atoms are not meaningful.
-template <class T>
 StructureModuleOutputs run_structure_module(const ModelConfig& config, const Params& params,
                                             const Tensor& single, const Tensor& pair,
                                             const StructureModuleFeatures& features);

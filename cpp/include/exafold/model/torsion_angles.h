@@ -18,7 +18,6 @@ struct TorsionAngles {
 /// chi1..4, each as (sin, cos).
 /// scope: fold_iteration/rigid_sidechain; act [N, c_s] (this layer's), initial_act [N, c_s]
 /// (the layer-normed single representation); num_blocks: StructureDims::sidechain_blocks.
-template <class T>
 TorsionAngles predict_torsion_angles(const ParamScope& scope, int num_blocks, const Tensor& act,
                                      const Tensor& initial_act);
 

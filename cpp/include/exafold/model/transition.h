@@ -8,11 +8,11 @@
 
 namespace exafold::model {
 
-/// The update LayerNorm -> Linear(c, n c) -> relu -> Linear(n c, c) of act [A, B, c] (the MSA
-/// or the pair). As in the reference no mask is applied. p is the `msa_transition` or
-/// `pair_transition` scope; chunk_size rows of A at a time bound the [B, n c] intermediate
+/// Adds to out (act itself for the residual) the update LayerNorm -> Linear(c, n c) -> relu ->
+/// Linear(n c, c) of act [A, B, c] (the MSA or the pair). As in the reference no mask is applied. p
+/// is the `msa_transition` or `pair_transition` scope; chunk_size rows of A at a time bound the [B,
+/// n c] intermediate
 /// (<= 0: all).
-template <class T>
-Tensor transition(const ParamScope& p, const Tensor& act, int64_t chunk_size);
+void transition(const ParamScope& p, const Tensor& act, int64_t chunk_size, const Tensor& out);
 
 }  // namespace exafold::model

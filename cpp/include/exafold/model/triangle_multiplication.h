@@ -11,7 +11,8 @@ namespace exafold::model {
 
 enum class TriangleEdges { outgoing, incoming };
 
-/// The update to pair [N, N, c_z] with pair_mask [N, N]:
+/// Adds to out [N, N, c_z] (pair itself for the residual) the update to pair with pair_mask
+/// [N, N]:
 ///   x = LayerNorm(pair); a = mask * left_projection(x) * sigmoid(left_gate(x)); b likewise
 ///   outgoing: o[i, j] = sum_k a[i, k] * b[j, k]
 ///   incoming: o[i, j] = sum_k a[k, j] * b[k, i]   (the reference's 'kjc,kic->ijc': the left
@@ -20,8 +21,7 @@ enum class TriangleEdges { outgoing, incoming };
 /// p is the `triangle_multiplication_outgoing` / `_incoming` scope; chunk_size output rows at a
 /// time (<= 0: all). The projections a and b ([c, N, N] each) are held whole, as in the
 /// reference.
-template <class T>
-Tensor triangle_multiplication(const ParamScope& p, TriangleEdges edges, const Tensor& pair,
-                               const Tensor& pair_mask, int64_t chunk_size);
+void triangle_multiplication(const ParamScope& p, TriangleEdges edges, const Tensor& pair,
+                             const Tensor& pair_mask, int64_t chunk_size, const Tensor& out);
 
 }  // namespace exafold::model

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "exafold/model/config.h"
 #include "exafold/model/params.h"
@@ -12,8 +13,8 @@
 namespace exafold::model {
 
 /// The processed features of one recycling iteration (AF2-REFERENCE section 4), without the
-/// leading ensemble axis. Float features may be float32 or float64 whatever the run's precision;
-/// integer features int32 or int64.
+/// leading ensemble axis, on any device (they move to the run's). Float features may be float32
+/// or float64 whatever the run's precision; integer features int32 or int64.
 struct TrunkFeatures {
   Tensor aatype;                ///< [N] int, 0..20
   Tensor residue_index;         ///< [N] int
@@ -27,8 +28,8 @@ struct TrunkFeatures {
   Tensor extra_deletion_value;  ///< [E, N]
 };
 
-/// The trunk's representations, in the parameters' precision. `msa_first_row` (= msa[0]) and
-/// `pair` are what the next iteration recycles, with the structure module's atom positions.
+/// The trunk's representations, in the run's precision, on its device. `msa_first_row` (= msa[0])
+/// and `pair` are what the next iteration recycles, with the structure module's atom positions.
 struct TrunkOutputs {
   Tensor msa;            ///< [S, N, c_m]
   Tensor pair;           ///< [N, N, c_z]
@@ -36,35 +37,27 @@ struct TrunkOutputs {
   Tensor msa_first_row;  ///< [N, c_m]
 };
 
-/// Note [Trunk memory]: besides the activations (msa, extra MSA, pair) and one update of the
-/// same size, the largest temporaries per module, for a chunk of C batch rows, are
-///   attention (row, column, triangle): 5 C L h d (q, k, v, gate, weighted values; L tokens,
-///     h heads of width d), one [L, L] logit block per thread, and the [h, N, N] pair bias;
-///   outer product mean: 2 S N c_o (projections) and 2 C N c_o^2 (outer products);
-///   triangle multiplication: 2 c_i N^2 (the gated projections, whole) and 2 C N (c_i + c_z);
-///   transitions: C L (c + 4 c).
-/// With C = 0 (everything at once) the outer products alone are N^2 c_o^2 values.
+/// How one prediction runs. Results do not depend on chunk_size beyond rounding.
 struct RunOptions {
   /// Rows of the batch dimension that attention, triangle and transition modules process at a
-  /// time; <= 0 processes everything at once. Results do not depend on it beyond rounding.
+  /// time; <= 0 processes everything at once. Memory: model/memory_model.h.
   int64_t chunk_size = 0;
+  /// The device every op runs on. Parameters are placed there once per model (Params::on),
+  /// features move there, and every output stays there.
+  Device device = Device::cpu();
+  /// The compute dtype (float64 for parity, float32); unset: the parameters' own.
+  std::optional<DType> dtype;
 };
 
 /// One recycling iteration of the trunk: input embedder, recycling embedder, relative positions,
-/// extra-MSA stack, Evoformer stack and the single projection, on the host in T (float or
-/// double; params.dtype() must match). Bad feature shapes or values throw InvalidArgument naming
+/// extra-MSA stack, Evoformer stack and the single projection, on options.device in the run's
+/// dtype. Bad feature shapes or values throw InvalidArgument naming
 /// the feature. Zero-template inference: the template pair embedding would add exactly zero and
 /// the template torsion rows would join the MSA fully masked, changing no real output, so
 /// neither is computed (model_1/model_2 parameter files still carry, and the loader still
 /// validates, the template parameters). Masked entries are another matter: a fully masked
 /// query attends uniformly to every key, so in padded residue columns and masked MSA rows the
 /// reference's extra template row shows through; real entries agree.
-template <class T>
-TrunkOutputs run_trunk(const ModelConfig& config, const Params& params,
-                       const TrunkFeatures& features, const Recycled& prev,
-                       const RunOptions& options = {});
-
-/// run_trunk in the parameters' precision (float32 or float64).
 TrunkOutputs run_trunk(const ModelConfig& config, const Params& params,
                        const TrunkFeatures& features, const Recycled& prev,
                        const RunOptions& options = {});

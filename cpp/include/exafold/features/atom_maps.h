@@ -3,7 +3,7 @@
 
 #include "exafold/tensor/tensor.h"
 
-namespace exafold::model {
+namespace exafold::features {
 
 struct AtomMaps {
   Tensor residx_atom37_to_atom14;  ///< [N, 37] int32
@@ -14,4 +14,4 @@ struct AtomMaps {
 /// The maps for residue types `aatype` ([N], int32 or int64, 0..20; 20 = unknown, no atoms).
 AtomMaps atom_maps(const Tensor& aatype);
 
-}  // namespace exafold::model
+}  // namespace exafold::features

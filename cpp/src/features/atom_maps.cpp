@@ -1,13 +1,13 @@
-#include "exafold/model/atom_maps.h"
+#include "exafold/features/atom_maps.h"
 
 #include <cstring>
 
 #include "exafold/model/residue_constants.h"
 
-namespace exafold::model {
+namespace exafold::features {
 
 AtomMaps atom_maps(const Tensor& aatype) {
-  using namespace rc;
+  using namespace model::rc;
   check(aatype.rank() == 1, "aatype must be [N], got ", aatype.shape().str());
   check(aatype.dtype() == DType::int32 || aatype.dtype() == DType::int64,
         "aatype must be int32 or int64, got ", dtype_name(aatype.dtype()));
@@ -31,4 +31,4 @@ AtomMaps atom_maps(const Tensor& aatype) {
   return m;
 }
 
-}  // namespace exafold::model
+}  // namespace exafold::features

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-namespace exafold::ops {
+namespace exafold::cpu {
 
 /// C[m,n] = alpha * op(A) @ op(B) + beta * C, all row-major; op(A) is [m,k], op(B) is [k,n].
 /// T is float or double.
@@ -26,4 +26,4 @@ void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t m, int64_t 
                   T alpha, const T* a, int64_t lda, int64_t stride_a, const T* b, int64_t ldb,
                   int64_t stride_b, T beta, T* c, int64_t ldc, int64_t stride_c);
 
-}  // namespace exafold::ops
+}  // namespace exafold::cpu

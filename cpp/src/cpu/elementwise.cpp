@@ -1,0 +1,201 @@
+// Element-wise ops of the cpu backend: fill, copy and cast, unary and binary arithmetic, gates.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "cpu_backend.h"
+#include "fast_exp.h"
+#include "strided.h"
+
+namespace exafold::cpu {
+
+namespace {
+
+template <class T>
+T sigmoid(T x) {
+  if constexpr (std::is_same_v<T, float>)
+    return 1.0f / (1.0f + fast_exp(-x));
+  else
+    return T(1) / (T(1) + std::exp(-x));
+}
+
+template <class T>
+T apply(ops::Unary f, T x) {
+  switch (f) {
+    case ops::Unary::relu:
+      return std::max(x, T(0));
+    case ops::Unary::sigmoid:
+      return sigmoid(x);
+    case ops::Unary::softplus:
+      return T(std::max(double(x), 0.0) + std::log1p(std::exp(-std::abs(double(x)))));
+    case ops::Unary::sqrt:
+      return std::sqrt(x);
+  }
+  return x;
+}
+
+template <class T>
+T apply(ops::Binary op, T a, T b) {
+  switch (op) {
+    case ops::Binary::add:
+      return a + b;
+    case ops::Binary::sub:
+      return a - b;
+    case ops::Binary::mul:
+      return a * b;
+    case ops::Binary::div:
+      return a / b;
+  }
+  return a;
+}
+
+char* base(const Tensor& t) { return static_cast<char*>(t.data_ptr()); }
+
+template <size_t K>
+Strided<K> operands(std::initializer_list<const Tensor*> ts) {
+  Strided<K> s;
+  size_t k = 0;
+  for (const Tensor* t : ts) {
+    s.base[k] = base(*t);
+    s.strides[k] = t->strides().begin();
+    ++k;
+  }
+  return s;
+}
+
+/// One element of any copyable dtype, read as double (integers up to 2^53 are exact).
+double load(DType d, const char* p) {
+  switch (d) {
+    case DType::float32:
+      return *reinterpret_cast<const float*>(p);
+    case DType::float64:
+      return *reinterpret_cast<const double*>(p);
+    case DType::bfloat16:
+      return float(*reinterpret_cast<const bfloat16*>(p));
+    case DType::int32:
+      return *reinterpret_cast<const int32_t*>(p);
+    case DType::int64:
+      return double(*reinterpret_cast<const int64_t*>(p));
+    default:
+      EXAFOLD_ASSERT(false);
+  }
+  return 0;
+}
+
+void store(DType d, char* p, double v) {
+  switch (d) {
+    case DType::float32:
+      *reinterpret_cast<float*>(p) = float(v);
+      return;
+    case DType::float64:
+      *reinterpret_cast<double*>(p) = v;
+      return;
+    case DType::bfloat16:
+      *reinterpret_cast<bfloat16*>(p) = bfloat16(float(v));
+      return;
+    case DType::int32:
+      *reinterpret_cast<int32_t*>(p) = int32_t(v);
+      return;
+    case DType::int64:
+      *reinterpret_cast<int64_t*>(p) = int64_t(v);
+      return;
+    default:
+      EXAFOLD_ASSERT(false);
+  }
+}
+
+}  // namespace
+
+void CpuBackend::fill(const Tensor& out, double value) {
+  if (dry_) return;
+  const DType d = out.dtype();
+  const size_t item = out.itemsize();
+  char pattern[8];
+  store(d, pattern, value);
+  for_each_run<1>(out.shape(), operands<1>({&out}),
+                  [&](std::array<char*, 1> p, int64_t n, std::array<int64_t, 1> s) {
+                    for (int64_t i = 0; i < n; ++i) std::memcpy(p[0] + i * s[0], pattern, item);
+                  });
+}
+
+void CpuBackend::copy(const Tensor& dst, const Tensor& src) {
+  if (dry_) return;
+  const DType dd = dst.dtype(), sd = src.dtype();
+  const size_t item = dst.itemsize();
+  for_each_run<2>(dst.shape(), operands<2>({&dst, &src}),
+                  [&](std::array<char*, 2> p, int64_t n, std::array<int64_t, 2> s) {
+                    if (dd == sd) {
+                      if (s[0] == int64_t(item) && s[1] == int64_t(item)) {
+                        std::memcpy(p[0], p[1], item * size_t(n));
+                      } else {
+                        for (int64_t i = 0; i < n; ++i)
+                          std::memcpy(p[0] + i * s[0], p[1] + i * s[1], item);
+                      }
+                      return;
+                    }
+                    for (int64_t i = 0; i < n; ++i)
+                      store(dd, p[0] + i * s[0], load(sd, p[1] + i * s[1]));
+                  });
+}
+
+void CpuBackend::unary(ops::Unary f, const Tensor& out, const Tensor& x) {
+  if (dry_) return;
+  with_float(out.dtype(), [&]<class T>() {
+    for_each_run<2>(out.shape(), operands<2>({&out, &x}),
+                    [&](std::array<char*, 2> p, int64_t n, std::array<int64_t, 2> s) {
+                      for (int64_t i = 0; i < n; ++i)
+                        at<T>(p[0], s[0], i) = apply(f, at<T>(p[1], s[1], i));
+                    });
+  });
+}
+
+void CpuBackend::binary(ops::Binary op, const Tensor& out, const Tensor& a, const Tensor& b,
+                        bool accumulate) {
+  if (dry_) return;
+  with_float(out.dtype(), [&]<class T>() {
+    for_each_run<3>(out.shape(), operands<3>({&out, &a, &b}),
+                    [&](std::array<char*, 3> p, int64_t n, std::array<int64_t, 3> s) {
+                      for (int64_t i = 0; i < n; ++i) {
+                        const T r = apply(op, at<T>(p[1], s[1], i), at<T>(p[2], s[2], i));
+                        T& o = at<T>(p[0], s[0], i);
+                        o = accumulate ? o + r : r;
+                      }
+                    });
+  });
+}
+
+void CpuBackend::scalar(ops::Binary op, const Tensor& out, const Tensor& a, double s) {
+  if (dry_) return;
+  with_float(out.dtype(), [&]<class T>() {
+    const T v = T(s);
+    for_each_run<2>(out.shape(), operands<2>({&out, &a}),
+                    [&](std::array<char*, 2> p, int64_t n, std::array<int64_t, 2> st) {
+                      for (int64_t i = 0; i < n; ++i)
+                        at<T>(p[0], st[0], i) = apply(op, at<T>(p[1], st[1], i), v);
+                    });
+  });
+}
+
+void CpuBackend::sigmoid_gate(const Tensor& out, const Tensor& value, const Tensor& gate,
+                              const Tensor& mask) {
+  if (dry_) return;
+  with_float(out.dtype(), [&]<class T>() {
+    if (!mask.defined()) {
+      for_each_run<3>(out.shape(), operands<3>({&out, &value, &gate}),
+                      [&](std::array<char*, 3> p, int64_t n, std::array<int64_t, 3> s) {
+                        for (int64_t i = 0; i < n; ++i)
+                          at<T>(p[0], s[0], i) =
+                              at<T>(p[1], s[1], i) * sigmoid(at<T>(p[2], s[2], i));
+                      });
+      return;
+    }
+    for_each_run<4>(out.shape(), operands<4>({&out, &value, &gate, &mask}),
+                    [&](std::array<char*, 4> p, int64_t n, std::array<int64_t, 4> s) {
+                      for (int64_t i = 0; i < n; ++i)
+                        at<T>(p[0], s[0], i) = at<T>(p[3], s[3], i) * at<T>(p[1], s[1], i) *
+                                               sigmoid(at<T>(p[2], s[2], i));
+                    });
+  });
+}
+
+}  // namespace exafold::cpu
