@@ -1,11 +1,18 @@
-// The cuda backend: exafold's ops on CUDA devices. Today it wires the kernels that exist
-// (LayerNorm, cuBLASLt GEMM, fused attention, behind ops::GpuKernels) and says so for every other
-// op: supports() is false and the op fails naming op, dtypes and device.
+// The cuda backend: exafold's ops on CUDA devices, each a kernel of cpp/src/cuda over strided
+// views, GEMMs through cuBLASLt. Arithmetic is float32 (float32 or bfloat16 storage, float32
+// accumulation); float64 is only copied. An op not implemented here (the embeddings and the
+// structure module's geometry, docs/gpu.md) has supports() false and fails naming op, dtypes
+// and device.
 #include <algorithm>
 
+#include "cuda/attention.cuh"
+#include "cuda/elementwise.cuh"
+#include "cuda/gemm.h"
+#include "cuda/layer_norm.cuh"
+#include "cuda/reduce.cuh"
+#include "cuda/view.h"
 #include "exafold/backend/backend.h"
 #include "exafold/core/error.h"
-#include "exafold/ops/gpu_kernels.h"
 
 namespace exafold::cuda {
 namespace {
@@ -13,14 +20,71 @@ namespace {
 using backend::Op;
 
 bool activation(DType d) { return d == DType::float32 || d == DType::bfloat16; }
+bool activations(std::span<const DType> d) {
+  return !d.empty() && std::all_of(d.begin(), d.end(), [&](DType t) { return t == d[0]; }) &&
+         activation(d[0]);
+}
+bool integer(DType d) { return d == DType::int32 || d == DType::int64; }
+bool copyable(DType d) {
+  return d == DType::float64 || d == DType::float32 || d == DType::bfloat16 || d == DType::int32 ||
+         d == DType::int64;
+}
 
 [[noreturn]] void missing(std::string_view op) {
   fail("the cuda backend does not implement ", op, " yet");
 }
 
-void need_contiguous(const Tensor& t, std::string_view op, std::string_view what) {
-  check(t.is_contiguous(), "cuda backend: ", op, " takes a contiguous ", what,
-        " (strided views are not implemented there yet)");
+View view_of(const Tensor& t) {
+  View v;
+  if (!t.defined()) return v;
+  v.data = t.data_ptr();
+  v.dtype = t.dtype();
+  v.rank = t.rank();
+  const auto item = int64_t(t.itemsize());
+  for (int k = 0; k < t.rank(); ++k) {
+    v.shape[k] = t.size(k);
+    v.stride[k] = t.strides()[k] / item;
+  }
+  return v;
+}
+
+// Kernels queue on the calling thread's stream, as ops::GpuKernels' do.
+const cudaStream_t kStream = cudaStreamPerThread;
+
+Pointwise pointwise_of(ops::Unary f) {
+  switch (f) {
+    case ops::Unary::relu:
+      return Pointwise::relu;
+    case ops::Unary::sigmoid:
+      return Pointwise::sigmoid;
+    case ops::Unary::softplus:
+      return Pointwise::softplus;
+    case ops::Unary::sqrt:
+      return Pointwise::sqrt;
+  }
+  return Pointwise::relu;
+}
+
+Pointwise pointwise_of(ops::Binary op) {
+  switch (op) {
+    case ops::Binary::add:
+      return Pointwise::add;
+    case ops::Binary::sub:
+      return Pointwise::sub;
+    case ops::Binary::mul:
+      return Pointwise::mul;
+    case ops::Binary::div:
+      return Pointwise::div;
+  }
+  return Pointwise::add;
+}
+
+// One operand of a product as cuda::Matrix: the last two dimensions of t (after `lead` batch
+// dimensions of one stride).
+Matrix matrix_of(const Tensor& t, int first) {
+  const auto item = int64_t(t.itemsize());
+  return {t.data_ptr(), t.strides()[first] / item, t.strides()[first + 1] / item,
+          first > 0 ? t.strides()[0] / item : 0};
 }
 
 class CudaBackend final : public backend::Backend {
@@ -29,85 +93,174 @@ class CudaBackend final : public backend::Backend {
 
   bool supports(Op op, std::span<const DType> d) const override {
     switch (op) {
+      case Op::fill:
+      case Op::unary:
+      case Op::binary:
+      case Op::scalar:
+      case Op::sigmoid_gate:
+      case Op::softmax:
+      case Op::expectation:
+      case Op::masked_mean:
+      case Op::predicted_tm_score:
+      case Op::attention:
+        return activations(d);
+      case Op::copy:
+        // Integers go to floats, never floats to integers (that would truncate).
+        return d.size() == 2 && copyable(d[0]) && copyable(d[1]) &&
+               (!integer(d[0]) || integer(d[1]));
       case Op::layer_norm:  // out, x, scale, offset
         return d.size() == 4 && activation(d[0]) && activation(d[1]) && d[2] == DType::float32 &&
                d[3] == DType::float32;
-      case Op::linear:  // out, x, w, bias
-        return d.size() >= 3 && d.size() <= 4 && activation(d[0]) && activation(d[1]) &&
-               d[1] == d[2] && (d.size() == 3 || d[3] == DType::float32);
-      case Op::attention:
-        return std::all_of(d.begin(), d.end(), [&](DType t) { return t == d[0]; }) &&
-               activation(d[0]);
+      case Op::linear:  // out, x, w, then the bias (float32) and the multiply when present
+        return d.size() >= 3 && d.size() <= 5 && activation(d[0]) && activation(d[1]) &&
+               d[1] == d[2] && std::all_of(d.begin() + 3, d.end(), activation) &&
+               (d.size() < 5 || d[3] == DType::float32);
+      case Op::matmul:
+        return activations(d);
+      case Op::check_range:
+        return d.size() == 1 && (d[0] == DType::int32 || d[0] == DType::int64);
       default:
         return false;
     }
   }
 
-  void layer_norm(const Tensor& out, const Tensor& x, const Tensor& scale, const Tensor& offset,
-                  double eps) override {
-    need_contiguous(x, "layer_norm", "input");
-    const int64_t c = x.size(-1);
-    kernels().layer_norm(x.data_ptr(), x.dtype(), c == 0 ? 0 : x.numel() / c, c,
-                         static_cast<const float*>(scale.data_ptr()),
-                         static_cast<const float*>(offset.data_ptr()), float(eps), out.data_ptr(),
-                         out.dtype());
+  void fill(const Tensor& out, double value) override {
+    PointwiseArgs p;
+    p.kind = Pointwise::fill;
+    p.out = view_of(out);
+    p.s = float(value);
+    pointwise(p, kStream);
   }
 
+  void copy(const Tensor& dst, const Tensor& src) override {
+    cuda::copy(view_of(dst), view_of(src), kStream);
+  }
+
+  void unary(ops::Unary f, const Tensor& out, const Tensor& x) override {
+    PointwiseArgs p;
+    p.kind = pointwise_of(f);
+    p.out = view_of(out);
+    p.a = view_of(x);
+    pointwise(p, kStream);
+  }
+
+  void binary(ops::Binary op, const Tensor& out, const Tensor& a, const Tensor& b,
+              bool accumulate) override {
+    PointwiseArgs p;
+    p.kind = pointwise_of(op);
+    p.out = view_of(out);
+    p.a = view_of(a);
+    p.b = view_of(b);
+    p.accumulate = accumulate;
+    pointwise(p, kStream);
+  }
+
+  void scalar(ops::Binary op, const Tensor& out, const Tensor& a, double s) override {
+    PointwiseArgs p;
+    p.kind = pointwise_of(op);
+    p.out = view_of(out);
+    p.a = view_of(a);
+    p.s = float(s);
+    pointwise(p, kStream);
+  }
+
+  void sigmoid_gate(const Tensor& out, const Tensor& value, const Tensor& gate,
+                    const Tensor& mask) override {
+    PointwiseArgs p;
+    p.kind = Pointwise::sigmoid_gate;
+    p.out = view_of(out);
+    p.a = view_of(value);
+    p.b = view_of(gate);
+    p.c = view_of(mask);
+    pointwise(p, kStream);
+  }
+
+  // cuBLASLt computes x @ w (+ bias) (ReLU) in float32; straight into `out` when that is all
+  // and out is a contiguous float32 tensor, else into a float32 product that one epilogue
+  // kernel turns into out (sigmoid, gate, residual add, bfloat16 rounding, strided rows). The
+  // bias stays float32 either way (cuBLASLt's epilogue would take it in the output's type).
   void linear(const Tensor& out, const Tensor& x, const Tensor& w, const Tensor& bias,
               const ops::Epilogue& e) override {
-    check(!e.accumulate && !e.multiply.defined() && e.activation != ops::Activation::sigmoid,
-          "the cuda backend's linear has no accumulate, gate or sigmoid epilogue yet");
-    need_contiguous(x, "linear", "input");
-    need_contiguous(out, "linear", "output");
-    kernels().gemm(x.data_ptr(), w.data_ptr(), x.dtype(), x.size(0), w.size(1), w.size(0),
-                   bias.defined() ? static_cast<const float*>(bias.data_ptr()) : nullptr,
-                   e.activation == ops::Activation::relu, out.data_ptr(), out.dtype(), false);
+    check(!bias.defined() || bias.dtype() == DType::float32,
+          "cuda backend: linear takes a float32 bias, not ", dtype_name(bias.dtype()));
+    const int64_t rows = x.size(0), k = x.size(1), n = w.size(1);
+    const auto* b = bias.defined() ? static_cast<const float*>(bias.data_ptr()) : nullptr;
+    const bool relu = e.activation == ops::Activation::relu;
+    const bool direct = out.dtype() == DType::float32 && out.is_contiguous() &&
+                        !e.multiply.defined() && !e.accumulate &&
+                        e.activation != ops::Activation::sigmoid;
+    const Tensor product = direct ? out : Tensor::empty(out.shape(), DType::float32, out.device());
+    if (k == 0) {
+      // An empty sum: the product is the bias alone (or zeros), then the epilogue as usual.
+      fill(product, 0.0);
+      if (b) {
+        const Tensor bias_rows = bias.reshape({1, n}).broadcast_to({rows, n});
+        binary(ops::Binary::add, product.reshape({rows, n}), product.reshape({rows, n}), bias_rows,
+               false);
+      }
+      if (relu) unary(ops::Unary::relu, product, product);
+    } else {
+      batched_gemm(matrix_of(x, 0), matrix_of(w, 0), x.dtype(), 1, rows, n, k, b, relu,
+                   static_cast<float*>(product.data_ptr()), n, 0, false, kStream);
+    }
+    if (direct) return;
+    const int act = e.activation == ops::Activation::sigmoid ? 2 : 0;
+    linear_epilogue(view_of(out), view_of(product), act, view_of(e.multiply), e.accumulate,
+                    kStream);
+  }
+
+  void matmul(const Tensor& out, const Tensor& a, const Tensor& b) override {
+    const int64_t batch = a.size(0), m = a.size(1), k = a.size(2), n = b.size(2);
+    const bool direct = out.dtype() == DType::float32;
+    const Tensor product = direct ? out : Tensor::empty(out.shape(), DType::float32, out.device());
+    if (k == 0)
+      fill(product, 0.0);
+    else
+      batched_gemm(matrix_of(a, 1), matrix_of(b, 1), a.dtype(), batch, m, n, k, nullptr, false,
+                   static_cast<float*>(product.data_ptr()), n, m * n, false, kStream);
+    if (!direct) cuda::copy(view_of(out), view_of(product), kStream);
+  }
+
+  void layer_norm(const Tensor& out, const Tensor& x, const Tensor& scale, const Tensor& offset,
+                  double eps) override {
+    cuda::layer_norm(view_of(x), static_cast<const float*>(scale.data_ptr()),
+                     static_cast<const float*>(offset.data_ptr()), float(eps), out.data_ptr(),
+                     out.dtype(), kStream);
   }
 
   void attention(const Tensor& out, const ops::AttentionInputs& in) override {
-    check(!in.mask.defined(), "the cuda backend's attention takes no key mask yet");
-    for (const Tensor* t : {&in.q, &in.k, &in.v}) need_contiguous(*t, "attention", "q, k and v");
-    if (in.gate.defined()) need_contiguous(in.gate, "attention", "gate");
-    ops::GpuAttention a;
-    a.q = in.q.data_ptr();
-    a.k = in.k.data_ptr();
-    a.v = in.v.data_ptr();
-    a.gate = in.gate.defined() ? in.gate.data_ptr() : nullptr;
-    a.pair_bias = in.pair_bias.defined() ? in.pair_bias.data_ptr() : nullptr;
-    a.out = out.data_ptr();
-    a.dtype = in.q.dtype();
-    a.batch = in.q.size(0);
-    a.n_q = in.q.size(1);
-    a.n_k = in.k.size(1);
-    a.heads = in.q.size(2);
-    a.key_dim = in.q.size(3);
-    a.value_dim = in.v.size(3);
+    AttentionViews a;
+    a.q = view_of(in.q);
+    a.k = view_of(in.k);
+    a.v = view_of(in.v);
+    a.gate = view_of(in.gate);
+    a.mask = view_of(in.mask);
+    a.pair_bias = view_of(in.pair_bias);
+    a.out = view_of(out);
     a.scale = float(in.scale);
-    kernels().attention(a);
+    cuda::attention(a, kStream);
   }
 
-  void fill(const Tensor&, double) override { missing("fill"); }
-  void copy(const Tensor&, const Tensor&) override { missing("copy"); }
-  void unary(ops::Unary, const Tensor&, const Tensor&) override { missing("unary"); }
-  void binary(ops::Binary, const Tensor&, const Tensor&, const Tensor&, bool) override {
-    missing("binary");
+  void softmax(const Tensor& out, const Tensor& x) override {
+    cuda::softmax(view_of(out), view_of(x), kStream);
   }
-  void scalar(ops::Binary, const Tensor&, const Tensor&, double) override { missing("scalar"); }
-  void sigmoid_gate(const Tensor&, const Tensor&, const Tensor&, const Tensor&) override {
-    missing("sigmoid_gate");
+  void expectation(const Tensor& out, const Tensor& probs, const Tensor& values) override {
+    cuda::expectation(view_of(out), view_of(probs), view_of(values), kStream);
   }
-  void matmul(const Tensor&, const Tensor&, const Tensor&) override { missing("matmul"); }
-  void softmax(const Tensor&, const Tensor&) override { missing("softmax"); }
-  void expectation(const Tensor&, const Tensor&, const Tensor&) override { missing("expectation"); }
-  void masked_mean(const Tensor&, const Tensor&, const Tensor&, double) override {
-    missing("masked_mean");
+  void masked_mean(const Tensor& out, const Tensor& x, const Tensor& mask, double eps) override {
+    cuda::masked_mean(view_of(out), view_of(x), view_of(mask), float(eps), kStream);
   }
-  void predicted_tm_score(const Tensor&, const Tensor&, const Tensor&, const Tensor&) override {
-    missing("predicted_tm_score");
+  void predicted_tm_score(const Tensor& out, const Tensor& probs, const Tensor& centres,
+                          const Tensor& weights) override {
+    cuda::predicted_tm_score(view_of(out), view_of(probs), view_of(centres), view_of(weights),
+                             kStream);
   }
-  int64_t check_range(const Tensor&, int64_t, int64_t, int64_t*) override {
-    missing("check_range");
+  int64_t check_range(const Tensor& t, int64_t lo, int64_t hi, int64_t* value) override {
+    const Tensor scratch = Tensor::empty({2}, DType::int64, t.device());
+    return cuda::check_range(view_of(t), lo, hi, value, static_cast<int64_t*>(scratch.data_ptr()),
+                             kStream);
   }
+
   void embed(const Tensor&, const Tensor&, const Tensor&, const std::vector<ops::EmbedTerm>&,
              bool) override {
     missing("embed");
@@ -141,11 +294,7 @@ class CudaBackend final : public backend::Backend {
                         const Tensor&, const Tensor&) override {
     missing("frames_to_atom14");
   }
-
- private:
-  static ops::GpuKernels& kernels() { return *ops::gpu_kernels(); }
 };
-
 }  // namespace
 }  // namespace exafold::cuda
 
