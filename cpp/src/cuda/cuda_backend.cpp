@@ -7,6 +7,7 @@
 
 #include "cuda/attention.cuh"
 #include "cuda/elementwise.cuh"
+#include "cuda/embedding.cuh"
 #include "cuda/gemm.h"
 #include "cuda/layer_norm.cuh"
 #include "cuda/reduce.cuh"
@@ -20,6 +21,16 @@ namespace {
 using backend::Op;
 
 bool activation(DType d) { return d == DType::float32 || d == DType::bfloat16; }
+// The floating operands share float32 or bfloat16; the others are indices.
+bool activations_and_indices(std::span<const DType> d) {
+  const DType* first = nullptr;
+  for (const DType& t : d) {
+    if (t == DType::int32 || t == DType::int64) continue;
+    if (!activation(t) || (first && t != *first)) return false;
+    if (!first) first = &t;
+  }
+  return first != nullptr;
+}
 bool activations(std::span<const DType> d) {
   return !d.empty() && std::all_of(d.begin(), d.end(), [&](DType t) { return t == d[0]; }) &&
          activation(d[0]);
@@ -107,7 +118,7 @@ class CudaBackend final : public backend::Backend {
       case Op::copy:
         // Integers go to floats, never floats to integers (that would truncate).
         return d.size() == 2 && copyable(d[0]) && copyable(d[1]) &&
-               (!integer(d[0]) || integer(d[1]));
+               (d[0] == d[1] || !integer(d[0]));
       case Op::layer_norm:  // out, x, scale, offset
         return d.size() == 4 && activation(d[0]) && activation(d[1]) && d[2] == DType::float32 &&
                d[3] == DType::float32;
@@ -118,7 +129,16 @@ class CudaBackend final : public backend::Backend {
       case Op::matmul:
         return activations(d);
       case Op::check_range:
-        return d.size() == 1 && (d[0] == DType::int32 || d[0] == DType::int64);
+        return d.size() == 1 && integer(d[0]);
+      case Op::embed:
+        return activations(d);
+      case Op::gather:
+      case Op::pseudo_beta:
+        return activations_and_indices(d);
+      case Op::relative_position_bins:
+        return d.size() == 2 && d[0] == DType::int32 && integer(d[1]);
+      case Op::distogram_bins:  // exact integer bins: float32 coordinates, as the cpu's
+        return d.size() == 2 && d[0] == DType::int32 && d[1] == DType::float32;
       default:
         return false;
     }
@@ -261,18 +281,45 @@ class CudaBackend final : public backend::Backend {
                              kStream);
   }
 
-  void embed(const Tensor&, const Tensor&, const Tensor&, const std::vector<ops::EmbedTerm>&,
-             bool) override {
-    missing("embed");
+  void embed(const Tensor& out, const Tensor& w, const Tensor& bias,
+             const std::vector<ops::EmbedTerm>& terms, bool accumulate) override {
+    check(terms.size() <= size_t(kMaxEmbedTerms), "cuda backend: embed takes at most ",
+          kMaxEmbedTerms, " terms, not ", terms.size());
+    EmbedArgs a;
+    a.out = view_of(out);
+    a.w = w.data_ptr();
+    a.bias = bias.defined() ? bias.data_ptr() : nullptr;
+    for (const ops::EmbedTerm& t : terms) {
+      EmbedTermView& v = a.terms[a.n_terms++];
+      v.one_hot = t.index.defined();
+      v.t = view_of(v.one_hot ? t.index : t.value);
+      v.row = t.row;
+    }
+    a.accumulate = accumulate;
+    cuda::embed(a, kStream);
   }
-  void relative_position_bins(const Tensor&, const Tensor&, int64_t) override {
-    missing("relative_position_bins");
+  void relative_position_bins(const Tensor& out, const Tensor& residue_index,
+                              int64_t max_relative) override {
+    cuda::relative_position_bins(view_of(out), view_of(residue_index), max_relative, kStream);
   }
-  void distogram_bins(const Tensor&, const Tensor&, double, double, int64_t) override {
-    missing("distogram_bins");
+  void distogram_bins(const Tensor& out, const Tensor& points, double min, double max,
+                      int64_t bins) override {
+    cuda::distogram_bins(view_of(out), view_of(points), min, max, bins, kStream);
   }
-  void gather(const Tensor&, const Tensor&, const Tensor&) override { missing("gather"); }
-  void pseudo_beta(const Tensor&, const Tensor&, const Tensor&) override { missing("pseudo_beta"); }
+  // An index outside x is an error that names it, as on the cpu: the indices are checked on
+  // the device first (one synchronisation; gathers happen once per prediction, on features).
+  void gather(const Tensor& out, const Tensor& x, const Tensor& index) override {
+    const int64_t a = x.size(1);
+    int64_t value = 0;
+    const int64_t bad = check_range(index, 0, a - 1, &value);
+    if (bad >= 0)
+      fail("gather: index[", bad / index.size(1), ", ", bad % index.size(1), "] = ", value,
+           " is outside 0..", a - 1);
+    cuda::gather(view_of(out), view_of(x), view_of(index), kStream);
+  }
+  void pseudo_beta(const Tensor& out, const Tensor& aatype, const Tensor& x) override {
+    cuda::pseudo_beta(view_of(out), view_of(aatype), view_of(x), kStream);
+  }
   void quat_to_rot(const Tensor&, const Tensor&) override { missing("quat_to_rot"); }
   void rigid_apply(const Tensor&, const ops::Frames&, const Tensor&, bool) override {
     missing("rigid_apply");
