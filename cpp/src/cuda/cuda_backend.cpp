@@ -9,6 +9,7 @@
 #include "cuda/elementwise.cuh"
 #include "cuda/embedding.cuh"
 #include "cuda/gemm.h"
+#include "cuda/geometry.cuh"
 #include "cuda/layer_norm.cuh"
 #include "cuda/reduce.cuh"
 #include "cuda/view.h"
@@ -39,10 +40,6 @@ bool integer(DType d) { return d == DType::int32 || d == DType::int64; }
 bool copyable(DType d) {
   return d == DType::float64 || d == DType::float32 || d == DType::bfloat16 || d == DType::int32 ||
          d == DType::int64;
-}
-
-[[noreturn]] void missing(std::string_view op) {
-  fail("the cuda backend does not implement ", op, " yet");
 }
 
 View view_of(const Tensor& t) {
@@ -139,6 +136,18 @@ class CudaBackend final : public backend::Backend {
         return d.size() == 2 && d[0] == DType::int32 && integer(d[1]);
       case Op::distogram_bins:  // exact integer bins: float32 coordinates, as the cpu's
         return d.size() == 2 && d[0] == DType::int32 && d[1] == DType::float32;
+      // The structure module's geometry is float32, as AlphaFold2 keeps it in bfloat16 runs.
+      case Op::quat_to_rot:
+      case Op::rigid_apply:
+      case Op::backbone_update:
+      case Op::invariant_point_attention:
+      case Op::point_norm:
+      case Op::l2_normalize:
+      case Op::pairwise_distance:
+      case Op::torsion_angles_to_frames:
+      case Op::frames_to_atom14:
+        return activations_and_indices(d) &&
+               std::all_of(d.begin(), d.end(), [](DType t) { return t != DType::bfloat16; });
       default:
         return false;
     }
@@ -320,26 +329,68 @@ class CudaBackend final : public backend::Backend {
   void pseudo_beta(const Tensor& out, const Tensor& aatype, const Tensor& x) override {
     cuda::pseudo_beta(view_of(out), view_of(aatype), view_of(x), kStream);
   }
-  void quat_to_rot(const Tensor&, const Tensor&) override { missing("quat_to_rot"); }
-  void rigid_apply(const Tensor&, const ops::Frames&, const Tensor&, bool) override {
-    missing("rigid_apply");
+  void quat_to_rot(const Tensor& out, const Tensor& quat) override {
+    cuda::quat_to_rot(view_of(out), view_of(quat), kStream);
   }
-  void backbone_update(const Tensor&, const Tensor&, const Tensor&) override {
-    missing("backbone_update");
+  void rigid_apply(const Tensor& out, const ops::Frames& frames, const Tensor& points,
+                   bool inverse) override {
+    cuda::rigid_apply(view_of(out), view_of(frames.rot), view_of(frames.trans), view_of(points),
+                      inverse, kStream);
   }
-  void invariant_point_attention(const ops::IpaOutputs&, const ops::IpaInputs&) override {
-    missing("invariant_point_attention");
+  void backbone_update(const Tensor& quat, const Tensor& trans, const Tensor& update) override {
+    cuda::backbone_update(view_of(quat), view_of(trans), view_of(update), kStream);
   }
-  void point_norm(const Tensor&, const Tensor&, double) override { missing("point_norm"); }
-  void l2_normalize(const Tensor&, const Tensor&, double) override { missing("l2_normalize"); }
-  void pairwise_distance(const Tensor&, const Tensor&) override { missing("pairwise_distance"); }
-  void torsion_angles_to_frames(const ops::Frames&, const Tensor&, const ops::Frames&,
-                                const Tensor&, const Tensor&) override {
-    missing("torsion_angles_to_frames");
+  void invariant_point_attention(const ops::IpaOutputs& out, const ops::IpaInputs& in) override {
+    IpaViews a;
+    a.q_scalar = view_of(in.q_scalar);
+    a.k_scalar = view_of(in.k_scalar);
+    a.v_scalar = view_of(in.v_scalar);
+    a.q_points = view_of(in.q_points);
+    a.k_points = view_of(in.k_points);
+    a.v_points = view_of(in.v_points);
+    a.bias = view_of(in.bias);
+    a.pair = view_of(in.pair);
+    a.mask = view_of(in.mask);
+    a.point_weights = view_of(in.point_weights);
+    a.out_scalar = view_of(out.scalar);
+    a.out_points = view_of(out.points);
+    a.out_pair = view_of(out.pair);
+    a.scalar_weight = float(in.scalar_weight);
+    cuda::invariant_point_attention(a, kStream);
   }
-  void frames_to_atom14(const Tensor&, const Tensor&, const ops::Frames&, const Tensor&,
-                        const Tensor&, const Tensor&) override {
-    missing("frames_to_atom14");
+  void point_norm(const Tensor& out, const Tensor& x, double eps) override {
+    cuda::point_norm(view_of(out), view_of(x), float(eps), kStream);
+  }
+  void l2_normalize(const Tensor& out, const Tensor& x, double min_norm_sq) override {
+    cuda::l2_normalize(view_of(out), view_of(x), float(min_norm_sq), kStream);
+  }
+  void pairwise_distance(const Tensor& out, const Tensor& points) override {
+    cuda::pairwise_distance(view_of(out), view_of(points), kStream);
+  }
+  void torsion_angles_to_frames(const ops::Frames& out, const Tensor& aatype,
+                                const ops::Frames& backbone, const Tensor& sin_cos,
+                                const Tensor& default_frames) override {
+    check_restypes(aatype, "torsion_angles_to_frames");
+    cuda::torsion_angles_to_frames(view_of(out.rot), view_of(out.trans), view_of(aatype),
+                                   view_of(backbone.rot), view_of(backbone.trans), view_of(sin_cos),
+                                   view_of(default_frames), kStream);
+  }
+  void frames_to_atom14(const Tensor& out, const Tensor& aatype, const ops::Frames& groups,
+                        const Tensor& atom_group, const Tensor& atom_positions,
+                        const Tensor& atom_mask) override {
+    check_restypes(aatype, "frames_to_atom14");
+    cuda::frames_to_atom14(view_of(out), view_of(aatype), view_of(groups.rot),
+                           view_of(groups.trans), view_of(atom_group), view_of(atom_positions),
+                           view_of(atom_mask), kStream);
+  }
+
+ private:
+  // The residue types index the tables' 21 rows; an index outside them is an error naming it,
+  // found on the device (one synchronisation, once per structure).
+  void check_restypes(const Tensor& aatype, std::string_view op) {
+    int64_t value = 0;
+    const int64_t bad = check_range(aatype, 0, 20, &value);
+    if (bad >= 0) fail(op, ": aatype[", bad, "] = ", value, " is outside 0..20");
   }
 };
 }  // namespace
