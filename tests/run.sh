@@ -26,7 +26,7 @@ ctest --test-dir build/emulation --output-on-failure --no-tests=error -j "$jobs"
 for schedule in forward reverse greedy greedy-reverse; do
   echo "-- schedule $schedule"
   EXAFOLD_EMULATION_SCHEDULE=$schedule ctest --test-dir build/emulation --output-on-failure \
-    --no-tests=error -j "$jobs" -R '^(GpuOps|CudaMemory)[.]|^BackendOps/Table[.].*/cuda_'
+    --no-tests=error -j "$jobs" -R '^(GpuOps|CudaMemory|CudaModel)[.]|^BackendOps/Table[.].*/cuda_'
 done
 
 echo "== C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer, CUDA emulated (build/asan)"
