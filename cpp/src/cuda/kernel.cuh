@@ -12,20 +12,33 @@
 
 #include <cuda_runtime.h>
 
+#include <atomic>
+#include <cstdint>
+
 namespace exafold::cuda {
 
 constexpr int kWarpSize = 32;
 constexpr unsigned kFullWarp = 0xffffffffu;
 
+/// Kernel launches of this process (ops::GpuKernels::launches()): EXAFOLD_LAUNCH and every
+/// cuBLASLt call count themselves.
+inline std::atomic<uint64_t>& launch_counter() {
+  static std::atomic<uint64_t> launches{0};
+  return launches;
+}
+inline void count_launch() { launch_counter().fetch_add(1, std::memory_order_relaxed); }
+
 }  // namespace exafold::cuda
 
 #if defined(__CUDACC__)
 #define EXAFOLD_LAUNCH(grid, block, shared_bytes, stream, ...) \
-  __VA_ARGS__<<<(grid), (block), (shared_bytes), (stream)>>>
+  ::exafold::cuda::count_launch(), __VA_ARGS__<<<(grid), (block), (shared_bytes), (stream)>>>
 #define EXAFOLD_DYNAMIC_SHARED(type, name) extern __shared__ __align__(16) type name[]
 #elif defined(EXAFOLD_CUDA_EMULATION)
-#define EXAFOLD_LAUNCH(grid, block, shared_bytes, stream, ...) \
-  ::exafold::emulation::Launch(__VA_ARGS__, (grid), (block), (shared_bytes), (stream), #__VA_ARGS__)
+#define EXAFOLD_LAUNCH(grid, block, shared_bytes, stream, ...)                             \
+  ::exafold::cuda::count_launch(),                                                         \
+      ::exafold::emulation::Launch(__VA_ARGS__, (grid), (block), (shared_bytes), (stream), \
+                                   #__VA_ARGS__)
 #define EXAFOLD_DYNAMIC_SHARED(type, name) \
   type* const name = ::exafold::emulation::dynamic_shared<type>()
 #else
