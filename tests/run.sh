@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: set-up (system packages, .venv, build), the C++
-# tests, the GPU tests on the CPU emulation of CUDA under four schedules, the C++ tests again
+# tests, the GPU tests on the CPU emulation of CUDA under four schedules, a rehearsal of the GPU
+# device check there (bench/gpu/device_check.sh), the C++ tests again
 # under AddressSanitizer + UndefinedBehaviorSanitizer (with the CUDA backend emulated, so the GPU
 # tests run there too), a bounded libFuzzer run per input parser (FASTA, A3M, Stockholm, npz),
 # then pytest (including parity with the AlphaFold2 reference, whose fixtures are generated once
@@ -28,6 +29,11 @@ for schedule in forward reverse greedy greedy-reverse; do
   EXAFOLD_EMULATION_SCHEDULE=$schedule ctest --test-dir build/emulation --output-on-failure \
     --no-tests=error -j "$jobs" -R '^(GpuOps|CudaMemory|CudaModel)[.]|^BackendOps/Table[.].*/cuda_'
 done
+
+echo "== The GPU device check, rehearsed on the emulation at tiny sizes (bench/gpu/device_check.sh)"
+EXAFOLD_DEVICE_CHECK_REHEARSE=1 EXAFOLD_BUILD_JOBS="$jobs" OUT="$root/build/device_check" \
+  bash bench/gpu/device_check.sh >/dev/null || { cat "$root/build/device_check/summary.md"; exit 1; }
+cat "$root/build/device_check/summary.md"
 
 echo "== C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer, CUDA emulated (build/asan)"
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEXAFOLD_SANITIZE=ON \
