@@ -312,7 +312,8 @@ TEST(BackendOpsMeta, OpsAllocateAndComputeNothing) {
   Allocator& alloc = get_allocator(meta, MemoryKind::device);
   auto t = [&](const Shape& s) { return Tensor::empty(s, DType::float32, meta); };
   // Allocations an op makes: its outputs, and the workspaces of the ones that need them (the
-  // product before a fused epilogue; attention's and IPA's per-task slots).
+  // product before an epilogue that transforms it and then adds it to the output; attention's
+  // and IPA's per-task slots).
   auto allocations = [&](auto&& op) {
     const uint64_t before = alloc.stats().allocations;
     op();
@@ -321,11 +322,15 @@ TEST(BackendOpsMeta, OpsAllocateAndComputeNothing) {
 
   const Tensor x = t({64, 32}), w = t({32, 48}), b = t({48}), gate = t({64, 48});
   Tensor y;
+  // Transformed in place in the output.
   EXPECT_EQ(allocations([&] { y = ops::linear(x, w, b, ops::Epilogue::sigmoid().times(gate)); }),
-            2u);
+            1u);
   EXPECT_EQ(y.shape(), (Shape{64, 48}));
   EXPECT_EQ(y.device(), meta);
   EXPECT_EQ(allocations([&] { y = ops::linear(x, w, b); }), 1u);  // straight into the output
+  // A residual add goes through the GEMM's beta; a transformed one needs the product apart.
+  EXPECT_EQ(allocations([&] { ops::linear_into(y, x, w, b, ops::Epilogue().added()); }), 0u);
+  EXPECT_EQ(allocations([&] { ops::linear_into(y, x, w, b, ops::Epilogue::relu().added()); }), 1u);
 
   ops::AttentionInputs in;
   in.q = t({2, 16, 4, 8});

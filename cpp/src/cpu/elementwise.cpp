@@ -19,34 +19,37 @@ T sigmoid(T x) {
     return T(1) / (T(1) + std::exp(-x));
 }
 
-template <class T>
-T apply(ops::Unary f, T x) {
+/// Calls body(fn) with fn the scalar function of `f`, so that the switch is outside the loop.
+template <class T, class Body>
+void with_unary(ops::Unary f, Body&& body) {
   switch (f) {
     case ops::Unary::relu:
-      return std::max(x, T(0));
+      return body([](T x) { return std::max(x, T(0)); });
     case ops::Unary::sigmoid:
-      return sigmoid(x);
+      return body([](T x) { return sigmoid(x); });
     case ops::Unary::softplus:
-      return T(std::max(double(x), 0.0) + std::log1p(std::exp(-std::abs(double(x)))));
+      return body([](T x) {
+        return T(std::max(double(x), 0.0) + std::log1p(std::exp(-std::abs(double(x)))));
+      });
     case ops::Unary::sqrt:
-      return std::sqrt(x);
+      return body([](T x) { return std::sqrt(x); });
   }
-  return x;
+  EXAFOLD_ASSERT(false);
 }
 
-template <class T>
-T apply(ops::Binary op, T a, T b) {
+template <class T, class Body>
+void with_binary(ops::Binary op, Body&& body) {
   switch (op) {
     case ops::Binary::add:
-      return a + b;
+      return body([](T a, T b) { return a + b; });
     case ops::Binary::sub:
-      return a - b;
+      return body([](T a, T b) { return a - b; });
     case ops::Binary::mul:
-      return a * b;
+      return body([](T a, T b) { return a * b; });
     case ops::Binary::div:
-      return a / b;
+      return body([](T a, T b) { return a / b; });
   }
-  return a;
+  EXAFOLD_ASSERT(false);
 }
 
 char* base(const Tensor& t) { return static_cast<char*>(t.data_ptr()); }
@@ -141,11 +144,12 @@ void CpuBackend::copy(const Tensor& dst, const Tensor& src) {
 void CpuBackend::unary(ops::Unary f, const Tensor& out, const Tensor& x) {
   if (dry_) return;
   with_float(out.dtype(), [&]<class T>() {
-    for_each_run<2>(out.shape(), operands<2>({&out, &x}),
-                    [&](std::array<char*, 2> p, int64_t n, std::array<int64_t, 2> s) {
-                      for (int64_t i = 0; i < n; ++i)
-                        at<T>(p[0], s[0], i) = apply(f, at<T>(p[1], s[1], i));
-                    });
+    with_unary<T>(f, [&](auto fn) {
+      for_each_run<2>(out.shape(), operands<2>({&out, &x}),
+                      [&](std::array<char*, 2> p, int64_t n, std::array<int64_t, 2> s) {
+                        each_element<T>(p, n, s, [&](T& o, T& v) { o = fn(v); });
+                      });
+    });
   });
 }
 
@@ -153,14 +157,15 @@ void CpuBackend::binary(ops::Binary op, const Tensor& out, const Tensor& a, cons
                         bool accumulate) {
   if (dry_) return;
   with_float(out.dtype(), [&]<class T>() {
-    for_each_run<3>(out.shape(), operands<3>({&out, &a, &b}),
-                    [&](std::array<char*, 3> p, int64_t n, std::array<int64_t, 3> s) {
-                      for (int64_t i = 0; i < n; ++i) {
-                        const T r = apply(op, at<T>(p[1], s[1], i), at<T>(p[2], s[2], i));
-                        T& o = at<T>(p[0], s[0], i);
-                        o = accumulate ? o + r : r;
-                      }
-                    });
+    with_binary<T>(op, [&](auto fn) {
+      for_each_run<3>(out.shape(), operands<3>({&out, &a, &b}),
+                      [&](std::array<char*, 3> p, int64_t n, std::array<int64_t, 3> s) {
+                        if (accumulate)
+                          each_element<T>(p, n, s, [&](T& o, T& u, T& v) { o += fn(u, v); });
+                        else
+                          each_element<T>(p, n, s, [&](T& o, T& u, T& v) { o = fn(u, v); });
+                      });
+    });
   });
 }
 
@@ -168,11 +173,12 @@ void CpuBackend::scalar(ops::Binary op, const Tensor& out, const Tensor& a, doub
   if (dry_) return;
   with_float(out.dtype(), [&]<class T>() {
     const T v = T(s);
-    for_each_run<2>(out.shape(), operands<2>({&out, &a}),
-                    [&](std::array<char*, 2> p, int64_t n, std::array<int64_t, 2> st) {
-                      for (int64_t i = 0; i < n; ++i)
-                        at<T>(p[0], st[0], i) = apply(op, at<T>(p[1], st[1], i), v);
-                    });
+    with_binary<T>(op, [&](auto fn) {
+      for_each_run<2>(out.shape(), operands<2>({&out, &a}),
+                      [&](std::array<char*, 2> p, int64_t n, std::array<int64_t, 2> st) {
+                        each_element<T>(p, n, st, [&](T& o, T& u) { o = fn(u, v); });
+                      });
+    });
   });
 }
 
@@ -183,17 +189,14 @@ void CpuBackend::sigmoid_gate(const Tensor& out, const Tensor& value, const Tens
     if (!mask.defined()) {
       for_each_run<3>(out.shape(), operands<3>({&out, &value, &gate}),
                       [&](std::array<char*, 3> p, int64_t n, std::array<int64_t, 3> s) {
-                        for (int64_t i = 0; i < n; ++i)
-                          at<T>(p[0], s[0], i) =
-                              at<T>(p[1], s[1], i) * sigmoid(at<T>(p[2], s[2], i));
+                        each_element<T>(p, n, s, [](T& o, T& v, T& g) { o = v * sigmoid(g); });
                       });
       return;
     }
     for_each_run<4>(out.shape(), operands<4>({&out, &value, &gate, &mask}),
                     [&](std::array<char*, 4> p, int64_t n, std::array<int64_t, 4> s) {
-                      for (int64_t i = 0; i < n; ++i)
-                        at<T>(p[0], s[0], i) = at<T>(p[3], s[3], i) * at<T>(p[1], s[1], i) *
-                                               sigmoid(at<T>(p[2], s[2], i));
+                      each_element<T>(p, n, s,
+                                      [](T& o, T& v, T& g, T& m) { o = m * v * sigmoid(g); });
                     });
   });
 }

@@ -48,56 +48,72 @@ void CpuBackend::linear(const Tensor& out, const Tensor& x, const Tensor& w, con
                         const ops::Epilogue& e) {
   const int64_t rows = x.size(0), in = x.size(1), n = w.size(1);
   const int64_t ldo = row_stride(out);
-  // The product lands in `out` itself when nothing else has to happen on the way.
-  const bool direct =
-      ldo >= 0 && !e.accumulate && !e.multiply.defined() && e.activation == ops::Activation::none;
-  Tensor y = direct ? Tensor() : workspace(out, rows * n, out.dtype());
+  const bool transform = e.multiply.defined() || e.activation != ops::Activation::none;
+  // The product lands in `out` itself (added to it by the GEMM's beta for a residual add, or
+  // transformed in place afterwards) unless it must be transformed before being added.
+  const bool in_place = ldo >= 0 && !(e.accumulate && transform);
+  Tensor y = in_place ? Tensor() : workspace(out, rows * n, out.dtype());
   if (dry_) return;
   with_float(out.dtype(), [&]<class T>() {
-    T* yp = direct ? static_cast<T*>(out.data_ptr()) : static_cast<T*>(y.data_ptr());
-    const int64_t ldy = direct ? ldo : n;
+    T* yp = static_cast<T*>(in_place ? out.data_ptr() : y.data_ptr());
+    const int64_t ldy = in_place ? ldo : n;
+    const bool onto_out = in_place && e.accumulate;
     if (bias.defined()) {
       const T* b = static_cast<const T*>(bias.data_ptr());
-      for (int64_t r = 0; r < rows; ++r) std::copy_n(b, n, yp + r * ldy);
+      thread_pool().parallel_for(rows,
+                                 std::max<int64_t>(1, kParallelElements / std::max<int64_t>(n, 1)),
+                                 [&](int64_t r0, int64_t r1) {
+                                   for (int64_t r = r0; r < r1; ++r) {
+                                     T* row = yp + r * ldy;
+                                     if (onto_out)
+                                       for (int64_t j = 0; j < n; ++j) row[j] += b[j];
+                                     else
+                                       std::copy_n(b, n, row);
+                                   }
+                                 });
     }
     const int64_t ldx = rows > 1 ? x.strides()[0] / int64_t(x.itemsize()) : in;
     gemm<T>(false, false, rows, n, in, T(1), static_cast<const T*>(x.data_ptr()), ldx,
-            static_cast<const T*>(w.data_ptr()), n, bias.defined() ? T(1) : T(0), yp, ldy);
-    if (direct) return;
+            static_cast<const T*>(w.data_ptr()), n, bias.defined() || onto_out ? T(1) : T(0), yp,
+            ldy);
+    if (!transform && in_place) return;
     // The epilogue over out's shape, with the product seen in the same shape.
-    const Tensor yv(y.storage(), y.offset(), out.shape(),
-                    contiguous_strides(out.shape(), sizeof(T)), out.dtype(), out.device());
-    const ops::Activation act = e.activation;
-    auto activate = [act](T v) {
-      if (act == ops::Activation::relu) return std::max(v, T(0));
-      if (act == ops::Activation::sigmoid) return sigmoid(v);
-      return v;
-    };
-    const bool acc = e.accumulate;
-    if (e.multiply.defined()) {
-      Strided<3> s{{static_cast<char*>(out.data_ptr()), static_cast<char*>(yv.data_ptr()),
-                    static_cast<char*>(e.multiply.data_ptr())},
-                   {out.strides().begin(), yv.strides().begin(), e.multiply.strides().begin()}};
-      for_each_run<3>(out.shape(), s,
-                      [&](std::array<char*, 3> p, int64_t len, std::array<int64_t, 3> st) {
-                        for (int64_t i = 0; i < len; ++i) {
-                          const T r = activate(at<T>(p[1], st[1], i)) * at<T>(p[2], st[2], i);
-                          T& o = at<T>(p[0], st[0], i);
-                          o = acc ? o + r : r;
-                        }
+    const Tensor yv =
+        in_place ? out
+                 : Tensor(y.storage(), y.offset(), out.shape(),
+                          contiguous_strides(out.shape(), sizeof(T)), out.dtype(), out.device());
+    auto epilogue = [&](auto activate) {
+      if (e.multiply.defined()) {
+        Strided<3> s{{static_cast<char*>(out.data_ptr()), static_cast<char*>(yv.data_ptr()),
+                      static_cast<char*>(e.multiply.data_ptr())},
+                     {out.strides().begin(), yv.strides().begin(), e.multiply.strides().begin()}};
+        for_each_run<3>(
+            out.shape(), s, [&](std::array<char*, 3> p, int64_t len, std::array<int64_t, 3> st) {
+              if (e.accumulate)
+                each_element<T>(p, len, st, [&](T& o, T& v, T& m) { o += activate(v) * m; });
+              else
+                each_element<T>(p, len, st, [&](T& o, T& v, T& m) { o = activate(v) * m; });
+            });
+        return;
+      }
+      Strided<2> s{{static_cast<char*>(out.data_ptr()), static_cast<char*>(yv.data_ptr())},
+                   {out.strides().begin(), yv.strides().begin()}};
+      for_each_run<2>(out.shape(), s,
+                      [&](std::array<char*, 2> p, int64_t len, std::array<int64_t, 2> st) {
+                        if (e.accumulate)
+                          each_element<T>(p, len, st, [&](T& o, T& v) { o += activate(v); });
+                        else
+                          each_element<T>(p, len, st, [&](T& o, T& v) { o = activate(v); });
                       });
-      return;
+    };
+    switch (e.activation) {
+      case ops::Activation::relu:
+        return epilogue([](T v) { return std::max(v, T(0)); });
+      case ops::Activation::sigmoid:
+        return epilogue([](T v) { return sigmoid(v); });
+      case ops::Activation::none:
+        return epilogue([](T v) { return v; });
     }
-    Strided<2> s{{static_cast<char*>(out.data_ptr()), static_cast<char*>(yv.data_ptr())},
-                 {out.strides().begin(), yv.strides().begin()}};
-    for_each_run<2>(out.shape(), s,
-                    [&](std::array<char*, 2> p, int64_t len, std::array<int64_t, 2> st) {
-                      for (int64_t i = 0; i < len; ++i) {
-                        const T r = activate(at<T>(p[1], st[1], i));
-                        T& o = at<T>(p[0], st[0], i);
-                        o = acc ? o + r : r;
-                      }
-                    });
   });
 }
 

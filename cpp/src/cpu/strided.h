@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <utility>
 
 #include "exafold/core/shape.h"
 #include "exafold/core/thread_pool.h"
@@ -116,6 +117,24 @@ inline int64_t row_offset(const Shape& shape, const Strides& strides, int64_t ro
 template <class T>
 inline T& at(char* p, int64_t step, int64_t i) {
   return *reinterpret_cast<T*>(p + step * i);
+}
+
+/// Calls f(e_0, ..., e_{K-1}) (each a T&) for the n elements of one run. A run whose operands
+/// are all dense gets a plain indexed loop, which the compiler vectorises; strided or broadcast
+/// runs take the general path.
+template <class T, size_t K, class F>
+inline void each_element(const std::array<char*, K>& p, int64_t n,
+                         const std::array<int64_t, K>& steps, F&& f) {
+  bool dense = true;
+  for (size_t k = 0; k < K; ++k) dense = dense && steps[k] == int64_t(sizeof(T));
+  [&]<size_t... I>(std::index_sequence<I...>) {
+    if (dense) {
+      for (int64_t i = 0; i < n; ++i) f(reinterpret_cast<T*>(p[I])[i]...);
+    } else {
+      for (int64_t i = 0; i < n; ++i) f(at<T>(p[I], steps[I], i)...);
+    }
+  }
+  (std::make_index_sequence<K>{});
 }
 
 }  // namespace exafold::cpu
