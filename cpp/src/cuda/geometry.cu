@@ -15,9 +15,9 @@ namespace {
 
 constexpr int kThreads = 128;
 constexpr int64_t kMaxBlocks = int64_t(1) << 16;
-// Invariant point attention keeps a query's N weights in shared memory: 48 KiB, the most a
-// block gets without opting in, holds 12,288 residues.
-constexpr int64_t kIpaMaxResidues = (48 << 10) / sizeof(float) - 2 * kThreads;
+// Invariant point attention keeps a query's N weights and a reduction buffer in shared memory:
+// 48 KiB, the most a block gets without opting in, holds 12,160 residues.
+constexpr int64_t kIpaMaxResidues = (48 << 10) / sizeof(float) - kThreads;
 
 unsigned blocks_for(int64_t n) {
   return unsigned(std::min((n + kThreads - 1) / kThreads, kMaxBlocks));
