@@ -224,13 +224,13 @@ int main(int argc, char** argv) {
   if (!csv.empty()) std::ofstream(csv) << rows_csv;
   if (!record.empty()) {
     char notes[512];
-    std::snprintf(notes, sizeof notes,
-                  "%s at its full width, %lld clusters, %lld extra rows, %d recycles, no templates, "
-                  "%s, random parameters. bf16 peak measured by cuBLASLt (%lld^3 GEMM): %.1f "
-                  "TFLOP/s. TFLOP = sched::prediction_flops. Second of two runs per length.",
-                  preset_name.c_str(), static_cast<long long>(clusters),
-                  static_cast<long long>(extra), recycles, dtype_name_arg.c_str(),
-                  static_cast<long long>(peak_size), peak / 1e12);
+    std::snprintf(
+        notes, sizeof notes,
+        "%s at its full width, %lld clusters, %lld extra rows, %d recycles, no templates, "
+        "%s, random parameters. bf16 peak measured by cuBLASLt (%lld^3 GEMM): %.1f "
+        "TFLOP/s. TFLOP = sched::prediction_flops. Second of two runs per length.",
+        preset_name.c_str(), static_cast<long long>(clusters), static_cast<long long>(extra),
+        recycles, dtype_name_arg.c_str(), static_cast<long long>(peak_size), peak / 1e12);
     bench::append_results(record, "Whole prediction on CUDA (" + preset_name + ")", command, table,
                           notes);
   }

@@ -79,7 +79,8 @@ TEST_F(Emulation, CublasLtStandInComputesTransposedBatchedProductsWithEpilogues)
     ASSERT_EQ(cublasLtMatrixLayoutCreate(&lt.c, CUDA_R_32F, uint64_t(m), uint64_t(n), ldc),
               CUBLAS_STATUS_SUCCESS);
     const int32_t count = int32_t(batches);
-    for (const auto& [layout, stride] : {std::pair{lt.a, sa}, std::pair{lt.b, sb}, std::pair{lt.c, sc}}) {
+    for (const auto& [layout, stride] :
+         {std::pair{lt.a, sa}, std::pair{lt.b, sb}, std::pair{lt.c, sc}}) {
       ASSERT_EQ(cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count,
                                                  sizeof count),
                 CUBLAS_STATUS_SUCCESS);
