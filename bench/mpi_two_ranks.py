@@ -1,6 +1,6 @@
 """Measured parallel efficiency of exafold distill on 1 and 2 MPI ranks of this machine.
 
-Sixteen structures (eight copies each of the bundled 6KWC and 2Q2K inputs, with their real
+Sixteen structures (eight copies each of the bundled 6KWC and short73 inputs, with their real
 alignments) with the reduced_ptm demo weights, one thread per rank. Efficiency = T(1 rank) /
 (2 x T(2 ranks)), the strong-scaling efficiency; the simulator's prediction for the same lengths
 with the dispenser is printed beside it. Appends a section to bench/RESULTS.md with --record.
@@ -72,7 +72,7 @@ def main() -> None:
     table += f"\nload average after: {os.getloadavg()[0]:.2f}\n"
     print(table)
     if args.record:
-        notes = (f"{2 * args.copies} structures (bundled 6KWC and 2Q2K inputs, {args.copies} copies each), "
+        notes = (f"{2 * args.copies} structures (bundled 6KWC and short73 inputs, {args.copies} copies each), "
                  "reduced_ptm demo weights, 32 clusters, 64 extra rows, 1 recycle, one thread per rank, "
                  "wall time of the whole command including start-up and output. The machine has 2 cores "
                  "shared with other work, so 2 ranks compete with everything else running.")

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: set-up (system packages, .venv, build), the C++
 # tests, the GPU tests on the CPU emulation of CUDA under four schedules, a rehearsal of the GPU
-# device check there (bench/gpu/device_check.sh), the C++ tests again
-# under AddressSanitizer + UndefinedBehaviorSanitizer (with the CUDA backend emulated, so the GPU
-# tests run there too), a bounded libFuzzer run per input parser (FASTA, A3M, Stockholm, npz),
+# device check there (bench/gpu/device_check.sh), the C++ tests again under AddressSanitizer +
+# UndefinedBehaviorSanitizer (with the CUDA backend emulated, so the GPU tests run there too), a
+# bounded libFuzzer run per input parser (FASTA, A3M, Stockholm, npz, template hits, mmCIF,
+# obsolete.dat),
 # then pytest (including parity with the AlphaFold2 reference, whose fixtures are generated once
 # and cached under ~/.cache/exafold).
 # Stops at the first failing stage; no stage may pass with zero tests.

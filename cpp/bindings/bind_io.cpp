@@ -68,6 +68,9 @@ pyb::dict shard_dict(Shard&& s) {
   d["seed"] = to_numpy(std::move(s.seeds));
   d["runtime_seconds"] = to_numpy(std::move(s.runtime_seconds));
   d["flops"] = to_numpy(std::move(s.flops));
+  d["template_offsets"] = to_numpy(std::move(s.template_offsets));
+  d["template_name"] = s.template_names;
+  d["template_sum_probs"] = to_numpy(std::move(s.template_sum_probs));
   if (s.pae_storage != PaeStorage::none) {
     d["pae_offsets"] = to_numpy(std::move(s.pae_offsets));
     d["pae"] = to_numpy(std::move(s.pae));
@@ -122,20 +125,24 @@ void bind_io(pyb::module_& m) {
           [](ShardWriter& w, std::string id, std::string sequence, carray<uint8_t> aatype,
              carray<int32_t> residue_index, carray<float> positions, carray<uint8_t> mask,
              carray<float> plddt, std::string model, uint64_t seed, double runtime_seconds,
-             double flops, std::optional<float> ptm, std::optional<carray<float>> pae) {
-            ShardStructure s{std::move(id),
-                             std::move(sequence),
-                             span_of(aatype),
-                             span_of(residue_index),
-                             span_of(positions),
-                             span_of(mask),
-                             span_of(plddt),
-                             ptm.value_or(std::nanf("")),
-                             pae ? span_of(*pae) : std::span<const float>{},
-                             std::move(model),
-                             seed,
-                             runtime_seconds,
-                             flops};
+             double flops, std::optional<float> ptm, std::optional<carray<float>> pae,
+             std::vector<std::string> templates, std::optional<carray<float>> template_sum_probs) {
+            ShardStructure s{
+                std::move(id),
+                std::move(sequence),
+                span_of(aatype),
+                span_of(residue_index),
+                span_of(positions),
+                span_of(mask),
+                span_of(plddt),
+                ptm.value_or(std::nanf("")),
+                pae ? span_of(*pae) : std::span<const float>{},
+                std::move(model),
+                seed,
+                runtime_seconds,
+                flops,
+                templates,
+                template_sum_probs ? span_of(*template_sum_probs) : std::span<const float>{}};
             // The arrays stay referenced by the arguments; HDF5 writes need no Python.
             pyb::gil_scoped_release release;
             return w.append(s);
@@ -143,8 +150,9 @@ void bind_io(pyb::module_& m) {
           arg("id"), arg("sequence"), arg("aatype"), arg("residue_index"), arg("atom_positions"),
           arg("atom_mask"), arg("plddt"), pyb::kw_only(), arg("model"), arg("seed"),
           arg("runtime_seconds"), arg("flops"), arg("ptm") = pyb::none(), arg("pae") = pyb::none(),
-          "Appends one structure (atom37 arrays, pLDDT, optional pTM and PAE [S, S]); returns "
-          "its row.")
+          arg("templates") = std::vector<std::string>{}, arg("template_sum_probs") = pyb::none(),
+          "Appends one structure (atom37 arrays, pLDDT, optional pTM and PAE [S, S], the "
+          "templates used and their sum_probs); returns its row.")
       .def(
           "finish",
           [](ShardWriter& w) {
@@ -173,8 +181,9 @@ void bind_io(pyb::module_& m) {
       },
       arg("path"),
       "A shard as a dict keyed by its dataset and attribute names (docs/formats.md): numpy "
-      "arrays (per-residue columns concatenated, residue_offsets delimiting structures), the "
-      "string columns (id, sequence, model) as lists, and index: id -> row");
+      "arrays (per-residue columns concatenated, residue_offsets delimiting structures; "
+      "template_offsets the templates), the string columns (id, sequence, model, "
+      "template_name) as lists, and index: id -> row");
 }
 
 }  // namespace exafold::py

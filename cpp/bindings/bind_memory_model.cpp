@@ -12,8 +12,9 @@ namespace {
 
 using Overrides = std::vector<std::pair<std::string, int>>;
 
-model::MemoryWorkload workload(int64_t n, int64_t s, int64_t e, int iterations, int threads) {
-  return {n, s, e, iterations, threads};
+model::MemoryWorkload workload(int64_t n, int64_t s, int64_t e, int iterations, int threads,
+                               int64_t templates) {
+  return {n, s, e, iterations, threads, templates};
 }
 
 }  // namespace
@@ -23,24 +24,24 @@ void bind_memory_model(pyb::module_& m) {
   m.def(
       "predict_peak_bytes",
       [](const std::string& preset, const Overrides& overrides, int64_t n, int64_t s, int64_t e,
-         int64_t chunk, const std::string& dtype, int iterations, int threads) {
+         int64_t chunk, const std::string& dtype, int iterations, int threads, int64_t templates) {
         const auto cfg = model::with_overrides(model::preset(preset), overrides);
-        return model::predict_peak_bytes(cfg, workload(n, s, e, iterations, threads), chunk,
-                                         dtype_from_name(dtype));
+        return model::predict_peak_bytes(cfg, workload(n, s, e, iterations, threads, templates),
+                                         chunk, dtype_from_name(dtype));
       },
       arg("preset"), arg("overrides"), arg("residues"), arg("clusters"), arg("extra_rows"),
-      arg("chunk_size"), arg("dtype"), arg("iterations"), arg("threads"),
+      arg("chunk_size"), arg("dtype"), arg("iterations"), arg("threads"), arg("templates") = 0,
       "Predicted peak allocator bytes of a prediction above what was live before it");
   m.def(
       "choose_chunk",
       [](const std::string& preset, const Overrides& overrides, int64_t n, int64_t s, int64_t e,
-         int64_t budget, const std::string& dtype, int iterations, int threads) {
+         int64_t budget, const std::string& dtype, int iterations, int threads, int64_t templates) {
         const auto cfg = model::with_overrides(model::preset(preset), overrides);
-        return model::choose_chunk(cfg, workload(n, s, e, iterations, threads), budget,
+        return model::choose_chunk(cfg, workload(n, s, e, iterations, threads, templates), budget,
                                    dtype_from_name(dtype));
       },
       arg("preset"), arg("overrides"), arg("residues"), arg("clusters"), arg("extra_rows"),
-      arg("budget_bytes"), arg("dtype"), arg("iterations"), arg("threads"),
+      arg("budget_bytes"), arg("dtype"), arg("iterations"), arg("threads"), arg("templates") = 0,
       "The largest chunk size (0 = unchunked) whose predicted peak fits the budget");
 }
 

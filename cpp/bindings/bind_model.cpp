@@ -64,6 +64,17 @@ ModelFeatures features_at(const FeatureArrays& f, int r) {
   m.residx_atom37_to_atom14 = f.get("residx_atom37_to_atom14", 2, r);
   m.atom37_atom_exists = f.get("atom37_atom_exists", 2, r);
   m.atom14_atom_exists = f.get("atom14_atom_exists", 2, r);
+  // Templates are the prediction's: exafold.Model hands them over without an iteration axis,
+  // so every iteration sees the same arrays (run_model checks that).
+  if (f.has("template_aatype")) {
+    TemplateFeatures& t = m.trunk.templates;
+    t.template_aatype = f.get("template_aatype", 2, r);
+    t.template_all_atom_positions = f.get("template_all_atom_positions", 4, r);
+    t.template_all_atom_masks = f.get("template_all_atom_masks", 3, r);
+    t.template_mask = f.get("template_mask", 1, r);
+    t.template_angle_feat = f.get("template_angle_feat", 3, r);
+    t.template_angle_mask = f.get("template_angle_mask", 2, r);
+  }
   return m;
 }
 
@@ -194,6 +205,8 @@ pyb::dict config_dict(const ModelConfig& c) {
   d["ptm"] = c.ptm;
   d["num_recycle"] = c.num_recycle;
   d["max_msa_clusters"] = c.max_msa_clusters;
+  d["max_templates"] = c.max_templates;
+  d["sampled_msa_clusters"] = c.sampled_msa_clusters();
   d["max_extra_msa"] = c.max_extra_msa;
   return d;
 }
@@ -202,6 +215,11 @@ pyb::dict config_dict(const ModelConfig& c) {
 
 void bind_model(pyb::module_& m) {
   m.def("model_presets", &preset_names, "Every preset name Model.load accepts.");
+  m.def(
+      "preset_config", [](const std::string& name) { return config_dict(preset(name)); },
+      pyb::arg("preset"),
+      "A preset's sizes as Model.config gives them (templates, max_msa_clusters, "
+      "sampled_msa_clusters, ...).");
   m.def(
       "atom_maps",
       [](pyb::array aatype) {

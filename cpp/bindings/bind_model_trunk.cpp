@@ -17,6 +17,8 @@
 #include "exafold/model/outer_product_mean.h"
 #include "exafold/model/params.h"
 #include "exafold/model/recycling_embedder.h"
+#include "exafold/model/template_embedding.h"
+#include "exafold/model/template_pointwise_attention.h"
 #include "exafold/model/transition.h"
 #include "exafold/model/triangle_attention.h"
 #include "exafold/model/triangle_multiplication.h"
@@ -281,6 +283,45 @@ void bind_modules(pyb::module_& m) {
       },
       arg("aatype"), arg("prev_pos"), arg("bins") = 15, arg("dtype") = "float64",
       "The recycled-distance one-hot [N, N, bins] of Algorithm 32.");
+  m.def(
+      "template_embedding",
+      [](const TrunkParams& p, const pyb::dict& features, pyb::handle pair, int64_t chunk_size) {
+        const DType dt = p.params.dtype();
+        auto real = [&](const char* key) {
+          return tensor_copy_as(item(features, "features", key), dt);
+        };
+        const TemplateFeatures t{copy_as<int64_t>(item(features, "features", "template_aatype")),
+                                 real("template_all_atom_positions"),
+                                 real("template_all_atom_masks"),
+                                 real("template_mask"),
+                                 real("template_angle_feat"),
+                                 real("template_angle_mask")};
+        const Tensor seq_mask = real("seq_mask");
+        const Tensor z = as_params_dtype(p, pair);
+        TemplateEmbedding e;
+        Tensor update;
+        {
+          pyb::gil_scoped_release release;
+          RunOptions options;
+          options.chunk_size = chunk_size;
+          e = embed_templates(p.config, p.params, t, seq_mask, options);
+          update = ops::zeros(z.shape(), dt, Device::cpu());
+          const ParamScope attention(
+              p.params, "alphafold/alphafold_iteration/evoformer/template_embedding/attention");
+          template_pointwise_attention(attention, e.pair, e.mask, e.present, z, chunk_size, update);
+        }
+        pyb::dict out;
+        out["update"] = tensor_to_numpy(update);
+        out["templates"] = tensor_to_numpy(e.pair);
+        out["rows"] = tensor_to_numpy(e.rows);
+        out["row_mask"] = tensor_to_numpy(e.row_mask);
+        return out;
+      },
+      arg("params"), arg("features"), arg("pair"), arg("chunk_size") = 0,
+      "Algorithm 2 lines 7-11 and Algorithm 17 on the template features (and seq_mask) with the "
+      "pair activations `pair` as the query: {update (what the templates add to the pair), "
+      "templates [N, N, T, c_t] (each template's pair stack output), rows (the torsion rows), "
+      "row_mask}.");
   m.def(
       "run_trunk",
       [](const TrunkParams& p, const pyb::dict& features, const pyb::dict& prev,

@@ -54,13 +54,15 @@ void bind_sched(pyb::module_& m) {
       "FLOPs of one AlphaFold2 prediction as (c3, c2, c1, c0) of a cubic in the length S");
   m.def(
       "preset_flop_polynomial",
-      [](const std::string& preset, int64_t n, int64_t e, int64_t p) {
-        const auto f = flop_polynomial(cost_dims(model::preset(preset)), workload(n, e, 0, p));
+      [](const std::string& preset, int64_t n, int64_t e, int64_t p, int64_t t) {
+        const model::ModelConfig cfg = model::preset(preset);
+        const auto f = flop_polynomial(cost_dims(cfg), cost_workload(cfg, n, e, t, p));
         return pyb::make_tuple(f.c3, f.c2, f.c1, f.c0);
       },
       arg("preset"), pyb::kw_only(), arg("msa_clusters") = 512, arg("extra_msa_rows") = 5120,
-      arg("passes") = 4,
-      "flop_polynomial for a model preset's own sizes, without templates (as exafold runs it)");
+      arg("passes") = 4, arg("templates") = 0,
+      "flop_polynomial for a model preset's own sizes as exafold runs it: `templates` only "
+      "where the preset embeds them, their embedding once per prediction");
   m.def(
       "flop_breakdown",
       [](int64_t n, int64_t e, int64_t t, int64_t p, bool ptm) {
@@ -182,6 +184,10 @@ void bind_sched(pyb::module_& m) {
       .def("failed", &JournalWriter::failed, arg("id"), arg("reason"),
            pyb::call_guard<pyb::gil_scoped_release>(),
            "Records that `id` cannot be predicted, and why.")
+      .def("warning", &JournalWriter::warning, arg("id"), arg("reason"),
+           pyb::call_guard<pyb::gil_scoped_release>(),
+           "Records what `id` goes on without (a template hit skipped, ...), and why; the item "
+           "is not finished by it.")
       .def(
           "finished_ids", [](const JournalWriter& w) { return w.resumed().finished_ids(); },
           "Ids the journal held as done or failed when it was opened.");
@@ -189,7 +195,7 @@ void bind_sched(pyb::module_& m) {
       "read_journal",
       [](const std::string& path) {
         const JournalContents c = read_journal(path);
-        pyb::list done, failed;
+        pyb::list done, failed, warnings;
         for (const auto& d : c.done) {
           pyb::dict x;
           x["id"] = d.id, x["shard"] = d.shard, x["offset"] = d.offset, x["model"] = d.model;
@@ -201,11 +207,17 @@ void bind_sched(pyb::module_& m) {
           x["id"] = f.id, x["reason"] = f.reason;
           failed.append(x);
         }
+        for (const auto& w : c.warnings) {
+          pyb::dict x;
+          x["id"] = w.id, x["reason"] = w.reason;
+          warnings.append(x);
+        }
         pyb::dict d;
         d["config_hash"] = c.config_hash;
         d["started"] = c.started;
         d["done"] = done;
         d["failed"] = failed;
+        d["warnings"] = warnings;
         d["torn_tail"] = c.torn_tail;
         d["finished_ids"] = c.finished_ids();
         return d;

@@ -45,6 +45,7 @@ void bind_model_trunk(pyb::module_& m);
 void bind_model(pyb::module_& m);
 void bind_memory_model(pyb::module_& m);
 void bind_features(pyb::module_& m);
+void bind_templates(pyb::module_& m);
 void bind_metrics(pyb::module_& m);
 
 }  // namespace exafold::py

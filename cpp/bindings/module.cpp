@@ -24,5 +24,6 @@ PYBIND11_MODULE(_core, m) {
   exafold::py::bind_model(m);
   exafold::py::bind_memory_model(m);
   exafold::py::bind_features(m);
+  exafold::py::bind_templates(m);  // adds to the features submodule
   exafold::py::bind_metrics(m);
 }

@@ -8,7 +8,7 @@ cd "$root"
 
 packages=(build-essential cmake ninja-build pkg-config libhdf5-dev zlib1g-dev
           libgtest-dev libgmock-dev python3-venv libopenmpi-dev openmpi-bin clang
-          libclang-rt-14-dev)
+          libclang-rt-14-dev kalign)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -18,12 +18,14 @@ def predict_peak_bytes(
     overrides: Mapping[str, int] | None = None,
     iterations: int = 2,
     threads: int = 0,
+    templates: int = 0,
 ) -> int:
     """Peak bytes the caching allocator holds during ``Model(...)(features, num_recycle=
     iterations - 1, chunk_size=chunk_size)`` above what was live before the call (parameters and
-    features are not counted). ``threads`` = 0 means the shared pool's size."""
+    features are not counted), with ``templates`` templates (presets without templates ignore
+    them). ``threads`` = 0 means the shared pool's size."""
     return _core.predict_peak_bytes(preset, sorted((overrides or {}).items()), residues, clusters,
-                                    extra_rows, chunk_size, dtype, iterations, threads)
+                                    extra_rows, chunk_size, dtype, iterations, threads, templates)
 
 
 def choose_chunk(
@@ -37,8 +39,9 @@ def choose_chunk(
     overrides: Mapping[str, int] | None = None,
     iterations: int = 2,
     threads: int = 0,
+    templates: int = 0,
 ) -> int:
-    """The largest chunk size whose predicted peak fits ``budget_bytes`` (0: unchunked fits).
-    Raises MemoryError when not even chunk size 1 fits."""
+    """The largest chunk size whose predicted peak fits ``budget_bytes`` (0: unchunked fits),
+    with ``templates`` templates. Raises MemoryError when not even chunk size 1 fits."""
     return _core.choose_chunk(preset, sorted((overrides or {}).items()), residues, clusters,
-                              extra_rows, budget_bytes, dtype, iterations, threads)
+                              extra_rows, budget_bytes, dtype, iterations, threads, templates)

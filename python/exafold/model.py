@@ -13,6 +13,7 @@ from exafold import _core
 if TYPE_CHECKING:
     from exafold.features import FastaRecord, Msa
     from exafold.prediction import Prediction
+    from exafold.templates import TemplateInputs
 
 # Names the model reads; a leading axis of size R on them means "one set per recycling iteration".
 FEATURE_NAMES = (
@@ -32,11 +33,51 @@ FEATURE_NAMES = (
 )
 
 
+# The template features (optional) and their rank without an iteration axis: T templates of N
+# residues. template_angle_feat and template_angle_mask are the torsion-angle features of the
+# template rows (exafold.features builds them with the other processed template features).
+TEMPLATE_FEATURE_RANKS = {
+    "template_aatype": 2,
+    "template_all_atom_positions": 4,
+    "template_all_atom_masks": 3,
+    "template_mask": 1,
+    "template_angle_feat": 3,
+    "template_angle_mask": 2,
+}
+
+
+def _templates(features: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The template features to hand over: none when template_mask marks no template (absent, or
+    all padding: a fully masked set changes no real output), else all of them, each once.
+    Templates are the same in every recycling iteration; a leading iteration axis must repeat
+    them."""
+    given = [k for k in TEMPLATE_FEATURE_RANKS if k in features]
+    if not given:
+        return {}
+    if "template_mask" not in features:
+        raise ValueError(f"template features ({', '.join(given)}) without template_mask")
+    if not np.asarray(features["template_mask"]).any():
+        return {}
+    missing = [k for k in TEMPLATE_FEATURE_RANKS if k not in features]
+    if missing:
+        raise ValueError(f"template features are missing {', '.join(missing)}")
+    out = {}
+    for name, rank in TEMPLATE_FEATURE_RANKS.items():
+        a = np.asarray(features[name])
+        if a.ndim == rank + 1:
+            if not (a == a[:1]).all():
+                raise ValueError(f"{name} differs between recycling iterations; templates are the "
+                                 "same in every iteration")
+            a = a[0]
+        out[name] = np.ascontiguousarray(a)
+    return out
+
+
 def _contiguous(features: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     missing = [k for k in FEATURE_NAMES if k not in features]
     if missing:
         raise ValueError(f"features are missing {', '.join(missing)}")
-    return {k: np.ascontiguousarray(features[k]) for k in FEATURE_NAMES}
+    return {**{k: np.ascontiguousarray(features[k]) for k in FEATURE_NAMES}, **_templates(features)}
 
 
 class Model:
@@ -119,7 +160,14 @@ class Model:
         """Runs ``num_recycle + 1`` iterations (the preset's default when None).
 
         Features may carry a leading iteration axis (AlphaFold2 resamples the MSA per
-        iteration); iteration r uses set r, the last set when there are fewer.
+        iteration); iteration r uses set r, the last set when there are fewer. Templates are
+        optional: ``template_aatype`` [T, N], ``template_all_atom_positions`` [T, N, 37, 3],
+        ``template_all_atom_masks`` [T, N, 37], ``template_mask`` [T], ``template_angle_feat``
+        [T, N, 57] and ``template_angle_mask`` [T, N] (the torsion-angle features of the
+        template rows), the same in every iteration (a leading iteration axis must repeat
+        them). The template presets (model_1, model_2 and their _ptm) use them; the others
+        ignore them, as AlphaFold2's do. Without templates, or when ``template_mask`` marks
+        none, the prediction is zero-template inference.
         ``chunk_size`` > 0 bounds the memory of attention and triangle operations.
         ``on_iteration(r)`` is called as iteration r finishes; Ctrl-C stops the run there.
         Runs on the model's device; the outputs come back to the host.
@@ -139,6 +187,8 @@ class Model:
         max_extra_msa: int | None = None,
         chunk_size: int = 0,
         progress: bool | None = None,
+        templates: "TemplateInputs | None" = None,
+        template_hits: str | os.PathLike | None = None,
     ) -> "Prediction":
         """Predicts the structure of one sequence from its alignments.
 
@@ -149,8 +199,15 @@ class Model:
         The features' random draws come from ``structure_seed(id, seed)``, exactly as
         ``exafold predict --seed`` and ``exafold distill --seed`` draw them, so the same id and
         seed give the same structure everywhere. ``recycles``, ``max_msa_clusters`` and
-        ``max_extra_msa`` default to the preset's values. ``progress`` shows a bar (features,
-        then each iteration); None shows it only on a terminal.
+        ``max_extra_msa`` default to the preset's values (the template presets sample 4
+        clusters fewer, 508, as AlphaFold2 does). ``progress`` shows a bar (features, then each
+        iteration); None shows it only on a terminal.
+        ``templates`` (``exafold.templates.TemplateInputs``: the template structures, date limit
+        and obsolete entries) gives the template presets their templates, from the hits file
+        ``template_hits`` or, when None, the search result beside the alignments in the ``msa``
+        directory. The prediction records the templates used (``Prediction.templates``) and
+        the hits left out with their reasons (``Prediction.template_notes``); an item with no
+        usable template is predicted without, and its notes say so.
         """
         from tqdm import tqdm
 
@@ -173,8 +230,17 @@ class Model:
             structure = structure_seed(id, seed)
             raw = build_raw_features(sequence, alignments)
             feats = model_features(raw, structure, num_recycle=recycles,
-                                   max_clusters=cfg["max_msa_clusters"] if max_msa_clusters is None else max_msa_clusters,
+                                   max_clusters=cfg["sampled_msa_clusters"] if max_msa_clusters is None else max_msa_clusters,
                                    max_extra=cfg["max_extra_msa"] if max_extra_msa is None else max_extra_msa)
+            found = None
+            if templates is not None and cfg["templates"]:
+                if template_hits is not None:
+                    found = templates.for_item(sequence, template_hits)
+                elif isinstance(msa, (str, os.PathLike)) and os.path.isdir(msa):
+                    found = templates.beside(sequence, msa)
+                else:
+                    raise ValueError("templates need template_hits, or msa as the directory that holds them")
+                feats.update(found.features)
             bar.update()
             bar.set_postfix_str(f"iteration 1/{recycles + 1}")
 
@@ -186,8 +252,11 @@ class Model:
             t1 = time.perf_counter()
             out = self(feats, num_recycle=recycles, chunk_size=chunk_size, on_iteration=advance)
             t2 = time.perf_counter()
-        return Prediction.from_outputs(out, sequence, id=id, preset=self.preset, seed=structure,
-                                       seconds=t2 - t1, feature_seconds=t1 - t0)
+        p = Prediction.from_outputs(out, sequence, id=id, preset=self.preset, seed=structure,
+                                    seconds=t2 - t1, feature_seconds=t1 - t0)
+        if found is not None:
+            p.templates, p.template_notes = found.used, found.notes
+        return p
 
     def run_iteration(
         self,
@@ -196,7 +265,8 @@ class Model:
         chunk_size: int = 0,
     ) -> dict[str, np.ndarray]:
         """One iteration with the given recycled inputs (``prev_msa_first_row``, ``prev_pair``,
-        ``prev_pos``; zeros when None). The result's ``prev_*`` entries feed the next one."""
+        ``prev_pos``; zeros when None). The result's ``prev_*`` entries feed the next one.
+        Features (templates included) as for calling the model."""
         p = None if prev is None else {k: np.ascontiguousarray(v) for k, v in prev.items()}
         return self._core.run_iteration(_contiguous(features), p, chunk_size, self.device)
 

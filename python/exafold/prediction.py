@@ -40,7 +40,9 @@ class Prediction:
     which does not keep them), and for ``_ptm`` presets ``pae`` [N, N] (Angstrom). Scalars:
     ``mean_plddt``, ``ptm`` (None without the PAE head), ``seed`` (the structure's feature
     seed), ``seconds`` (model time) and ``feature_seconds`` (feature building); ``outputs`` keeps
-    every array the model returned.
+    every array the model returned. ``templates``: (domain name, sum_probs) of the templates the
+    prediction used, best first; ``template_notes``: the hits left out, and why (empty without
+    templates).
     """
 
     id: str
@@ -58,6 +60,8 @@ class Prediction:
     seconds: float | None = None
     feature_seconds: float | None = None
     outputs: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    templates: tuple[tuple[str, float], ...] = ()
+    template_notes: tuple[str, ...] = ()
 
     @classmethod
     def from_outputs(cls, outputs: Mapping[str, Any], sequence: str, *, id: str = "query",
@@ -98,6 +102,7 @@ class Prediction:
             if pb > pa:
                 pae = np.asarray(s["pae"][pa:pb], dtype=np.float32).reshape(n, n)
         ptm = float(s["ptm"][i])
+        ta, tb = (int(x) for x in s["template_offsets"][i : i + 2])
         return cls(
             id=id, sequence=s["sequence"][i], preset=s["model"][i],
             atom_positions=s["atom_positions"][a:b], atom_mask=s["atom_mask"][a:b],
@@ -105,6 +110,7 @@ class Prediction:
             residue_index=s["residue_index"][a:b], pae=pae,
             ptm=None if math.isnan(ptm) else ptm, seed=int(s["seed"][i]),
             seconds=float(s["runtime_seconds"][i]),
+            templates=tuple(zip(s["template_name"][ta:tb], map(float, s["template_sum_probs"][ta:tb]))),
         )
 
     def __len__(self) -> int:

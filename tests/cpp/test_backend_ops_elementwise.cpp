@@ -143,6 +143,8 @@ UnaryRef unary_ref(Unary f, double x) {
       return {std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))), 2 * ref::kFn + 1};
     case Unary::sqrt:
       return {std::sqrt(x), 1};  // correctly rounded
+    case Unary::positive:
+      return {x > 0 ? 1.0 : 0.0, 0};  // exact
   }
   return {0, 0};
 }
@@ -150,12 +152,13 @@ UnaryRef unary_ref(Unary f, double x) {
 OP_CASE(unary, unary) {
   if (!e.require(Op::unary, {e.act, e.act})) return;
   for (auto [f, name] : {std::pair{Unary::relu, "relu"}, std::pair{Unary::sigmoid, "sigmoid"},
-                         std::pair{Unary::softplus, "softplus"}, std::pair{Unary::sqrt, "sqrt"}}) {
-    const bool positive = f == Unary::sqrt;
+                         std::pair{Unary::softplus, "softplus"}, std::pair{Unary::sqrt, "sqrt"},
+                         std::pair{Unary::positive, "positive"}}) {
+    const bool sqrt_domain = f == Unary::sqrt;
     // Odd sizes through a transposed view, and the extremes where exp over- or underflows.
-    const In x = positive ? e.uniform({37, 3}, 0, 10) : e.normal({37, 3}, 4);
-    const In ext = positive ? e.values({5}, {0, 1e-30, 1e-3, 2, 1e30}, e.act)
-                            : e.values({8}, {-100, -30, -1e-3, 0, 1e-3, 30, 100, -0.0}, e.act);
+    const In x = sqrt_domain ? e.uniform({37, 3}, 0, 10) : e.normal({37, 3}, 4);
+    const In ext = sqrt_domain ? e.values({5}, {0, 1e-30, 1e-3, 2, 1e30}, e.act)
+                               : e.values({8}, {-100, -30, -1e-3, 0, 1e-3, 30, 100, -0.0}, e.act);
     for (const auto& [in, shape] :
          {std::pair{x.map([](const Tensor& t) { return t.transpose(0, 1); }), "[37, 3]^T"},
           std::pair{ext, "extremes"}}) {

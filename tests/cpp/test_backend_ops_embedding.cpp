@@ -11,12 +11,14 @@ namespace {
 
 using backend::Op;
 
-/// One embedding term as the test builds it: an integer index with its row offset, or a scalar
-/// value with its row.
+/// One embedding term as the test builds it: an integer index with its row offset (and, when
+/// `scaled`, a per-element scale of its row), or a scalar value with its row.
 struct Term {
   In x;
   bool one_hot;
   int64_t row;
+  bool scaled = false;
+  In scale = {};
 };
 
 /// out[r, :] = (sum of the terms) + bias, or out + that. The sum of T terms and the bias is
@@ -33,7 +35,7 @@ Want embed_ref(const Want& initial, const In& w, const In* bias, const std::vect
         const double x = ref::flat(t.x, r);
         double v = 0;
         if (t.one_hot)
-          v = x < 0 ? 0.0 : w(t.row + int64_t(x), k);
+          v = x < 0 ? 0.0 : (t.scaled ? ref::flat(t.scale, r) : 1.0) * w(t.row + int64_t(x), k);
         else
           v = x * w(t.row, k);
         s += v;
@@ -53,7 +55,7 @@ Want embed_ref(const Want& initial, const In& w, const In* bias, const std::vect
 std::vector<ops::EmbedTerm> device_terms(const std::vector<Term>& terms) {
   std::vector<ops::EmbedTerm> d;
   for (const Term& t : terms)
-    d.push_back(t.one_hot ? ops::EmbedTerm::one_hot(t.x.d, t.row)
+    d.push_back(t.one_hot ? ops::EmbedTerm::one_hot(t.x.d, t.row, t.scaled ? t.scale.d : Tensor())
                           : ops::EmbedTerm::scalar(t.x.d, t.row));
   return d;
 }
@@ -101,6 +103,36 @@ OP_CASE(embed, embed) {
     std::vector<Term> empty_terms = {{e.ints({0}, 0, 3), true, 0}};
     ops::embed_into(none, w.d, bias ? b.d : Tensor(), device_terms(empty_terms), false);
     e.expect("[0, 6]" + tag, none, Want({0, c}));
+    // One-hot terms times a per-element scale (the template pair features times their backbone
+    // mask): a 0/1 mask through a broadcast view, and real values through a transposed view.
+    std::vector<Term> scaled = {
+        {e.ints({n, n}, -1, 9), true, 0, true, e.mask({n}, 0.5).map([](const Tensor& t) {
+           return t.unsqueeze(0).broadcast_to({4, 4});
+         })},
+        {e.ints({n, n}, 0, 4), true, 10, true,
+         e.normal({n, n}).map([](const Tensor& t) { return t.transpose(0, 1); })},
+        {e.normal({n, n}), false, 20}};
+    const Tensor masked = Tensor::empty({n, n, c}, e.act, e.device);
+    ops::embed_into(masked, w.d, bias ? b.d : Tensor(), device_terms(scaled), false);
+    e.expect("scaled one-hots" + tag, masked,
+             embed_ref(Want({n, n, c}), w, bias ? &b : nullptr, scaled, false));
+    const In short_scale = e.normal({n});
+    e.expect_error("a scale of another shape" + tag,
+                   [&] {
+                     ops::embed_into(masked, w.d, Tensor(),
+                                     {ops::EmbedTerm::one_hot(scaled[0].x.d, 0, short_scale.d)},
+                                     false);
+                   },
+                   {"embed: term scale has shape [4], expected [4, 4]"});
+    const DType other = e.act == DType::float64 ? DType::float32 : DType::float64;
+    const Tensor other_scale = ops::cast(scaled[0].scale.d, other);
+    e.expect_error("a scale of another dtype" + tag,
+                   [&] {
+                     ops::embed_into(masked, w.d, Tensor(),
+                                     {ops::EmbedTerm::one_hot(scaled[0].x.d, 0, other_scale)},
+                                     false);
+                   },
+                   {"embed: a term's scale must be"});
   }
 }
 

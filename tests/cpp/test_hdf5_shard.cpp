@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 struct Owned {  // backing storage for a ShardStructure
   std::vector<uint8_t> aatype, mask;
   std::vector<int32_t> residue_index;
-  std::vector<float> positions, plddt, pae;
+  std::vector<float> positions, plddt, pae, sum_probs;
+  std::vector<std::string> templates;
   ShardStructure view;
 };
 
@@ -37,6 +38,10 @@ Owned make_structure(const std::string& id, size_t n, bool with_pae, uint64_t se
   for (size_t i = 0; i < n * kAtom37 * 3; ++i) o.positions.push_back(coord(rng));
   if (with_pae)
     for (size_t i = 0; i < n * n; ++i) o.pae.push_back(err(rng));
+  for (uint64_t t = 0; t < seed % 3; ++t) {  // 0, 1 or 2 templates
+    o.templates.push_back("1ab" + std::to_string(t) + "_" + char('A' + t));
+    o.sum_probs.push_back(conf(rng));
+  }
   o.view = {id,
             seq,
             o.aatype,
@@ -49,7 +54,9 @@ Owned make_structure(const std::string& id, size_t n, bool with_pae, uint64_t se
             with_pae ? "model_1_ptm" : "model_1",
             seed,
             1.5 * double(n),
-            1e12 * double(n)};
+            1e12 * double(n),
+            o.templates,
+            o.sum_probs};
   return o;
 }
 
@@ -96,6 +103,13 @@ void round_trip(const std::string& path, PaeStorage storage) {
     EXPECT_EQ(s.seeds[i], v.seed);
     EXPECT_EQ(s.runtime_seconds[i], v.runtime_seconds);
     EXPECT_EQ(s.flops[i], v.flops);
+    const auto t0 = size_t(s.template_offsets[i]), t1 = size_t(s.template_offsets[i + 1]);
+    EXPECT_EQ(
+        std::vector<std::string>(s.template_names.begin() + t0, s.template_names.begin() + t1),
+        in[i].templates);
+    EXPECT_EQ(
+        std::vector<float>(s.template_sum_probs.begin() + t0, s.template_sum_probs.begin() + t1),
+        in[i].sum_probs);
     EXPECT_EQ(std::isnan(s.ptm[i]), std::isnan(v.ptm));
     if (!std::isnan(v.ptm)) EXPECT_EQ(s.ptm[i], v.ptm);
     double mean = 0;
@@ -148,6 +162,9 @@ TEST_F(ShardTest, RejectsInconsistentInputAndBadFiles) {
   EXPECT_THROW(w.append(o.view), InvalidArgument);
   o = make_structure("P1", 10, true, 1);
   o.aatype[3] = 21;
+  EXPECT_THROW(w.append(o.view), InvalidArgument);
+  o = make_structure("P1", 10, true, 1);
+  o.view.template_sum_probs = {};  // one template, no sum_probs
   EXPECT_THROW(w.append(o.view), InvalidArgument);
   EXPECT_THROW(read_shard(path("absent.h5")), IoError);
   std::ofstream(path("garbage.h5")) << "not hdf5";

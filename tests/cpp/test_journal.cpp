@@ -44,6 +44,7 @@ TEST_F(JournalTest, RecordsRoundTrip) {
     w.started("seq-0");
     w.done(record(0));
     w.failed("seq-1", "MSA file missing: \"a.a3m\"\nline two");
+    w.warning("seq-3", "template 1hf9_B skipped: 1hf9.cif not found");
     w.done(record(2));
   }
   const auto c = read_journal(path());
@@ -56,6 +57,9 @@ TEST_F(JournalTest, RecordsRoundTrip) {
   ASSERT_EQ(c.failed.size(), 1u);
   EXPECT_EQ(c.failed[0].reason, "MSA file missing: \"a.a3m\"\nline two");
   EXPECT_EQ(c.started, std::vector<std::string>{"seq-0"});
+  ASSERT_EQ(c.warnings.size(), 1u);  // a warning finishes nothing: seq-3 is not skipped
+  EXPECT_EQ(c.warnings[0].id, "seq-3");
+  EXPECT_EQ(c.warnings[0].reason, "template 1hf9_B skipped: 1hf9.cif not found");
   EXPECT_FALSE(c.torn_tail);
   EXPECT_EQ(c.finished_ids(), (std::unordered_set<std::string>{"seq-0", "seq-1", "seq-2"}));
 }

@@ -46,7 +46,7 @@ def test_chunk_size_is_the_memory_models_choice():
 
 
 def test_a_prediction_that_cannot_fit_fails_alone(tmp_path):
-    # A budget between the two bundled proteins' predicted peaks: 2Q2K (73 residues) fits,
+    # A budget between the two bundled proteins' predicted peaks: short73 (73 residues) fits,
     # 6KWC (191) does not, even chunked.
     small, large = (predict_peak_bytes("reduced_ptm", n, 32, 64, 1, iterations=1) for n in (73, 191))
     assert small < large
@@ -57,6 +57,6 @@ def test_a_prediction_that_cannot_fit_fails_alone(tmp_path):
                  "--model", f"reduced_ptm={demo_params_path('reduced_ptm')}", "--out", str(out),
                  "--filter-min-plddt", "0", "--model-memory", f"{gib:.6f}", *DEMO_SIZES]) == 0
     index = json.loads((out / "index.json").read_text())
-    assert list(index["structures"]) == ["2Q2K_A"]
+    assert list(index["structures"]) == ["short73"]
     assert list(index["failed"]) == ["6KWC_1"]
     assert "cannot predict 191 residues within --model-memory" in index["failed"]["6KWC_1"]

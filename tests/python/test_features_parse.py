@@ -26,7 +26,7 @@ def test_real_alignments():
     assert len(sto) == 501 and sto.descriptions[1] == "MGYP000510094044/36-224"
     assert (sto.msa[0] == a3m.msa[0]).all()
     for name in ("uniref90_hits.sto", "mgnify_hits.sto"):
-        m = F.read_stockholm(str(SHARED / "2q2k" / name))
+        m = F.read_stockholm(str(SHARED / "short73" / "alignments" / name))
         assert m.width == 73 and m.descriptions[0] == "query"
 
 

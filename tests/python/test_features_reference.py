@@ -101,11 +101,11 @@ def case_inputs(name, directory):
     if name == "6kwc":
         d = SHARED / "6kwc"
         return d / "6kwc.fasta", [(d / "bfd_uniref_hits.a3m", 0), (d / "mgnify_hits.sto", 501)]
-    if name == "2q2k":
-        d = SHARED / "2q2k"
+    if name == "short73":
+        d = SHARED / "short73" / "alignments"
         a3m = d / "bfd_uniclust_hits.a3m"
         first = F.read_a3m(str(a3m), max_rows=1)
-        fasta = directory / "2q2k.fasta"
+        fasta = directory / "short73.fasta"
         fasta.write_text(f">{first.descriptions[0]}\n{first.sequences[0]}\n")
         return fasta, [(d / "uniref90_hits.sto", 10000), (a3m, 0), (d / "mgnify_hits.sto", 501)]
     if name == "edge":
@@ -128,7 +128,7 @@ def exafold_raw(fasta, msas, dedup):
     return F.build_raw_features(query, [(str(p), limit) for p, limit in msas], deduplicate=dedup)
 
 
-RAW_CASES = [(c, d) for c in ("6kwc", "2q2k", "edge") for d in (False, True)]
+RAW_CASES = [(c, d) for c in ("6kwc", "short73", "edge") for d in (False, True)]
 
 
 @pytest.mark.parametrize("case,dedup", RAW_CASES, ids=[f"{c}-{'dedup' if d else 'all'}"
@@ -170,7 +170,7 @@ def ulp_distance(a, b):
 PROCESSED_CASES = [
     # case, dedup, seed, num_recycle, max_clusters, max_extra
     ("6kwc", False, 3, 3, 512, 1024),
-    ("2q2k", True, 11, 1, 64, 200),
+    ("short73", True, 11, 1, 64, 200),
     ("edge", True, 5, 2, 3, 2),
     ("edge", False, 0, 0, 60, 0),
 ]

@@ -68,9 +68,9 @@ def test_order_by_predicted_seconds():
 
 
 def test_fits_a_real_demo_run(tmp_path, capsys):
-    """Prefixes of 2Q2K at five lengths, each with a single-sequence alignment, through distill
+    """Prefixes of short73 at five lengths, each with a single-sequence alignment, through distill
     with demo weights; the fitted model then orders a second run."""
-    seq = (examples_dir() / "sequences.fasta").read_text().split(">2Q2K_A")[1].split("\n", 1)[1].replace("\n", "")
+    seq = (examples_dir() / "sequences.fasta").read_text().split(">short73")[1].split("\n", 1)[1].replace("\n", "")
     fasta = tmp_path / "q.fasta"
     fasta.write_text("".join(f">p{n}\n{seq[:n]}\n" for n in (16, 24, 32, 48, 64)))
     for n in (16, 24, 32, 48, 64):

@@ -151,7 +151,7 @@ def test_shard_round_trip_and_layout(ref, tmp_path):
     np.testing.assert_array_equal(s["pae"], pae.astype(np.float16).astype(np.float32).ravel())
 
     with h5py.File(path, "r") as f:
-        assert f.attrs["layout_version"] == 1
+        assert f.attrs["layout_version"] == 2
         assert f.attrs["exafold_version"] == exafold.__version__
         assert f["pae"].dtype == np.float16
         assert f["atom_positions"].shape == (n + 10, 37, 3) and f["atom_positions"].dtype == np.float32

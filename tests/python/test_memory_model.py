@@ -39,6 +39,19 @@ def features(n, s, e, seed=0):
     return f
 
 
+def template_features(n, t, seed=1):
+    """t random templates of n residues (every one present: template_mask 1)."""
+    rng = np.random.default_rng(seed)
+    return {
+        "template_aatype": rng.integers(0, 22, (t, n)).astype(np.int32),
+        "template_all_atom_positions": rng.normal(0.0, 8.0, (t, n, 37, 3)).astype(np.float32),
+        "template_all_atom_masks": (rng.random((t, n, 37)) < 0.9).astype(np.float32),
+        "template_mask": np.ones(t, np.float32),
+        "template_angle_feat": rng.random((t, n, 57), dtype=np.float32),
+        "template_angle_mask": (rng.random((t, n)) < 0.9).astype(np.float32),
+    }
+
+
 _models = {}
 
 
@@ -56,9 +69,11 @@ def model(preset, overrides):
     return _models[key]
 
 
-def measured_peak(preset, overrides, n, s, e, chunk, iterations=2):
+def measured_peak(preset, overrides, n, s, e, chunk, iterations=2, templates=0):
     m = model(preset, overrides)
     feats = features(n, s, e)
+    if templates:
+        feats.update(template_features(n, templates))
     # Blocks cached by earlier runs could serve a request unsplit (see memory_model.h); from an
     # empty cache the peak depends on this run's allocations alone.
     exafold.empty_cache()
@@ -89,6 +104,30 @@ def test_prediction_matches_the_measured_peak(preset, overrides, n, s, e, chunk)
     measured = measured_peak(preset, overrides, n, s, e, chunk)
     predicted = predict_peak_bytes(preset, n, s, e, chunk, overrides=overrides, iterations=2)
     assert abs(predicted - measured) <= TOLERANCE * measured, (predicted, measured)
+
+
+TEMPLATE_CASES = [
+    # preset, overrides, N, S, E, chunk, T: the template pair stack keeps its full depth (the
+    # replay runs one block of it, as of every stack)
+    ("reduced_ptm", {}, 48, 16, 32, 0, 4),
+    ("model_1_ptm", FULL_WIDTH_ONE_BLOCK, 64, 32, 64, 0, 4),
+    ("model_1_ptm", FULL_WIDTH_ONE_BLOCK, 64, 32, 64, 8, 2),
+]
+
+
+@pytest.mark.parametrize("preset,overrides,n,s,e,chunk,t", TEMPLATE_CASES)
+def test_prediction_with_templates_matches_the_measured_peak(preset, overrides, n, s, e, chunk, t):
+    measured = measured_peak(preset, overrides, n, s, e, chunk, templates=t)
+    predicted = predict_peak_bytes(preset, n, s, e, chunk, overrides=overrides, templates=t)
+    assert abs(predicted - measured) <= TOLERANCE * measured, (predicted, measured)
+    # The templates' pair embeddings [N, N, T, c_t] stay live through the prediction.
+    assert predicted > predict_peak_bytes(preset, n, s, e, chunk, overrides=overrides)
+
+
+def test_presets_without_templates_ignore_them_in_the_memory_model():
+    args = ("model_3_ptm", 64, 32, 64, 0)
+    kw = {"overrides": FULL_WIDTH_ONE_BLOCK}
+    assert predict_peak_bytes(*args, templates=4, **kw) == predict_peak_bytes(*args, **kw)
 
 
 def test_single_pass_keeps_no_previous_outputs():

@@ -65,7 +65,7 @@ def test_demo_job_end_to_end(tmp_path, capsys):
     shards = sorted(out.rglob("*.h5"))
     assert shards
     data = exafold.read_shard(str(shards[0]))
-    assert set(data["id"]) <= {"6KWC_1", "2Q2K_A"} and set(data["index"]) == set(data["id"])
+    assert set(data["id"]) <= {"6KWC_1", "short73"} and set(data["index"]) == set(data["id"])
     assert (out / "DEMO_WEIGHTS.txt").exists()
     assert len(list(out.rglob("*.pdb"))) == 2
 
@@ -97,3 +97,52 @@ def test_every_official_preset_loads_and_runs(preset):
     assert out["final_atom_positions"].shape == (6, 37, 3)
     assert np.isfinite(out["final_atom_positions"]).all() and np.isfinite(out["plddt"]).all()
     assert ("ptm" in out) == preset.endswith("_ptm")
+
+
+def _small_features(n=6, s=3, e=4, seed=0):
+    rng = np.random.default_rng(seed)
+    aatype = rng.integers(0, 20, n).astype(np.int32)
+    f = {"aatype": aatype, "residue_index": np.arange(n, dtype=np.int32), "seq_mask": np.ones(n, np.float32),
+         "target_feat": np.eye(22, dtype=np.float32)[aatype + 1],
+         "msa_feat": rng.random((s, n, 49), dtype=np.float32), "msa_mask": np.ones((s, n), np.float32),
+         "extra_msa": rng.integers(0, 22, (e, n)).astype(np.int32), "extra_msa_mask": np.ones((e, n), np.float32),
+         "extra_has_deletion": np.zeros((e, n), np.float32), "extra_deletion_value": np.zeros((e, n), np.float32)}
+    f.update(exafold._core.atom_maps(aatype))
+    t = 2
+    templates = {"template_aatype": rng.integers(0, 22, (t, n)).astype(np.int32),
+                 "template_all_atom_positions": rng.normal(0, 8, (t, n, 37, 3)).astype(np.float32),
+                 "template_all_atom_masks": np.ones((t, n, 37), np.float32),
+                 "template_mask": np.ones(t, np.float32),
+                 "template_angle_feat": rng.random((t, n, 57), dtype=np.float32),
+                 "template_angle_mask": np.ones((t, n), np.float32)}
+    return f, templates
+
+
+def test_templates_are_optional_inputs_of_the_template_presets():
+    model = exafold.Model.from_arrays(demo_arrays("reduced_ptm"), "reduced_ptm", "float64")
+    f, t = _small_features()
+    bare = model.run_iteration(f)
+    with_templates = model.run_iteration({**f, **t})
+    assert np.abs(with_templates["pair"] - bare["pair"]).max() > 1e-3
+    assert with_templates["msa"].shape == bare["msa"].shape  # the S cluster rows
+    # A leading iteration axis that repeats the templates is the same input.
+    repeated = {k: np.stack([v, v]) for k, v in t.items()}
+    out = model({**f, **t}, num_recycle=1)
+    np.testing.assert_array_equal(model({**f, **repeated}, num_recycle=1)["pair"], out["pair"])
+    # Only padding templates (template_mask 0): zero-template inference.
+    padding = {**t, "template_mask": np.zeros(2, np.float32)}
+    np.testing.assert_array_equal(model.run_iteration({**f, **padding})["pair"], bare["pair"])
+
+
+def test_bad_template_inputs_are_value_errors():
+    model = exafold.Model.from_arrays(demo_arrays("reduced_ptm"), "reduced_ptm")
+    f, t = _small_features()
+    with pytest.raises(ValueError, match="template features are missing template_angle_feat"):
+        model.run_iteration({**f, **{k: v for k, v in t.items() if k != "template_angle_feat"}})
+    with pytest.raises(ValueError, match="without template_mask"):
+        model.run_iteration({**f, **{k: v for k, v in t.items() if k != "template_mask"}})
+    changing = {**t, "template_aatype": np.stack([t["template_aatype"], t["template_aatype"][::-1]])}
+    with pytest.raises(ValueError, match="template_aatype differs between recycling iterations"):
+        model({**f, **changing}, num_recycle=1)
+    with pytest.raises(ValueError, match="template_angle_feat has shape"):
+        model.run_iteration({**f, **t, "template_angle_feat": t["template_angle_feat"][..., :50]})

@@ -22,23 +22,23 @@ def run(tmp_path_factory):
 def expected():
     """The same prediction made here, outside the notebook."""
     model = exafold.Model.load(demo_params_path("reduced_ptm"), "reduced_ptm")
-    query = next(r for r in read_fasta(str(examples_dir() / "sequences.fasta")) if r.description.startswith("2Q2K_A"))
-    return model.predict(query, examples_dir() / "alignments" / "2Q2K_A", seed=0)
+    query = next(r for r in read_fasta(str(examples_dir() / "sequences.fasta")) if r.description.startswith("short73"))
+    return model.predict(query, examples_dir() / "alignments" / "short73", seed=0)
 
 
 def test_prints_the_predictions_confidence(run, expected):
     nb, _ = run
     p = expected
     assert repr(p) in cell_text(cell(nb, tag="predict"))
-    assert f"2Q2K_A: 73 residues, mean pLDDT {p.mean_plddt:.2f}, pTM {p.ptm:.3f}" in cell_text(cell(nb, tag="summary"))
+    assert f"short73: 73 residues, mean pLDDT {p.mean_plddt:.2f}, pTM {p.ptm:.3f}" in cell_text(cell(nb, tag="summary"))
 
 
 def test_writes_the_predictions_files(run, expected):
     nb, d = run
-    assert (d / "2Q2K_A.pdb").read_text() == expected.to_pdb()
-    assert (d / "2Q2K_A.cif").read_text() == expected.to_mmcif()
+    assert (d / "short73.pdb").read_text() == expected.to_pdb()
+    assert (d / "short73.cif").read_text() == expected.to_mmcif()
     atoms = int(expected.atom_mask.sum())
-    assert f"wrote 2Q2K_A.pdb ({atoms} atoms) and 2Q2K_A.cif" in cell_text(cell(nb, tag="files"))
+    assert f"wrote short73.pdb ({atoms} atoms) and short73.cif" in cell_text(cell(nb, tag="files"))
 
 
 def test_shows_plots_and_a_3d_view(run, expected):

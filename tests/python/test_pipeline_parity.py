@@ -1,7 +1,7 @@
 """End to end from a FASTA sequence and its real alignments: exafold's feature pipeline feeds
 both exafold's model and the AlphaFold2 reference model (same parameters, float64, two
 iterations free-running), and the structures and confidences must agree to the model's parity
-tolerance (1e-6 of each tensor's scale, see test_model_parity.py). The 2Q2K alignments are real
+tolerance (1e-6 of each tensor's scale, see test_model_parity.py). The short73 alignments are real
 (OpenFold test data), so this exercises the features a distillation run actually produces."""
 
 import pathlib
@@ -34,11 +34,11 @@ COMPARED = {
 
 
 def test_fasta_and_alignments_through_both_models(tmp_path):
-    ali = examples_dir() / "alignments" / "2Q2K_A"
-    sequence = (examples_dir() / "sequences.fasta").read_text().split(">2Q2K_A")[1].splitlines()[1].strip()
+    ali = examples_dir() / "alignments" / "short73"
+    sequence = (examples_dir() / "sequences.fasta").read_text().split(">short73")[1].splitlines()[1].strip()
     raw = build_raw_features(sequence, [str(ali / "uniref90_hits.sto"), str(ali / "bfd_uniclust_hits.a3m"),
                                         str(ali / "mgnify_hits.sto")])
-    feats = model_features(raw, exafold.features.structure_seed("2Q2K_A", 0), num_recycle=1,
+    feats = model_features(raw, exafold.features.structure_seed("short73", 0), num_recycle=1,
                            max_clusters=16, max_extra=32)
     assert feats["msa_feat"].shape == (2, 16, 73, 49)
     np.savez(tmp_path / "features.npz", **feats)

@@ -1,4 +1,4 @@
-"""``exafold predict`` on the bundled 2Q2K example with demo weights: files written and readable,
+"""``exafold predict`` on the bundled short73 example with demo weights: files written and readable,
 pLDDT in the B-factors, deterministic for a seed, clear errors on bad inputs."""
 
 import gemmi
@@ -15,7 +15,7 @@ FAST = ["--recycles", "0", "--max-msa-clusters", "8", "--max-extra-msa", "16"]
 def inputs(tmp_path_factory):
     d = tmp_path_factory.mktemp("inputs")
     text = (examples_dir() / "sequences.fasta").read_text()
-    record = text[text.index(">2Q2K_A"):]
+    record = text[text.index(">short73"):]
     (d / "q.fasta").write_text(record)
     return d / "q.fasta", examples_dir() / "alignments", demo_params_path("reduced_ptm")
 
@@ -34,10 +34,10 @@ def bfactors(path):
 def test_writes_pdb_and_mmcif_with_plddt_in_bfactors(inputs, tmp_path, capsys):
     assert predict(inputs, tmp_path, "--format", "pdb,mmcif", "--seed", "3") == 0
     line = capsys.readouterr().out.splitlines()[-1].split()
-    assert line[:3] == ["2Q2K_A", "73", "reduced_ptm"]
+    assert line[:3] == ["short73", "73", "reduced_ptm"]
     mean_plddt, ptm = float(line[3]), float(line[4])
     assert 0 <= mean_plddt <= 100 and 0 <= ptm <= 1
-    for name in ("2Q2K_A.pdb", "2Q2K_A.cif"):
+    for name in ("short73.pdb", "short73.cif"):
         st, b = bfactors(tmp_path / name)
         assert len(st[0][0]) == 73
         per_residue = {}
@@ -59,7 +59,7 @@ def test_bfactors_equal_the_models_plddt(inputs, tmp_path):
     raw = build_raw_features(item.sequence, [str(p) for p in find_alignments(item, alignments)])
     feats = model_features(raw, structure_seed(item.id, 5), num_recycle=0, max_clusters=8, max_extra=16)
     plddt = Model.load(str(params), "reduced_ptm")(feats, num_recycle=0)["plddt"]
-    _, b = bfactors(tmp_path / "2Q2K_A.pdb")
+    _, b = bfactors(tmp_path / "short73.pdb")
     got = {num: value for num, value in b}
     np.testing.assert_allclose([got[i + 1] for i in range(73)], plddt, atol=0.006)
 
@@ -67,7 +67,7 @@ def test_bfactors_equal_the_models_plddt(inputs, tmp_path):
 def test_deterministic_for_a_seed(inputs, tmp_path):
     assert predict(inputs, tmp_path / "a", "--seed", "1") == 0
     assert predict(inputs, tmp_path / "b", "--seed", "1") == 0
-    assert (tmp_path / "a" / "2Q2K_A.pdb").read_text() == (tmp_path / "b" / "2Q2K_A.pdb").read_text()
+    assert (tmp_path / "a" / "short73.pdb").read_text() == (tmp_path / "b" / "short73.pdb").read_text()
 
 
 def test_missing_alignment_is_a_clear_error(inputs, tmp_path, capsys):
@@ -77,7 +77,7 @@ def test_missing_alignment_is_a_clear_error(inputs, tmp_path, capsys):
     assert main(["predict", "--fasta", str(fasta), "--alignments", str(empty), "--model",
                  f"reduced_ptm={params}", "--out", str(tmp_path / "o"), *FAST]) == 2
     err = capsys.readouterr().err
-    assert f"{fasta}:1 (2Q2K_A)" in err and "no alignment files" in err and str(empty / "2Q2K_A") in err
+    assert f"{fasta}:1 (short73)" in err and "no alignment files" in err and str(empty / "short73") in err
     assert not (tmp_path / "o").exists()
     assert main(["predict", "--fasta", str(fasta), "--a3m", str(tmp_path / "nope.a3m"), "--model",
                  f"reduced_ptm={params}", "--out", str(tmp_path / "o")]) == 2
@@ -100,7 +100,7 @@ def test_a3m_with_the_wrong_query_names_the_record(inputs, tmp_path, capsys):
     assert main(["predict", "--fasta", str(fasta), "--a3m", str(a3m), "--model",
                  f"reduced_ptm={params}", "--out", str(tmp_path / "o"), *FAST]) == 2
     err = capsys.readouterr().err
-    assert "2Q2K_A" in err and "other.a3m" in err
+    assert "short73" in err and "other.a3m" in err
 
 
 def test_max_length_refuses_a_long_sequence_before_loading_a_model(inputs, tmp_path, capsys):
@@ -116,7 +116,7 @@ def test_model_memory_refuses_an_item_that_cannot_fit_with_the_numbers(inputs, t
     assert predict(inputs, tmp_path / "o", "--model-memory", "0.0001") == 2
     err = capsys.readouterr().err
     fasta = inputs[0]
-    assert f"exafold predict: error: {fasta}:1 (2Q2K_A): reduced_ptm cannot predict 73 residues within " \
+    assert f"exafold predict: error: {fasta}:1 (short73): reduced_ptm cannot predict 73 residues within " \
            "--model-memory 0.0001 GiB" in err, err
     # The smallest peak any chunk size reaches, from the engine's memory model.
     from exafold.memory_model import predict_peak_bytes
@@ -125,4 +125,4 @@ def test_model_memory_refuses_an_item_that_cannot_fit_with_the_numbers(inputs, t
     assert f"needs at least {floor / 2**20:.2f} MiB ({floor} bytes)" in err, err
     assert not list((tmp_path / "o").glob("*.pdb"))
     assert predict(inputs, tmp_path / "p", "--model-memory", "none") == 0
-    assert (tmp_path / "p" / "2Q2K_A.pdb").exists()
+    assert (tmp_path / "p" / "short73.pdb").exists()

@@ -34,8 +34,8 @@ def model():
 
 @pytest.fixture(scope="module")
 def query():
-    record = next(r for r in read_fasta(str(examples_dir() / "sequences.fasta")) if r.description.startswith("2Q2K_A"))
-    return record, examples_dir() / "alignments" / "2Q2K_A"
+    record = next(r for r in read_fasta(str(examples_dir() / "sequences.fasta")) if r.description.startswith("short73"))
+    return record, examples_dir() / "alignments" / "short73"
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +46,13 @@ def prediction(model, query):
 
 def test_predict_is_the_model_on_the_feature_pipelines_features(model, query, prediction):
     record, msas = query
-    seed = structure_seed("2Q2K_A", 7)
-    files = find_alignments(Item("2Q2K_A", record.sequence, "", ()), msas.parent)
+    seed = structure_seed("short73", 7)
+    files = find_alignments(Item("short73", record.sequence, "", ()), msas.parent)
     feats = model_features(build_raw_features(record.sequence, [str(p) for p in files]), seed,
                            num_recycle=1, max_clusters=8, max_extra=16)
     out = model(feats, num_recycle=1)
     p = prediction
-    assert (p.id, p.sequence, p.preset, p.seed) == ("2Q2K_A", record.sequence, "reduced_ptm", seed)
+    assert (p.id, p.sequence, p.preset, p.seed) == ("short73", record.sequence, "reduced_ptm", seed)
     # Same inputs, same engine, same thread count: bit-identical.
     np.testing.assert_array_equal(p.atom_positions, out["final_atom_positions"])
     np.testing.assert_array_equal(p.plddt, out["plddt"])
@@ -84,21 +84,21 @@ def test_seed_and_id_choose_the_draws_as_the_cli_does(model, query, prediction, 
     assert main(["predict", "--fasta", str(fasta), "--alignments", str(examples_dir() / "alignments"),
                  "--model", f"reduced_ptm={demo_params_path('reduced_ptm')}", "--out", str(tmp_path),
                  "--seed", "7", "--recycles", "1", "--max-msa-clusters", "8", "--max-extra-msa", "16"]) == 0
-    assert (tmp_path / "2Q2K_A.pdb").read_text() == prediction.to_pdb()
+    assert (tmp_path / "short73.pdb").read_text() == prediction.to_pdb()
 
 
 def test_msa_objects_single_path_and_no_msa(model, query, prediction):
     record, msa_dir = query
     from exafold.features import read_msa
 
-    files = find_alignments(Item("2Q2K_A", record.sequence, "", ()), msa_dir.parent)
+    files = find_alignments(Item("short73", record.sequence, "", ()), msa_dir.parent)
     objects = [read_msa(str(p), max_rows=exafold.features.af2_hit_limit(str(p))) for p in files]
     same = model.predict(record, objects, seed=7, **SIZES)
     np.testing.assert_array_equal(same.atom_positions, prediction.atom_positions)
     listed = model.predict(record, files, seed=7, **SIZES)
     np.testing.assert_array_equal(listed.atom_positions, prediction.atom_positions)
-    single = model.predict(record.sequence, files[0], id="2Q2K_A", seed=7, **SIZES)
-    assert single.id == "2Q2K_A" and len(single) == 73
+    single = model.predict(record.sequence, files[0], id="short73", seed=7, **SIZES)
+    assert single.id == "short73" and len(single) == 73
     alone = model.predict("MKTAYIAKQR", recycles=0)
     assert alone.id == "query" and alone.atom_positions.shape == (10, 37, 3)
 
@@ -203,7 +203,7 @@ def test_shard_round_trip(prediction, tmp_path):
         w.append(p.id, p.sequence, exafold.residues.aatype_of(p.sequence), p.residue_index, p.atom_positions,
                  p.atom_mask, p.plddt, model=p.preset, seed=p.seed, runtime_seconds=1.5, flops=2.0,
                  ptm=p.ptm, pae=p.pae)
-    q = exafold.Prediction.from_shard(path, "2Q2K_A")
+    q = exafold.Prediction.from_shard(path, "short73")
     np.testing.assert_array_equal(q.atom_positions, p.atom_positions)
     np.testing.assert_array_equal(q.plddt, p.plddt)
     np.testing.assert_array_equal(q.pae, p.pae)

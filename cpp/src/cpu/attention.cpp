@@ -21,11 +21,6 @@ constexpr double kLogitClip = 1e8;
 inline float exp_of(float x) { return fast_exp(x); }
 inline double exp_of(double x) { return std::exp(x); }
 
-template <class T>
-T sigmoid(T x) {
-  return T(1) / (T(1) + exp_of(-x));
-}
-
 // Reductions over kLanes independent partial results, folded pairwise at the end: one
 // accumulator is a chain of dependent operations that the vectoriser may not reorder (float
 // addition is not associative). 32 lanes because GCC unrolls a loop of 16 or fewer completely and

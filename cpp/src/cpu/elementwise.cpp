@@ -11,14 +11,6 @@ namespace exafold::cpu {
 
 namespace {
 
-template <class T>
-T sigmoid(T x) {
-  if constexpr (std::is_same_v<T, float>)
-    return 1.0f / (1.0f + fast_exp(-x));
-  else
-    return T(1) / (T(1) + std::exp(-x));
-}
-
 /// Calls body(fn) with fn the scalar function of `f`, so that the switch is outside the loop.
 template <class T, class Body>
 void with_unary(ops::Unary f, Body&& body) {
@@ -33,6 +25,8 @@ void with_unary(ops::Unary f, Body&& body) {
       });
     case ops::Unary::sqrt:
       return body([](T x) { return std::sqrt(x); });
+    case ops::Unary::positive:
+      return body([](T x) { return x > T(0) ? T(1) : T(0); });
   }
   EXAFOLD_ASSERT(false);
 }

@@ -28,6 +28,11 @@ int64_t index_value(const Tensor& t, int64_t off) {
                                    : *reinterpret_cast<const int32_t*>(p);
 }
 
+template <class T>
+T value_at(const Tensor& t, int64_t off) {
+  return *reinterpret_cast<const T*>(static_cast<const char*>(t.data_ptr()) + off);
+}
+
 }  // namespace
 
 void CpuBackend::embed(const Tensor& out, const Tensor& w, const Tensor& bias,
@@ -50,10 +55,14 @@ void CpuBackend::embed(const Tensor& out, const Tensor& w, const Tensor& bias,
             if (i < 0) continue;
             EXAFOLD_ASSERT(t.row + i < w.size(0));
             const T* wr = wp + (t.row + i) * c;
-            for (int64_t k = 0; k < c; ++k) sum[size_t(k)] += wr[k];
+            if (t.scale.defined()) {
+              const T v = value_at<T>(t.scale, flat_offset(lead, t.scale.strides(), r));
+              for (int64_t k = 0; k < c; ++k) sum[size_t(k)] += v * wr[k];
+            } else {
+              for (int64_t k = 0; k < c; ++k) sum[size_t(k)] += wr[k];
+            }
           } else {
-            const T v = *reinterpret_cast<const T*>(static_cast<const char*>(t.value.data_ptr()) +
-                                                    flat_offset(lead, t.value.strides(), r));
+            const T v = value_at<T>(t.value, flat_offset(lead, t.value.strides(), r));
             const T* wr = wp + t.row * c;
             for (int64_t k = 0; k < c; ++k) sum[size_t(k)] += v * wr[k];
           }

@@ -34,14 +34,6 @@ int64_t row_stride(const Tensor& t) {
   return stride;
 }
 
-template <class T>
-T sigmoid(T x) {
-  if constexpr (std::is_same_v<T, float>)
-    return 1.0f / (1.0f + fast_exp(-x));
-  else
-    return T(1) / (T(1) + std::exp(-x));
-}
-
 }  // namespace
 
 void CpuBackend::linear(const Tensor& out, const Tensor& x, const Tensor& w, const Tensor& bias,

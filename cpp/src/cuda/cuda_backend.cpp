@@ -69,6 +69,8 @@ Pointwise pointwise_of(ops::Unary f) {
       return Pointwise::softplus;
     case ops::Unary::sqrt:
       return Pointwise::sqrt;
+    case ops::Unary::positive:
+      return Pointwise::positive;
   }
   return Pointwise::relu;
 }
@@ -303,6 +305,7 @@ class CudaBackend final : public backend::Backend {
       v.one_hot = t.index.defined();
       v.t = view_of(v.one_hot ? t.index : t.value);
       v.row = t.row;
+      v.scale = view_of(t.scale);
     }
     a.accumulate = accumulate;
     cuda::embed(a, kStream);

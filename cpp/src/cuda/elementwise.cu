@@ -35,6 +35,8 @@ __device__ float apply(const PointwiseArgs& p, float a, float b, float c) {
       return fmaxf(a, 0.f) + log1pf(expf(-fabsf(a)));
     case Pointwise::sqrt:
       return sqrtf(a);
+    case Pointwise::positive:
+      return a > 0.f ? 1.f : 0.f;
     case Pointwise::add:
       return a + b;
     case Pointwise::sub:

@@ -18,6 +18,7 @@ enum class Pointwise : uint8_t {
   sigmoid,       ///< o = 1 / (1 + exp(-a))
   softplus,      ///< o = max(a, 0) + log1p(exp(-|a|))
   sqrt,          ///< o = sqrt(a)
+  positive,      ///< o = 1 where a > 0, else 0
   add,           ///< o = a + b   (b the scalar s when b is absent)
   sub,           ///< o = a - b
   mul,           ///< o = a * b

@@ -50,7 +50,11 @@ __global__ void embed_kernel(const EmbedArgs a, int64_t rows, int64_t c) {
       View tv = term.t;
       if (term.one_hot) {
         const int64_t i = load_index(tv, offset_of(tv, r));
-        if (i >= 0) sum += load_w(a.w, a.out.dtype, (term.row + i) * c + k);
+        if (i >= 0) {
+          const float w = load_w(a.w, a.out.dtype, (term.row + i) * c + k);
+          const View sv = term.scale;
+          sum += sv.data ? load_f(sv, offset_of(sv, r)) * w : w;
+        }
       } else {
         sum += load_f(tv, offset_of(tv, r)) * load_w(a.w, a.out.dtype, term.row * c + k);
       }

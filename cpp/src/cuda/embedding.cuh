@@ -13,9 +13,11 @@ namespace exafold::cuda {
 inline constexpr int kMaxEmbedTerms = 16;
 
 /// One term of an embedding: the weight row `row + index[...]` (none where the index is < 0),
-/// or `value[...] * w[row]`; t has out's leading shape.
+/// times scale[...] when a scale is given, or `value[...] * w[row]`; t and scale have out's
+/// leading shape.
 struct EmbedTermView {
   View t;
+  View scale;
   bool one_hot = false;
   int64_t row = 0;
 };

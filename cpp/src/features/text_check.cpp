@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 namespace exafold::features {
 
@@ -9,6 +10,18 @@ size_t find_bad_text_byte(std::string_view s) {
   const auto* p = reinterpret_cast<const uint8_t*>(s.data());
   size_t n = s.size();
   for (size_t i = 0; i < n;) {
+    // Eight printable ASCII bytes at a time (no byte >= 0x7f or < 0x20): the common case.
+    if (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      constexpr uint64_t k01 = 0x0101010101010101ull, k80 = 0x8080808080808080ull;
+      uint64_t below_space = (w - 0x20 * k01) & ~w & k80;
+      uint64_t is_del = ((w ^ (0x7f * k01)) - k01) & ~(w ^ (0x7f * k01)) & k80;
+      if (((w & k80) | below_space | is_del) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     uint8_t c = p[i];
     if (c < 0x80) {
       if ((c < 0x20 && c != '\t') || c == 0x7f) return i;

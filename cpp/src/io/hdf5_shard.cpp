@@ -59,8 +59,9 @@ struct ShardWriter::Impl {
   ShardWriterOptions opt;
   h5::Handle file, str_type, half_type;
   h5::Appendable ids, sequences, models, residue_offsets, aatype, residue_index, positions, mask,
-      plddt, mean_plddt, ptm, seeds, runtime, flops, pae_offsets, pae;
-  int64_t residues = 0, pae_entries = 0;
+      plddt, mean_plddt, ptm, seeds, runtime, flops, pae_offsets, pae, template_offsets,
+      template_names, template_sum_probs;
+  int64_t residues = 0, pae_entries = 0, templates = 0;
   bool finished = false;
   void create();
   /// Closes every handle (datasets first, as the file cannot close before them); returns the
@@ -113,8 +114,12 @@ void ShardWriter::Impl::create() {
   m.seeds = make("seed", H5T_STD_U64LE, {}, s);
   m.runtime = make("runtime_seconds", H5T_IEEE_F64LE, {}, s);
   m.flops = make("flops", H5T_IEEE_F64LE, {}, s);
+  m.template_offsets = make("template_offsets", H5T_STD_I64LE, {}, s);
+  m.template_names = make("template_name", m.str_type, {}, s);
+  m.template_sum_probs = make("template_sum_probs", H5T_IEEE_F32LE, {}, s);
   const int64_t zero = 0;
   m.residue_offsets.append(&zero, 1, H5T_NATIVE_INT64);
+  m.template_offsets.append(&zero, 1, H5T_NATIVE_INT64);
   if (m.opt.pae != PaeStorage::none) {
     m.pae_offsets = make("pae_offsets", H5T_STD_I64LE, {}, s);
     m.pae = make("pae", m.opt.pae == PaeStorage::float16 ? m.half_type.get() : H5T_IEEE_F32LE, {},
@@ -126,7 +131,8 @@ void ShardWriter::Impl::create() {
 herr_t ShardWriter::Impl::close() {
   for (h5::Appendable* a :
        {&ids, &sequences, &models, &residue_offsets, &aatype, &residue_index, &positions, &mask,
-        &plddt, &mean_plddt, &ptm, &seeds, &runtime, &flops, &pae_offsets, &pae})
+        &plddt, &mean_plddt, &ptm, &seeds, &runtime, &flops, &pae_offsets, &pae, &template_offsets,
+        &template_names, &template_sum_probs})
     *a = h5::Appendable();
   str_type.reset();
   half_type.reset();
@@ -163,6 +169,8 @@ int64_t ShardWriter::append(const ShardStructure& s) {
         " values, expected 0 or ", n * n);
   for (uint8_t a : s.aatype)
     check(a <= 20, "structure \"", s.id, "\": aatype ", int(a), " is out of range 0-20");
+  check(s.template_sum_probs.size() == s.templates.size(), "structure \"", s.id,
+        "\": ", s.templates.size(), " templates but ", s.template_sum_probs.size(), " sum_probs");
 
   const int64_t row = size();
   const char* id = s.id.c_str();
@@ -186,6 +194,15 @@ int64_t ShardWriter::append(const ShardStructure& s) {
   m.flops.append(&s.flops, 1, H5T_NATIVE_DOUBLE);
   m.residues += int64_t(n);
   m.residue_offsets.append(&m.residues, 1, H5T_NATIVE_INT64);
+  if (!s.templates.empty()) {
+    std::vector<const char*> names;
+    for (const std::string& t : s.templates) names.push_back(t.c_str());
+    m.template_names.append(names.data(), names.size(), m.str_type);
+    m.template_sum_probs.append(s.template_sum_probs.data(), s.template_sum_probs.size(),
+                                H5T_NATIVE_FLOAT);
+  }
+  m.templates += int64_t(s.templates.size());
+  m.template_offsets.append(&m.templates, 1, H5T_NATIVE_INT64);
   if (m.opt.pae != PaeStorage::none) {
     if (m.opt.pae == PaeStorage::float16) {
       std::vector<uint16_t> half(s.pae.size());
@@ -246,8 +263,9 @@ Shard read_shard(const std::string& path) {
     h5::Handle a(H5Aopen(file, "layout_version", H5P_DEFAULT), H5Aclose, "open an attribute", path);
     h5::ok(H5Aread(a, H5T_NATIVE_INT, &s.layout_version), "read layout_version", path);
   }
-  check(s.layout_version == kShardLayoutVersion, "shard ", path, " has layout version ",
-        s.layout_version, "; this exafold reads version ", kShardLayoutVersion);
+  check(s.layout_version == 1 || s.layout_version == kShardLayoutVersion, "shard ", path,
+        " has layout version ", s.layout_version, "; this exafold reads versions 1 to ",
+        kShardLayoutVersion);
   s.exafold_version = h5::read_string_attribute(file, "exafold_version", path);
   s.created = h5::read_string_attribute(file, "created", path);
   s.pae_storage = parse_pae_storage(h5::read_string_attribute(file, "pae_dtype", path), path);
@@ -298,6 +316,21 @@ Shard read_shard(const std::string& path) {
     // HDF5 widens binary16 to float32 exactly on read.
     column("pae", s.pae, H5T_NATIVE_FLOAT, hsize_t(s.pae_offsets[n]));
   }
+  if (s.layout_version == 1) {
+    s.template_offsets.assign(n + 1, 0);
+    return s;
+  }
+  column("template_offsets", s.template_offsets, H5T_NATIVE_INT64, n + 1);
+  check(s.template_offsets[0] == 0, "shard ", path, ": template_offsets must start at 0");
+  for (hsize_t i = 0; i < n; ++i)
+    check(s.template_offsets[i + 1] >= s.template_offsets[i], "shard ", path,
+          ": template_offsets decrease at ", s.ids[i]);
+  s.template_names = h5::read_strings(file, "template_name", path);
+  check(s.template_names.size() == size_t(s.template_offsets[n]), "shard ", path,
+        ": template_name has ", s.template_names.size(), " entries, template_offsets end at ",
+        s.template_offsets[n]);
+  column("template_sum_probs", s.template_sum_probs, H5T_NATIVE_FLOAT,
+         hsize_t(s.template_offsets[n]));
   return s;
 }
 

@@ -14,12 +14,33 @@ const Params& prepare(const Params& params, Device device, DType dtype) {
   return placed;
 }
 
+namespace {
+
+/// The same memory seen the same way (no values are read).
+bool same_tensor(const Tensor& a, const Tensor& b) {
+  if (a.defined() != b.defined()) return false;
+  return !a.defined() ||
+         (a.data_ptr() == b.data_ptr() && a.shape() == b.shape() && a.strides() == b.strides() &&
+          a.dtype() == b.dtype() && a.device() == b.device());
+}
+
+bool same_templates(const TemplateFeatures& a, const TemplateFeatures& b) {
+  return same_tensor(a.template_aatype, b.template_aatype) &&
+         same_tensor(a.template_all_atom_positions, b.template_all_atom_positions) &&
+         same_tensor(a.template_all_atom_masks, b.template_all_atom_masks) &&
+         same_tensor(a.template_mask, b.template_mask) &&
+         same_tensor(a.template_angle_feat, b.template_angle_feat) &&
+         same_tensor(a.template_angle_mask, b.template_angle_mask);
+}
+
+}  // namespace
+
 IterationOutputs run_iteration(const ModelConfig& config, const Params& params,
                                const ModelFeatures& features, const Recycled& prev,
-                               const RunOptions& options) {
+                               const RunOptions& options, const TemplateEmbedding* templates) {
   const Params& placed = prepare(params, options.device, options.dtype.value_or(params.dtype()));
   IterationOutputs out;
-  out.trunk = run_trunk(config, placed, features.trunk, prev, options);
+  out.trunk = run_trunk(config, placed, features.trunk, prev, options, templates);
   StructureModuleFeatures sf{features.trunk.seq_mask, features.trunk.aatype,
                              features.residx_atom37_to_atom14, features.atom37_atom_exists,
                              features.atom14_atom_exists};
@@ -47,11 +68,25 @@ IterationOutputs run_model(const ModelConfig& config, const Params& params,
   const Tensor& aatype = features[0].trunk.aatype;
   check(aatype.rank() == 1, "aatype must be [N], got ", aatype.shape().str());
   const DType dtype = options.dtype.value_or(params.dtype());
+  const TemplateFeatures& first = features[0].trunk.templates;
+  for (size_t r = 1; r < features.size(); ++r) {
+    const TemplateFeatures& other = features[r].trunk.templates;
+    check(other.count() == 0 || same_templates(other, first), "iteration ", r,
+          " holds other template features than iteration 0; templates are the same in every "
+          "recycling iteration");
+  }
+  // Note [Template embedding once per prediction]
+  TemplateEmbedding templates;
+  if (config.templates.enabled && first.count() > 0) {
+    const Params& placed = prepare(params, options.device, dtype);
+    templates = embed_templates(config, placed, first, features[0].trunk.seq_mask, options);
+  }
   Recycled prev = Recycled::zeros(aatype.size(0), config.c_m, config.c_z, dtype, options.device);
   IterationOutputs out;
   for (int r = 0; r <= num_recycle; ++r) {
     const ModelFeatures& f = features[std::min<size_t>(size_t(r), features.size() - 1)];
-    out = run_iteration(config, params, f, prev, options);
+    out = run_iteration(config, params, f, prev, options,
+                        templates.count() > 0 ? &templates : nullptr);
     if (on_iteration) on_iteration(r, out);
     prev = out.next;
   }

@@ -25,6 +25,8 @@ void ModelConfig::validate() const {
     divides(templates.triangle_key_dim, templates.triangle_heads, "template triangle attention");
   }
   need(structure.layers > 0 && structure.ipa_heads > 0, "structure module needs layers and heads");
+  need(sampled_msa_clusters() >= 1, cat("max_msa_clusters (", max_msa_clusters,
+                                        ") must exceed the ", max_templates, " template rows"));
   need(num_recycle >= 0, cat("num_recycle must be >= 0, got ", num_recycle));
   need(recycle_bins == 15, "AlphaFold2 recycles distances in 15 bins");
   if (!problems.empty()) fail("inconsistent model config '", name, "':", problems);

@@ -10,7 +10,7 @@ namespace exafold::model {
 using namespace detail;
 
 InputEmbedding input_embedder(const ParamScope& p, const Tensor& target_feat,
-                              const Tensor& msa_feat) {
+                              const Tensor& msa_feat, const Tensor& template_rows) {
   const ParamScope pre_1d = p / "preprocess_1d", pre_msa = p / "preprocess_msa";
   const ParamScope left = p / "left_single", right = p / "right_single";
   const int64_t in_1d = pre_1d["weights"].size(0), in_msa = pre_msa["weights"].size(0);
@@ -23,10 +23,17 @@ InputEmbedding input_embedder(const ParamScope& p, const Tensor& target_feat,
   const Tensor tf = float_input(target_feat, "target_feat", {n, in_1d}, dt);
   const Tensor mf = float_input(msa_feat, "msa_feat", {s, n, in_msa}, dt);
 
-  // [S, N, c_m] = preprocess_msa(msa_feat) + preprocess_1d(target_feat)[None]
+  const int64_t t = template_rows.defined() ? template_rows.size(0) : 0;
+  if (t > 0) check_shape(template_rows, "template rows", {t, n, c_m});
+
+  // [S, N, c_m] = preprocess_msa(msa_feat) + preprocess_1d(target_feat)[None], then the
+  // template rows
   InputEmbedding e;
-  e.msa = linear(pre_msa, mf);
-  ops::add_(e.msa, linear(pre_1d, tf).unsqueeze(0).broadcast_to({s, n, c_m}));
+  e.msa = Tensor::empty({s + t, n, c_m}, dt, pre_msa["weights"].device());
+  const Tensor clusters = e.msa.slice(0, 0, s);
+  linear_into(clusters, pre_msa, mf);
+  ops::add_(clusters, linear(pre_1d, tf).unsqueeze(0).broadcast_to({s, n, c_m}));
+  if (t > 0) ops::copy(e.msa.slice(0, s, s + t), template_rows);
   // [N, N, c_z] = left_single[:, None] + right_single[None, :]
   e.pair = ops::binary(ops::Binary::add, linear(left, tf).unsqueeze(1).broadcast_to({n, n, c_z}),
                        linear(right, tf).unsqueeze(0).broadcast_to({n, n, c_z}));

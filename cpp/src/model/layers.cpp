@@ -122,7 +122,7 @@ const Tensor& attention_qkvg_bias(const ParamScope& a) {
   });
 }
 
-const Tensor& global_attention_kv_weights(const ParamScope& a) {
+const Tensor& attention_kv_weights(const ParamScope& a) {
   return a.cached("kv_weights", [&] { return concat_outputs({a["key_w"], a["value_w"]}); });
 }
 
@@ -159,8 +159,16 @@ void prepare_fused_weights(const Params& params) {
     for (int b = 0; b < probe.size(0); ++b) fuse(ParamScope(params, scope, b));
   };
   constexpr std::string_view kGating = "/attention//gating_w", kGate = "/left_gate//weights";
+  constexpr std::string_view kKey = "/attention//key_w";
+  auto scope_of = [](const std::string& name, std::string_view leaf) {
+    return name.substr(0, name.size() - leaf.size());
+  };
   for (const auto& [name, t] : params.arrays()) {
-    if (name.ends_with(kGating)) {
+    if (name.ends_with(kKey) && !params.arrays().count(scope_of(name, "//key_w") + "//gating_w")) {
+      // Ungated attention over a memory of its own: the template point-wise attention.
+      each_block(scope_of(name, "//key_w"), t, 3,
+                 [](const ParamScope& a) { attention_kv_weights(a); });
+    } else if (name.ends_with(kGating)) {
       const std::string scope = name.substr(0, name.size() - std::string_view("//gating_w").size());
       const bool stacked = t.rank() == 4;
       const int64_t key_rank = params.get(scope + "//key_w").rank() - (stacked ? 1 : 0);
@@ -169,7 +177,7 @@ void prepare_fused_weights(const Params& params) {
           attention_qkvg_weights(a);
           attention_qkvg_bias(a);
         } else {
-          global_attention_kv_weights(a);
+          attention_kv_weights(a);
         }
       });
     } else if (name.ends_with(kGate)) {

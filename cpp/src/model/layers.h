@@ -56,8 +56,10 @@ Tensor pair_bias(const ParamScope& p, std::string_view norm, const Tensor& pair,
 /// the bias [0 | 0 | 0 | gating_b] (q, k and v have none).
 const Tensor& attention_qkvg_weights(const ParamScope& a);
 const Tensor& attention_qkvg_bias(const ParamScope& a);
-/// Global attention's shared key and value head, [key_w | value_w] as [c, 2 d].
-const Tensor& global_attention_kv_weights(const ParamScope& a);
+/// The key and value projections of an attention over a memory of its own, [key_w | value_w]
+/// as [c, k + v]: global attention's shared head ([c, 2 d]) and the template point-wise
+/// attention's templates ([c_t, 2 h d]).
+const Tensor& attention_kv_weights(const ParamScope& a);
 /// Triangle multiplication: [left | right projection | left | right gate], weights [c, 4 c_i]
 /// and bias [4 c_i].
 const Tensor& triangle_projection_weights(const ParamScope& p);

@@ -29,6 +29,11 @@ ModelFeatures meta_features(const MemoryWorkload& w, Device device) {
   f.residx_atom37_to_atom14 = i32({n, 37});
   f.atom37_atom_exists = f32({n, 37});
   f.atom14_atom_exists = f32({n, 14});
+  if (w.templates > 0) {
+    const int64_t t = w.templates;
+    f.trunk.templates = {i32({t, n}), f32({t, n, 37, 3}), f32({t, n, 37}),
+                         f32({t}),    f32({t, n, 57}),    f32({t, n})};
+  }
   return f;
 }
 
@@ -37,15 +42,18 @@ ModelFeatures meta_features(const MemoryWorkload& w, Device device) {
 int64_t predict_peak_bytes(const ModelConfig& cfg, const MemoryWorkload& w, int64_t chunk_size,
                            DType dtype, DeviceType backend) {
   // A single-sequence input has no extra-MSA rows; everything else is at least one.
-  check(w.residues > 0 && w.clusters > 0 && w.extra_rows >= 0 && w.iterations > 0,
-        "predict_peak_bytes needs positive sizes (extra rows may be 0), got N = ", w.residues,
-        ", S = ", w.clusters, ", E = ", w.extra_rows, ", iterations = ", w.iterations);
+  check(
+      w.residues > 0 && w.clusters > 0 && w.extra_rows >= 0 && w.iterations > 0 && w.templates >= 0,
+      "predict_peak_bytes needs positive sizes (extra rows and templates may be 0), got N = ",
+      w.residues, ", S = ", w.clusters, ", E = ", w.extra_rows, ", T = ", w.templates,
+      ", iterations = ", w.iterations);
   const Device meta = Device::meta(backend);
   // One block per stack: the blocks of a stack allocate alike, so the peak is reached in the
   // first one.
   ModelConfig one = cfg;
   one.evoformer_blocks = std::min(cfg.evoformer_blocks, 1);
   one.extra_blocks = std::min(cfg.extra_blocks, 1);
+  one.templates.pair_blocks = std::min(cfg.templates.pair_blocks, 1);
 
   // The meta allocator and the dry backend's task count are shared: one replay at a time.
   static std::mutex mu;

@@ -22,7 +22,7 @@ void msa_column_global_attention(const ParamScope& p, const Tensor& msa, const T
   check_shape(msa, "msa", {e, n, c});
   check_shape(msa_mask, "msa_mask", {e, n});
   check_shape(out, "msa update", msa.shape());
-  const Tensor& kv_w = global_attention_kv_weights(a);
+  const Tensor& kv_w = attention_kv_weights(a);
 
   const Tensor cols = msa.transpose(0, 1), mask = msa_mask.transpose(0, 1);
   const Tensor out_cols = out.transpose(0, 1);

@@ -4,6 +4,8 @@
 #include "exafold/model/evoformer.h"
 #include "exafold/model/extra_msa_stack.h"
 #include "exafold/model/input_embedder.h"
+#include "exafold/model/template_embedding.h"
+#include "exafold/model/template_pointwise_attention.h"
 #include "exafold/ops/reduce.h"
 #include "layers.h"
 
@@ -29,7 +31,8 @@ Tensor on(const Tensor& t, Device device) { return t.defined() ? migrate(t, devi
 }  // namespace
 
 TrunkOutputs run_trunk(const ModelConfig& config, const Params& host_params, const TrunkFeatures& f,
-                       const Recycled& prev, const RunOptions& options) {
+                       const Recycled& prev, const RunOptions& options,
+                       const TemplateEmbedding* embedded) {
   const Device dev = options.device;
   const Params& params = host_params.on(dev, options.dtype.value_or(host_params.dtype()));
   const DType dt = params.dtype();
@@ -58,14 +61,38 @@ TrunkOutputs run_trunk(const ModelConfig& config, const Params& host_params, con
   const Tensor pair_mask = ops::binary(ops::Binary::mul, seq_mask.unsqueeze(1).broadcast_to({n, n}),
                                        seq_mask.unsqueeze(0).broadcast_to({n, n}));
 
-  // Embeddings, in the reference's order: input embedder, recycled inputs, relative positions.
+  // The templates' embedding, unless the caller made it once for the whole prediction.
+  TemplateEmbedding own;
+  const TemplateEmbedding* templates = nullptr;
+  if (config.templates.enabled && embedded) {
+    templates = embedded;
+    const int64_t residues = templates->rows.defined() ? templates->rows.size(1) : 0;
+    check(residues == n, "the template embedding is of ", residues, " residues, the features of ",
+          n);
+  } else if (config.templates.enabled && f.templates.count() > 0) {
+    own = embed_templates(config, params, f.templates, seq_mask, options);
+    templates = &own;
+  }
+  const int64_t t = templates ? templates->count() : 0;
+
+  // Embeddings, in the reference's order: input embedder, recycled inputs, relative positions,
+  // templates (the torsion rows join the MSA here already: nothing before the Evoformer reads
+  // the MSA's rows past the S clusters).
   Recycled recycled{on(prev.prev_msa_first_row, dev), on(prev.prev_pair, dev),
                     on(prev.prev_pos, dev)};
-  InputEmbedding emb = input_embedder(evo, on(f.target_feat, dev), on(f.msa_feat, dev));
+  InputEmbedding emb = input_embedder(evo, on(f.target_feat, dev), on(f.msa_feat, dev),
+                                      templates ? templates->rows : Tensor());
   recycling_embedder(evo, aatype, recycled, emb.msa, emb.pair);
   recycled = {};
   add_relative_position(evo, on(f.residue_index, dev), emb.pair);
   const Tensor pair = emb.pair, msa = emb.msa;
+  Tensor template_row_mask;
+  if (templates) {
+    template_pointwise_attention(evo / "template_embedding/attention", templates->pair,
+                                 templates->mask, templates->present, pair, chunk, pair);
+    template_row_mask = templates->row_mask;
+  }
+  own = {};  // an embedding made here is not needed past the point-wise attention
 
   // Extra-MSA stack: only its pair goes on.
   {
@@ -73,12 +100,19 @@ TrunkOutputs run_trunk(const ModelConfig& config, const Params& host_params, con
                                          on(f.extra_deletion_value, dev));
     extra_msa_stack(extra_stack, config.extra_blocks, extra, pair, extra_mask, pair_mask, chunk);
   }
-  evoformer_stack(evoformer, config.evoformer_blocks, msa, pair, msa_mask, pair_mask, chunk);
+  // [S + T, N]: the template rows' mask is their psi mask
+  Tensor rows_mask = msa_mask;
+  if (t > 0) {
+    rows_mask = Tensor::empty({s + t, n}, dt, dev);
+    ops::copy(rows_mask.slice(0, 0, s), msa_mask);
+    ops::copy(rows_mask.slice(0, s, s + t), template_row_mask);
+  }
+  evoformer_stack(evoformer, config.evoformer_blocks, msa, pair, rows_mask, pair_mask, chunk);
 
   TrunkOutputs out;
   out.msa_first_row = msa.select(0, 0);
   out.single = linear(evo / "single_activations", out.msa_first_row);
-  out.msa = msa;
+  out.msa = msa.slice(0, 0, s);
   out.pair = pair;
   return out;
 }

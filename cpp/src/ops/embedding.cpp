@@ -38,12 +38,21 @@ void embed_into(const Tensor& out, const Tensor& w, const Tensor& bias,
           w.size(0));
     check(x.device() == out.device(), "embed: a term lives on ", x.device().str(), ", not ",
           out.device().str());
+    if (t.scale.defined()) {
+      check(t.index.defined(), "embed: only a one-hot term takes a scale");
+      detail::expect_shape(op, t.scale, "term scale", lead);
+      check(t.scale.dtype() == out.dtype() && t.scale.device() == out.device(),
+            "embed: a term's scale must be ", dtype_name(out.dtype()), " on ", out.device().str());
+    }
   }
   // The terms' tensors reach the backend through `terms`; the dispatcher sees the rest.
   std::vector<const Tensor*> all{&out, &w};
   if (bias.defined()) all.push_back(&bias);
   backend::Backend& b = detail::backend_of(Op::embed, {&out, &w, &bias});
-  for (const EmbedTerm& t : terms) all.push_back(t.index.defined() ? &t.index : &t.value);
+  for (const EmbedTerm& t : terms) {
+    all.push_back(t.index.defined() ? &t.index : &t.value);
+    if (t.scale.defined()) all.push_back(&t.scale);
+  }
   b.enter(std::span<const Tensor* const>(all.data(), all.size()));
   struct Leave {
     backend::Backend& b;

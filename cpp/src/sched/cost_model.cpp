@@ -113,15 +113,21 @@ std::vector<ModuleFlops> flop_breakdown(const CostDims& d, const CostWorkload& w
   if (w.templates > 0) {
     // Template pair features, the template pair stack per template (Alg 16), pointwise
     // attention of the pair over templates (Alg 17), and the template angle rows (Alg 2 l.7-8).
-    b.add("template_pair_embedder", P * T, {0, lin(d.template_pair_feat, d.c_t), 0, 0});
-    add_pair_track(b, "template_pair_stack", P * T * double(d.template_pair_blocks), d.c_t,
+    // All but the point-wise attention depend on the templates alone (templates_embedded_once).
+    const double E_t = w.templates_embedded_once ? 1.0 : P;
+    b.add("template_pair_embedder", E_t * T, {0, lin(d.template_pair_feat, d.c_t), 0, 0});
+    add_pair_track(b, "template_pair_stack", E_t * T * double(d.template_pair_blocks), d.c_t,
                    d.template_trimul_channels, d.template_pair_heads, d.template_pair_head_dim,
                    d.template_transition_factor);
+    // Per pair entry: its query, the keys and values of its T templates, QK^T and AV over the
+    // templates, the template mask on every logit, and the output.
     const int64_t hd = d.template_pointwise_heads * d.template_pointwise_head_dim;
     b.add("template_pointwise_attention", P,
-          {0, lin(d.c_z, hd) + T * 2 * lin(d.c_t, hd) + T * 2 * 2 * double(hd) + lin(hd, d.c_z), 0,
-           0});
-    b.add("template_angle_embedder", P * T,
+          {0,
+           lin(d.c_z, hd) + T * 2 * lin(d.c_t, hd) + T * 2 * 2 * double(hd) +
+               T * double(d.template_pointwise_heads) + lin(hd, d.c_z),
+           0, 0});
+    b.add("template_angle_embedder", E_t * T,
           {0, 0, lin(d.template_angle_feat, d.c_m) + lin(d.c_m, d.c_m), 0});
   }
 

@@ -36,6 +36,8 @@ void parse_record(const std::string& line, JournalContents& c) {
     c.failed.push_back({o.string("id"), o.string("reason")});
   } else if (type == "started") {
     c.started.push_back(o.string("id"));
+  } else if (type == "warning") {
+    c.warnings.push_back({o.string("id"), o.string("reason")});
   } else {
     fail("unknown record type \"", type, "\"");
   }
@@ -143,6 +145,10 @@ void JournalWriter::done(const JournalDone& r) {
 
 void JournalWriter::failed(std::string_view id, std::string_view reason) {
   append(JsonWriter().add("type", "failed").add("id", id).add("reason", reason).str());
+}
+
+void JournalWriter::warning(std::string_view id, std::string_view reason) {
+  append(JsonWriter().add("type", "warning").add("id", id).add("reason", reason).str());
 }
 
 void JournalWriter::append(std::string line) {

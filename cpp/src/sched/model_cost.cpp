@@ -43,4 +43,15 @@ CostDims cost_dims(const model::ModelConfig& c) {
   return d;
 }
 
+CostWorkload cost_workload(const model::ModelConfig& c, int64_t msa_clusters,
+                           int64_t extra_msa_rows, int64_t templates, int64_t passes) {
+  CostWorkload w;
+  w.msa_clusters = msa_clusters;
+  w.extra_msa_rows = extra_msa_rows;
+  w.templates = c.templates.enabled ? templates : 0;
+  w.passes = passes;
+  w.templates_embedded_once = true;
+  return w;
+}
+
 }  // namespace exafold::sched

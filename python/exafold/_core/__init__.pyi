@@ -8,7 +8,7 @@ import numpy.typing
 import typing
 from . import _modules
 from . import features
-__all__: list[str] = ['DeviceTimeModel', 'JournalWriter', 'MigratableMemory', 'Model', 'ShardWriter', 'Tensor', 'accessible', 'atom_maps', 'bfloat16_to_float32', 'choose_chunk', 'config_hash', 'empty', 'empty_cache', 'features', 'float32_to_bfloat16', 'flop_breakdown', 'flop_polynomial', 'from_numpy', 'gpu_count', 'has_memory', 'info', 'item_seconds', 'lddt_ca', 'make_mmcif_string', 'make_pdb_string', 'memory_stats', 'migrate', 'migrate_stats', 'model_presets', 'param_spec', 'predict_peak_bytes', 'prediction_flops', 'preset_flop_polynomial', 'read_journal', 'read_shard', 'read_weights', 'reset_migrate_stats', 'reset_peak_memory', 'set_memory_limit', 'simulate', 'synthetic_lengths']
+__all__: list[str] = ['DeviceTimeModel', 'JournalWriter', 'MigratableMemory', 'Model', 'ShardWriter', 'Tensor', 'accessible', 'atom_maps', 'bfloat16_to_float32', 'choose_chunk', 'config_hash', 'empty', 'empty_cache', 'features', 'float32_to_bfloat16', 'flop_breakdown', 'flop_polynomial', 'from_numpy', 'gpu_count', 'has_memory', 'info', 'item_seconds', 'lddt_ca', 'make_mmcif_string', 'make_pdb_string', 'memory_stats', 'migrate', 'migrate_stats', 'model_presets', 'param_spec', 'predict_peak_bytes', 'prediction_flops', 'preset_config', 'preset_flop_polynomial', 'read_journal', 'read_shard', 'read_weights', 'reset_migrate_stats', 'reset_peak_memory', 'set_memory_limit', 'simulate', 'synthetic_lengths']
 class Tensor:
     """
     An n-dimensional array in exafold memory: shape, byte
@@ -201,6 +201,10 @@ class JournalWriter:
         """
         Records that `id` began.
         """
+    def warning(self, id: str, reason: str) -> None:
+        """
+        Records what `id` goes on without (a template hit skipped, ...), and why; the item is not finished by it.
+        """
 class ShardWriter:
     """
     Writes one HDF5 shard (docs/formats.md) as <path>.tmp; finish() makes it durable under <path>. A context manager: a clean exit finishes, an exception discards.
@@ -213,9 +217,9 @@ class ShardWriter:
         ...
     def __len__(self) -> int:
         ...
-    def append(self, id: str, sequence: str, aatype: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], residue_index: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], atom_positions: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], atom_mask: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], plddt: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], *, model: str, seed: typing.SupportsInt, runtime_seconds: typing.SupportsFloat, flops: typing.SupportsFloat, ptm: typing.SupportsFloat | None = None, pae: typing.Annotated[numpy.typing.ArrayLike, numpy.float32] | None = None) -> int:
+    def append(self, id: str, sequence: str, aatype: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], residue_index: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], atom_positions: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], atom_mask: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], plddt: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], *, model: str, seed: typing.SupportsInt, runtime_seconds: typing.SupportsFloat, flops: typing.SupportsFloat, ptm: typing.SupportsFloat | None = None, pae: typing.Annotated[numpy.typing.ArrayLike, numpy.float32] | None = None, templates: collections.abc.Sequence[str] = [], template_sum_probs: typing.Annotated[numpy.typing.ArrayLike, numpy.float32] | None = None) -> int:
         """
-        Appends one structure (atom37 arrays, pLDDT, optional pTM and PAE [S, S]); returns its row.
+        Appends one structure (atom37 arrays, pLDDT, optional pTM and PAE [S, S], the templates used and their sum_probs); returns its row.
         """
     def finish(self) -> None:
         """
@@ -276,7 +280,7 @@ def bfloat16_to_float32(arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.uin
     """
     Expands bfloat16 raw bits (uint16) to float32 exactly.
     """
-def choose_chunk(preset: str, overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]], residues: typing.SupportsInt, clusters: typing.SupportsInt, extra_rows: typing.SupportsInt, budget_bytes: typing.SupportsInt, dtype: str, iterations: typing.SupportsInt, threads: typing.SupportsInt) -> int:
+def choose_chunk(preset: str, overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]], residues: typing.SupportsInt, clusters: typing.SupportsInt, extra_rows: typing.SupportsInt, budget_bytes: typing.SupportsInt, dtype: str, iterations: typing.SupportsInt, threads: typing.SupportsInt, templates: typing.SupportsInt = 0) -> int:
     """
     The largest chunk size (0 = unchunked) whose predicted peak fits the budget
     """
@@ -365,7 +369,7 @@ def param_spec(preset: str, overrides: collections.abc.Sequence[tuple[str, typin
     """
     Every parameter name and shape the preset defines, in the official npz layout.
     """
-def predict_peak_bytes(preset: str, overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]], residues: typing.SupportsInt, clusters: typing.SupportsInt, extra_rows: typing.SupportsInt, chunk_size: typing.SupportsInt, dtype: str, iterations: typing.SupportsInt, threads: typing.SupportsInt) -> int:
+def predict_peak_bytes(preset: str, overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]], residues: typing.SupportsInt, clusters: typing.SupportsInt, extra_rows: typing.SupportsInt, chunk_size: typing.SupportsInt, dtype: str, iterations: typing.SupportsInt, threads: typing.SupportsInt, templates: typing.SupportsInt = 0) -> int:
     """
     Predicted peak allocator bytes of a prediction above what was live before it
     """
@@ -373,9 +377,13 @@ def prediction_flops(residues: typing.SupportsInt, *, msa_clusters: typing.Suppo
     """
     Analytic FLOPs of one prediction of `residues` residues (multiply-adds count 2).
     """
-def preset_flop_polynomial(preset: str, *, msa_clusters: typing.SupportsInt = 512, extra_msa_rows: typing.SupportsInt = 5120, passes: typing.SupportsInt = 4) -> tuple:
+def preset_config(preset: str) -> dict:
     """
-    flop_polynomial for a model preset's own sizes, without templates (as exafold runs it)
+    A preset's sizes as Model.config gives them (templates, max_msa_clusters, sampled_msa_clusters, ...).
+    """
+def preset_flop_polynomial(preset: str, *, msa_clusters: typing.SupportsInt = 512, extra_msa_rows: typing.SupportsInt = 5120, passes: typing.SupportsInt = 4, templates: typing.SupportsInt = 0) -> tuple:
+    """
+    flop_polynomial for a model preset's own sizes as exafold runs it: `templates` only where the preset embeds them, their embedding once per prediction
     """
 def read_journal(path: str) -> dict:
     """
@@ -383,7 +391,7 @@ def read_journal(path: str) -> dict:
     """
 def read_shard(path: str) -> dict:
     """
-    A shard as a dict keyed by its dataset and attribute names (docs/formats.md): numpy arrays (per-residue columns concatenated, residue_offsets delimiting structures), the string columns (id, sequence, model) as lists, and index: id -> row
+    A shard as a dict keyed by its dataset and attribute names (docs/formats.md): numpy arrays (per-residue columns concatenated, residue_offsets delimiting structures; template_offsets the templates), the string columns (id, sequence, model, template_name) as lists, and index: id -> row
     """
 def read_weights(path: str, preset: str | None = None, dtype: str = 'float32', overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]] = []) -> dict:
     """

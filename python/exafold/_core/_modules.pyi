@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['TrunkParams', 'all_atom', 'atom14_to_atom37', 'backbone_update', 'compute_tol', 'embeddings', 'evoformer_block', 'heads', 'invariant_point_attention', 'load_params', 'msa_column_attention', 'msa_column_global_attention', 'msa_row_attention_with_pair_bias', 'outer_product_mean', 'param_spec', 'recycled_distogram', 'run_trunk', 'structure_module', 'torsion_angles', 'transition', 'triangle_attention', 'triangle_multiplication']
+__all__: list[str] = ['TrunkParams', 'all_atom', 'atom14_to_atom37', 'backbone_update', 'compute_tol', 'embeddings', 'evoformer_block', 'heads', 'invariant_point_attention', 'load_params', 'msa_column_attention', 'msa_column_global_attention', 'msa_row_attention_with_pair_bias', 'outer_product_mean', 'param_spec', 'recycled_distogram', 'run_trunk', 'structure_module', 'template_embedding', 'torsion_angles', 'transition', 'triangle_attention', 'triangle_multiplication']
 class TrunkParams:
     """
     Parameters loaded and validated for one preset (opaque).
@@ -85,6 +85,10 @@ def structure_module(preset: str, params: dict, single: numpy.ndarray, pair: num
     keys: final_atom_positions, final_atom_mask, representations/structure_module, traj,
     sidechains/angles_sin_cos, sidechains/unnormalized_angles_sin_cos, final_atom14_positions,
     final_atom14_mask.
+    """
+def template_embedding(params: TrunkParams, features: dict, pair: typing.Any, chunk_size: typing.SupportsInt = 0) -> dict:
+    """
+    Algorithm 2 lines 7-11 and Algorithm 17 on the template features (and seq_mask) with the pair activations `pair` as the query: {update (what the templates add to the pair), templates [N, N, T, c_t] (each template's pair stack output), rows (the torsion rows), row_mask}.
     """
 def torsion_angles(preset: str, params: dict, act: numpy.ndarray, initial_act: numpy.ndarray) -> tuple:
     """

@@ -11,12 +11,14 @@ import argparse
 import os
 from pathlib import Path
 
+import exafold
 from exafold import stopping
 from exafold.commands.fit_time_model import load_time_model
 from exafold.runner import inputs
 from exafold.runner.job import RunConfig
 from exafold.runner.job import run as run_job
 from exafold.runner.outputs import Filter, OutputOptions
+from exafold.templates import MODES as TEMPLATE_MODES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
     p.add_argument("--seed", type=int, default=0, help="run seed; each structure's seed derives from it and its id")
     add_feature_arguments(p)
+    add_template_arguments(p, both="; both: also without templates, the higher mean pLDDT kept and both recorded")
     p.add_argument("--max-length", type=_positive, default=2500, help="longer sequences fail (default 2500)")
     p.add_argument("--residues", choices=inputs.RESIDUE_POLICIES, default="strict",
                    help="strict: only the 20 standard residues; unknown: B J O U X Z become X")
@@ -67,12 +70,37 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def add_feature_arguments(p: argparse.ArgumentParser) -> None:
     """The MSA sizes and recycling that distill and predict share."""
-    p.add_argument("--max-msa-clusters", type=_positive, default=512,
-                   help="MSA cluster centres per recycling iteration, the query included (default 512)")
+    p.add_argument("--max-msa-clusters", type=_positive,
+                   help="MSA cluster centres per recycling iteration, the query included (default 512, "
+                        "508 with a template preset, as AlphaFold2)")
     p.add_argument("--max-extra-msa", type=_positive, default=1024,
                    help="extra-MSA rows per recycling iteration (default 1024)")
     p.add_argument("--recycles", type=_non_negative, default=3,
                    help="recycling iterations after the first pass (default 3)")
+
+
+def add_template_arguments(p: argparse.ArgumentParser, both: str = "") -> None:
+    """The template options that distill and predict share."""
+    p.add_argument("--templates", nargs="?", const="on", default="off", choices=TEMPLATE_MODES,
+                   help="template presets use the template search result beside each item's alignments "
+                        "(pdb70_hits.hhr, pdb_hits.hhr, pdb_hits.sto or hmm_output.sto)" + both)
+    p.add_argument("--template-mmcif-dir", type=Path, metavar="DIR|STORE",
+                   help="template structures: an mmCIF directory (<id>.cif or <id>.cif.gz) or a template "
+                        "store (.h5, exafold.features.build_template_store)")
+    p.add_argument("--max-template-date", metavar="YYYY-MM-DD",
+                   help="templates released after this date are not used")
+    p.add_argument("--obsolete-pdbs", type=Path, metavar="FILE",
+                   help="the PDB's obsolete.dat: removed entries skipped, replaced ones read from the replacement")
+
+
+def msa_clusters_for(presets: list[str], given: int | None) -> int:
+    """--max-msa-clusters, or the presets' own count: 512, less the 4 template rows for the
+    template presets (AlphaFold2's reduce_msa_clusters_by_max_templates). One feature set
+    serves every preset of a run, so a run that mixes them samples the smaller count."""
+    if given is not None:
+        return given
+    known = [exafold._core.preset_config(p)["sampled_msa_clusters"] for p in presets if p in exafold.presets()]
+    return min(known, default=512)
 
 
 def _positive(text: str) -> int:
@@ -164,8 +192,10 @@ def chunk_size_for(preset: str, features, budget_bytes: int | None) -> int:
     aatype = features["aatype"]
     residues, iterations = aatype.shape[-1], aatype.shape[0] if aatype.ndim == 2 else 1
     clusters, extra = features["msa_feat"].shape[-3], features["extra_msa"].shape[-2]
+    templates = features["template_mask"].shape[0] if "template_mask" in features else 0
     try:
-        return choose_chunk(preset, residues, clusters, extra, budget_bytes, iterations=iterations)
+        return choose_chunk(preset, residues, clusters, extra, budget_bytes, iterations=iterations,
+                            templates=templates)
     except MemoryError as e:
         raise ValueError(f"{preset} cannot predict {residues} residues within --model-memory "
                          f"{budget_bytes / 2**30:.3g} GiB: {e}") from None
@@ -174,7 +204,8 @@ def chunk_size_for(preset: str, features, budget_bytes: int | None) -> int:
 def build_config(args: argparse.Namespace) -> RunConfig:
     """The run's configuration from the command line, checking that the named files exist."""
     time_model = args.time_model
-    for path in [args.fasta, args.manifest, args.alignments, time_model] + [p for _, p in args.model]:
+    for path in ([args.fasta, args.manifest, args.alignments, time_model, args.template_mmcif_dir, args.obsolete_pdbs]
+                 + [p for _, p in args.model]):
         if path is not None and not path.exists():
             raise ValueError(f"{path} does not exist")
     if args.resume and not any(args.out.glob("journal-r*.jsonl")):
@@ -182,7 +213,7 @@ def build_config(args: argparse.Namespace) -> RunConfig:
     presets = [m[0] for m in args.model]
     if len(set(presets)) != len(presets):
         raise ValueError(f"each --model preset may be given once, got {', '.join(presets)}")
-    return RunConfig(
+    config = RunConfig(
         out_dir=args.out,
         fasta=args.fasta,
         manifest=args.manifest,
@@ -190,7 +221,7 @@ def build_config(args: argparse.Namespace) -> RunConfig:
         # The parameters' identity in the configuration hash: name and size, not a 400 MB hash.
         models=tuple((preset, f"{path.name}:{path.stat().st_size}") for preset, path in args.model),
         seed=args.seed,
-        max_msa_clusters=args.max_msa_clusters,
+        max_msa_clusters=msa_clusters_for(presets, args.max_msa_clusters),
         max_extra_msa=args.max_extra_msa,
         recycles=args.recycles,
         max_length=args.max_length,
@@ -206,7 +237,13 @@ def build_config(args: argparse.Namespace) -> RunConfig:
         retry_failed=args.retry_failed,
         time_model=None if time_model is None else load_time_model(time_model).to_json(),
         progress={"auto": None, "bar": True, "log": False}[args.progress],
+        templates=args.templates,
+        template_structures=args.template_mmcif_dir,
+        max_template_date=args.max_template_date,
+        obsolete_pdbs=args.obsolete_pdbs,
     )
+    config.template_inputs()  # unusable template settings fail here, before the models load
+    return config
 
 
 def load_engine(config: RunConfig, args: argparse.Namespace, comm):

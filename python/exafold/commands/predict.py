@@ -23,11 +23,16 @@ from exafold.commands.distill import (
     _positive,
     add_feature_arguments,
     add_model_memory_argument,
+    add_template_arguments,
     chunk_size_for,
     model_memory_bytes,
+    msa_clusters_for,
 )
 from exafold.prediction import Prediction
 from exafold.runner import inputs
+from exafold.runner.job import RunConfig
+from exafold.templates import TemplateInputs
+from exafold.templates import variants as template_variants
 
 FORMATS = ("pdb", "mmcif")
 _SUFFIX = {"pdb": ".pdb", "mmcif": ".cif"}
@@ -46,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
     p.add_argument("--seed", type=int, default=0, help="run seed; each structure's seed derives from it and its id")
     add_feature_arguments(p)
+    add_template_arguments(p, both="; both: also without templates, the higher mean pLDDT kept")
     p.add_argument("--max-length", type=_positive, default=2500, help="longer sequences are refused (default 2500)")
     add_model_memory_argument(p)
     p.add_argument("--format", type=_formats, default=("pdb",), help="pdb, mmcif or pdb,mmcif (default pdb)")
@@ -78,9 +84,16 @@ def alignments_for(item: inputs.Item, args: argparse.Namespace) -> list[Path]:
     return paths
 
 
+def template_dir(item: inputs.Item, args: argparse.Namespace) -> Path:
+    """Where the item's template search result lies: beside its alignments (DIR/<id>/, or the
+    directory of the --a3m files)."""
+    return args.a3m[0].parent if args.a3m else inputs.template_dir(item, args.alignments)
+
+
 def predict_one(item: inputs.Item, models: dict[str, exafold.Model], args: argparse.Namespace,
-                budget: int | None) -> Prediction:
-    """Every model on one item, each with the chunk size the memory model fits in `budget`
+                budget: int | None, templates: TemplateInputs | None = None) -> Prediction:
+    """Every model on one item (a template preset with the item's templates, and with
+    --templates both also without), each with the chunk size the memory model fits in `budget`
     (refused with the numbers when none does, before it runs); returns the best prediction by
     mean pLDDT (its ``seconds`` exclude feature building). @raises stopping.Stopped when a signal
     asked for a stop (at the running model's next iteration)."""
@@ -89,26 +102,34 @@ def predict_one(item: inputs.Item, models: dict[str, exafold.Model], args: argpa
 
     try:
         raw = build_raw_features(item.sequence, [str(p) for p in alignments_for(item, args)])
+        found = None if templates is None else templates.beside(item.sequence, template_dir(item, args))
     except ValueError as e:
         raise ValueError(f"{item.source} ({item.id}): {e}") from None
+    for note in () if found is None else found.notes:
+        tqdm.write(f"{item.id}: {note}")
     seed = inputs.structure_seed(item.id, args.seed)
-    feats = model_features(raw, seed, num_recycle=args.recycles, max_clusters=args.max_msa_clusters,
+    feats = model_features(raw, seed, num_recycle=args.recycles,
+                           max_clusters=msa_clusters_for(list(models), args.max_msa_clusters),
                            max_extra=args.max_extra_msa)
     best = None
     for preset, model in models.items():
-        try:
-            chunk = chunk_size_for(preset, feats, budget)
-        except ValueError as e:
-            raise ValueError(f"{item.source} ({item.id}): {e}") from None
-        if chunk:
-            tqdm.write(f"{item.id}: {preset} runs in chunks of {chunk} to fit --model-memory "
-                       f"{budget / 2**30:.3g} GiB")
-        t0 = time.perf_counter()
-        out = model(feats, num_recycle=args.recycles, chunk_size=chunk, on_iteration=lambda r: stopping.check())
-        p = Prediction.from_outputs(out, item.sequence, id=item.id, preset=preset, seed=seed,
-                                    seconds=time.perf_counter() - t0)
-        if best is None or p.mean_plddt > best.mean_plddt:
-            best = p
+        for used, variant in template_variants(feats, found, preset, args.templates):
+            try:
+                chunk = chunk_size_for(preset, variant, budget)
+            except ValueError as e:
+                raise ValueError(f"{item.source} ({item.id}): {e}") from None
+            if chunk:
+                tqdm.write(f"{item.id}: {preset} runs in chunks of {chunk} to fit --model-memory "
+                           f"{budget / 2**30:.3g} GiB")
+            t0 = time.perf_counter()
+            out = model(variant, num_recycle=args.recycles, chunk_size=chunk,
+                        on_iteration=lambda r: stopping.check())
+            p = Prediction.from_outputs(out, item.sequence, id=item.id, preset=preset, seed=seed,
+                                        seconds=time.perf_counter() - t0)
+            if used is not None:
+                p.templates, p.template_notes = used.used, used.notes
+            if best is None or p.mean_plddt > best.mean_plddt:
+                best = p
     return best
 
 
@@ -123,9 +144,13 @@ def write_structure(p: Prediction, out_dir: Path, formats: tuple[str, ...]) -> l
 
 
 def run(args: argparse.Namespace) -> int:
-    for path in [args.fasta, args.alignments, *(args.a3m or []), *(p for _, p in args.model)]:
+    for path in [args.fasta, args.alignments, *(args.a3m or []), *(p for _, p in args.model),
+                 args.template_mmcif_dir, args.obsolete_pdbs]:
         if path is not None and not path.exists():
             raise ValueError(f"{path} does not exist")
+    templates = RunConfig(args.out, tuple((preset, "") for preset, _ in args.model), templates=args.templates,
+                          template_structures=args.template_mmcif_dir, max_template_date=args.max_template_date,
+                          obsolete_pdbs=args.obsolete_pdbs).template_inputs()
     items = read_items(args.fasta, args.max_length)
     if args.a3m and len(items) > 1:
         raise ValueError(f"{args.fasta}: --a3m serves a single query, the file holds {len(items)}; "
@@ -145,13 +170,14 @@ def run(args: argparse.Namespace) -> int:
     with stopping.graceful(finishing="the structure files being written are finished first"):
         for item in tqdm(items, desc="predict", unit="structure", disable=None, leave=False):
             try:
-                p = predict_one(item, models, args, budget)
+                p = predict_one(item, models, args, budget, templates)
             except stopping.Stopped:
                 break
             write_structure(p, args.out, args.format)
             ptm = math.nan if p.ptm is None else p.ptm
+            used = f"  templates {' '.join(name for name, _ in p.templates)}" if p.templates else ""
             tqdm.write(f"{item.id:<20} {len(p):>6} {p.preset:<14} {p.mean_plddt:>6.2f} {ptm:>6.3f} "
-                       f"{p.seconds:>8.2f}")
+                       f"{p.seconds:>8.2f}{used}")
             if stopping.requested() is not None:
                 break
         stopped = stopping.requested()

@@ -249,6 +249,16 @@ def find_alignments(item: Item, alignment_dir: Path | None) -> list[Path]:
     return found
 
 
+def template_dir(item: Item, alignment_dir: Path | None) -> Path:
+    """Where the item's template search result lies, beside its alignments: `<dir>/<id>/`, else
+    the directory of the first alignment its manifest row lists."""
+    if alignment_dir is not None and (Path(alignment_dir) / item.id).is_dir():
+        return Path(alignment_dir) / item.id
+    if item.listed_alignments:
+        return Path(item.listed_alignments[0]).parent
+    return Path(alignment_dir or ".") / item.id
+
+
 def check_alignment(path: Path, query: str = "") -> None:
     """Reads the alignment's first record with the engine's parser (``exafold.features.read_msa``,
     the one the feature pipeline uses, so it accepts exactly what the pipeline accepts, ColabFold's

@@ -25,7 +25,9 @@ from .pipeline import Prefetcher
 from .progress import Progress
 from .staging import Staging
 from .summary import SessionStats, build_summary, write_summary
-from .worker import Predict, Prepare, Worker, failure_reason
+from .worker import TEMPLATES_KEY, Predict, Prepare, Worker, failure_reason
+from ..templates import MODES as TEMPLATE_MODES
+from ..templates import TemplateInputs, uses_templates
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,28 @@ class RunConfig:
     # A fitted exafold.DeviceTimeModel as JSON: order and split work by its predicted seconds
     # instead of FLOPs. Left out of the hash: it changes only the order, not the structures.
     time_model: str | None = None
+    # Templates: "off"; "on" (template presets predict with the hits beside the alignments);
+    # "both" (and also without, the higher mean pLDDT kept). The structures: an mmCIF directory
+    # or a template store.
+    templates: str = "off"
+    template_structures: Path | None = None
+    max_template_date: str | None = None
+    obsolete_pdbs: Path | None = None
+
+    def template_inputs(self) -> TemplateInputs | None:
+        """The run's template settings with its structures opened, or None with templates off.
+        @raises ValueError for settings that cannot be used."""
+        if self.templates not in TEMPLATE_MODES:
+            raise ValueError(f"templates must be one of {', '.join(TEMPLATE_MODES)}, got {self.templates!r}")
+        if self.templates == "off":
+            return None
+        if self.template_structures is None:
+            raise ValueError("templates need the template structures (--template-mmcif-dir)")
+        if not any(uses_templates(preset) for preset, _ in self.models):
+            raise ValueError("templates need a template preset (model_1, model_2 or their _ptm); the run has "
+                             + ", ".join(preset for preset, _ in self.models))
+        return TemplateInputs(self.template_structures, max_template_date=self.max_template_date,
+                              obsolete=self.obsolete_pdbs)
 
     def canonical(self) -> dict:
         """The settings that change what a structure or its verdict is; their hash guards
@@ -74,6 +98,12 @@ class RunConfig:
             "residues": self.residues,
             "pae": self.outputs.pae,
             "filter": asdict(self.outputs.filter),
+            # Only with templates on, so that the hash of a run without them stays as it was.
+            **({} if self.templates == "off" else {"templates": {
+                "mode": self.templates,
+                "structures": None if self.template_structures is None else Path(self.template_structures).name,
+                "max_template_date": self.max_template_date,
+                "obsolete": None if self.obsolete_pdbs is None else Path(self.obsolete_pdbs).name}}),
         }
 
     def config_hash(self) -> str:
@@ -95,7 +125,8 @@ def _flop_polynomial(preset: str, config: RunConfig) -> tuple[float, float, floa
     if preset in exafold.presets():
         return exafold._core.preset_flop_polynomial(preset, msa_clusters=config.max_msa_clusters,
                                                     extra_msa_rows=config.max_extra_msa,
-                                                    passes=config.recycles + 1)
+                                                    passes=config.recycles + 1,
+                                                    templates=0 if config.templates == "off" else 4)
     return exafold.flop_polynomial(msa_clusters=config.max_msa_clusters, extra_msa_rows=config.max_extra_msa,
                                    templates=0, passes=config.recycles + 1, ptm=preset.endswith("_ptm"))
 
@@ -240,7 +271,8 @@ def _run_rank(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict]
     plan = coll.root(lambda: _plan(config, journal))
     total = comm.bcast(len(plan.pending) if rank == 0 else None, root=0) if comm else len(plan.pending)
 
-    worker = Worker(config, prepare, models, staging, rank)
+    templates = coll.every(config.template_inputs)
+    worker = Worker(config, prepare, models, staging, rank, templates)
     stats = worker.stats
     on_stop: list[Callable[[], None]] = []
     progress = Progress(total, tty=config.progress, interval=config.progress_interval) if rank == 0 else None
@@ -271,6 +303,9 @@ def _run_rank(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict]
         if progress is not None:
             progress.update(failed=1)
 
+    def warn(item: inputs.Item, reason: str) -> None:
+        journal.warning(item.id, reason)
+
     start = time.perf_counter()
     sink = ShardSink(staging, journal, rank, config.outputs, on_row=on_row)
     prefetcher = Prefetcher(source, worker.prepare_item, threads=config.prefetch_threads,
@@ -280,7 +315,7 @@ def _run_rank(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict]
     # Signals (exafold.stopping): the first stops taking work, abandons the prediction in
     # progress at its next iteration and lets the open shard be finished below; a second exits.
     with stopping.graceful(lambda: [f() for f in on_stop], "the open shard and the summary are finished first"):
-        error = _work(prefetcher, worker, sink, fail)
+        error = _work(prefetcher, worker, sink, fail, warn)
         prefetcher.close()
         stats.prepare_seconds = prefetcher.prepare_seconds
         stats.wait_seconds = prefetcher.wait_seconds
@@ -314,11 +349,12 @@ def _run_rank(config: RunConfig, prepare: Prepare, models: Mapping[str, Predict]
     return RunResult(stats, summary, stop_signal)
 
 
-def _work(prefetcher: Prefetcher, worker: Worker, sink: ShardSink, fail: Callable[[inputs.Item, str], None]
-          ) -> BaseException | None:
+def _work(prefetcher: Prefetcher, worker: Worker, sink: ShardSink, fail: Callable[[inputs.Item, str], None],
+          warn: Callable[[inputs.Item, str], None]) -> BaseException | None:
     """The worker loop: each prepared item predicted and handed to the writer, until the items
-    run out or a stop is asked for. Returns the error that ended it early, if any (a stop is
-    not one: the item in progress is left unfinished, for a rerun)."""
+    run out or a stop is asked for; what an item goes without (template hits left out, no
+    usable template) is journaled as it is taken. Returns the error that ended it early, if
+    any (a stop is not one: the item in progress is left unfinished, for a rerun)."""
     try:
         for p in prefetcher:
             if stopping.requested() is not None:
@@ -326,6 +362,9 @@ def _work(prefetcher: Prefetcher, worker: Worker, sink: ShardSink, fail: Callabl
             if p.error is not None:
                 fail(p.item, f"features: {failure_reason(p.error)}")
                 continue
+            if TEMPLATES_KEY in p.features:
+                for note in p.features[TEMPLATES_KEY].notes:
+                    warn(p.item, note)
             try:
                 structure = worker.predict_item(p.item, p.features)
             except RuntimeError as e:

@@ -66,7 +66,8 @@ class Structure:
     seconds: float  # the kept prediction's wall time
     flops: float  # the kept prediction's analytic FLOPs
     result: Mapping[str, Any]  # predict()'s output, checked by the worker
-    candidates: dict[str, float] = field(default_factory=dict)  # model -> mean pLDDT
+    candidates: dict[str, float] = field(default_factory=dict)  # model (+templates) -> mean pLDDT
+    templates: tuple[tuple[str, float], ...] = ()  # (domain name, sum_probs) the kept prediction used
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,8 @@ class ShardSink:
             model=s.model, seed=s.seed, runtime_seconds=s.seconds, flops=s.flops,
             ptm=None if math.isnan(ptm) else ptm,
             pae=None if pae is None or opts.pae == "none" else np.asarray(pae, dtype=np.float32),
+            templates=[t[0] for t in s.templates],
+            template_sum_probs=np.array([t[1] for t in s.templates], dtype=np.float32),
         )
         fraction, passed, reasons = opts.filter.apply(plddt, mean_plddt, ptm)
         self._rows.append({
@@ -194,6 +197,7 @@ class ShardSink:
             "ptm": None if math.isnan(ptm) else ptm,
             "fraction_plddt_above": fraction, "passed": passed, "filter_reasons": reasons,
             "candidates": s.candidates,
+            "templates": [{"name": name, "sum_probs": p} for name, p in s.templates],
             "plddt_histogram": np.histogram(plddt, bins=PLDDT_BINS)[0].tolist(),
         })
         if len(self._rows) >= opts.shard_size:

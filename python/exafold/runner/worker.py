@@ -9,6 +9,10 @@
   ``mean_plddt`` (computed from plddt when absent), and for ``_ptm`` presets ``ptm`` and
   ``predicted_aligned_error`` [N, N]. Runs on the worker thread. With several presets each
   sequence is predicted by all of them and the best by mean pLDDT is kept.
+- Templates (``RunConfig.templates`` "on" or "both") are the worker's part: it adds the item's
+  template inputs (exafold.templates) to prepare()'s features, and a template preset predicts
+  with them; with "both" it also predicts without them (OpenFold3's distillation recipe), and
+  the higher mean pLDDT is kept. Presets without templates predict once, without.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import exafold
 
 from . import inputs
 from .outputs import Structure
+from ..templates import TemplateInputs, uses_templates
+from ..templates import variants as template_variants
 from .pipeline import estimate_feature_bytes
 from .staging import Staging
 from .summary import SessionStats
@@ -43,6 +49,8 @@ class FeatureRequest:
 
 
 Prepare = Callable[[FeatureRequest], Mapping[str, np.ndarray]]
+# The item's ItemTemplates rides with its prepared features under this key; the models never see it.
+TEMPLATES_KEY = "exafold.templates"
 Predict = Callable[[Mapping[str, np.ndarray]], Mapping[str, Any]]
 
 
@@ -85,30 +93,37 @@ class Worker:
     predict_item() on the worker thread; counts predictions, FLOPs and time in `stats`."""
 
     def __init__(self, config: RunConfig, prepare: Prepare, models: Mapping[str, Predict], staging: Staging,
-                 rank: int) -> None:
+                 rank: int, templates: TemplateInputs | None = None) -> None:
         self.config = config
         self.prepare = prepare
         self.models = models
         self.staging = staging
+        self.templates = templates
         self.stats = SessionStats(rank=rank)
         self._passes = config.recycles + 1
+        self._template_presets = {p for p in models if uses_templates(p)}
 
     def prepare_item(self, item: inputs.Item) -> Mapping[str, np.ndarray]:
         """Runs on a prefetch thread: find and stage the alignments, then prepare (whose parse is
-        the check of their content)."""
+        the check of their content); with templates, the item's template inputs from the search
+        result beside its alignments (a malformed one fails the item naming file and line)."""
         paths = inputs.find_alignments(item, self.config.alignment_dir)
         staged, tmp = self.staging.stage_inputs(item.id, paths)
         try:
             seed = inputs.structure_seed(item.id, self.config.seed)
-            return self.prepare(FeatureRequest(item.id, item.sequence, tuple(map(str, staged)), seed))
+            features = self.prepare(FeatureRequest(item.id, item.sequence, tuple(map(str, staged)), seed))
         finally:
             self.staging.unstage(tmp)
+        if self.templates is None or not self._template_presets:
+            return features
+        found = self.templates.beside(item.sequence, inputs.template_dir(item, self.config.alignment_dir))
+        return {**features, TEMPLATES_KEY: found}
 
     def estimate(self, item: inputs.Item) -> int:
         c = self.config
         return estimate_feature_bytes(len(item.sequence), c.max_msa_clusters, c.max_extra_msa, self._passes)
 
-    def flops(self, features: Mapping[str, np.ndarray], length: int, preset: str) -> float:
+    def flops(self, features: Mapping[str, np.ndarray], length: int, preset: str, templates: int = 0) -> float:
         """Analytic FLOPs from the features' real MSA depths (shallow MSAs give fewer rows), with
         the preset's own sizes when exafold knows it (reduced presets do ~500x less work than the
         official sizes; a time model fitted to these numbers must see what really ran)."""
@@ -117,31 +132,38 @@ class Worker:
         extra = features["extra_msa"].shape[-2] if "extra_msa" in features else c.max_extra_msa
         if preset in exafold.presets():
             c3, c2, c1, c0 = exafold.preset_flop_polynomial(preset, msa_clusters=int(clusters),
-                                                                  extra_msa_rows=int(extra), passes=self._passes)
+                                                            extra_msa_rows=int(extra), passes=self._passes,
+                                                            templates=templates)
             return float(((c3 * length + c2) * length + c1) * length + c0)
         return exafold.prediction_flops(length, msa_clusters=int(clusters), extra_msa_rows=int(extra), templates=0,
                                         passes=self._passes, ptm=preset.endswith("_ptm"))
 
     def predict_item(self, item: inputs.Item, features: Mapping[str, np.ndarray]) -> Structure:
-        """Every model on the item, the best by mean pLDDT kept. Any model failing fails the
-        item: a structure must come from the same set of models as the rest of the dataset."""
+        """Every model on the item (template presets with and, for "both", without templates),
+        the best by mean pLDDT kept. Any prediction failing fails the item: a structure must
+        come from the same set of models as the rest of the dataset."""
         n = len(item.sequence)
         best: Structure | None = None
         candidates: dict[str, float] = {}
         for preset, predict in self.models.items():
-            t0 = time.perf_counter()
-            try:
-                result = check_prediction(predict(features), n, preset)
-            except Exception as e:
-                raise RuntimeError(f"prediction with {preset} failed: {failure_reason(e)}") from e
-            seconds = time.perf_counter() - t0
-            flops = self.flops(features, n, preset)
-            self.stats.predictions += 1
-            self.stats.flops += flops
-            self.stats.predict_seconds += seconds
-            candidates[preset] = result["mean_plddt"]
-            if best is None or result["mean_plddt"] > best.result["mean_plddt"]:
-                seed = inputs.structure_seed(item.id, self.config.seed)
-                best = Structure(item.id, item.sequence, seed, preset, seconds, flops, result)
+            found = features.get(TEMPLATES_KEY)
+            bare = {k: v for k, v in features.items() if k != TEMPLATES_KEY}
+            for used, feats in template_variants(bare, found, preset, self.config.templates):
+                name = preset if used is None else f"{preset}+templates"
+                t0 = time.perf_counter()
+                try:
+                    result = check_prediction(predict(feats), n, preset)
+                except Exception as e:
+                    raise RuntimeError(f"prediction with {name} failed: {failure_reason(e)}") from e
+                seconds = time.perf_counter() - t0
+                flops = self.flops(feats, n, preset, 0 if used is None else used.count)
+                self.stats.predictions += 1
+                self.stats.flops += flops
+                self.stats.predict_seconds += seconds
+                candidates[name] = result["mean_plddt"]
+                if best is None or result["mean_plddt"] > best.result["mean_plddt"]:
+                    seed = inputs.structure_seed(item.id, self.config.seed)
+                    best = Structure(item.id, item.sequence, seed, preset, seconds, flops, result,
+                                     templates=() if used is None else used.used)
         best.candidates = candidates
         return best

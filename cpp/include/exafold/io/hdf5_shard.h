@@ -11,7 +11,8 @@
 
 namespace exafold::io {
 
-inline constexpr int kShardLayoutVersion = 1;
+/// 2 added the templates each structure was predicted with; version 1 shards (none) still read.
+inline constexpr int kShardLayoutVersion = 2;
 inline constexpr int kAtom37 = 37;
 
 /// One predicted structure, borrowed from the caller for the duration of ShardWriter::append.
@@ -29,6 +30,10 @@ struct ShardStructure {
   uint64_t seed = 0;
   double runtime_seconds = 0;
   double flops = 0;
+  /// The templates the kept prediction used (AlphaFold2's template_domain_names,
+  /// "<pdb id>_<chain>"), best first, and their template_sum_probs; empty without templates.
+  std::span<const std::string> templates;
+  std::span<const float> template_sum_probs;
 };
 
 enum class PaeStorage {
@@ -93,6 +98,11 @@ struct Shard {
   std::vector<float> pae;            // widened to float32 on read
   std::vector<uint64_t> seeds;
   std::vector<double> runtime_seconds, flops;
+  /// Structure i used templates [template_offsets[i], template_offsets[i+1]) (all 0 in a
+  /// version 1 shard).
+  std::vector<int64_t> template_offsets;
+  std::vector<std::string> template_names;
+  std::vector<float> template_sum_probs;
 
   int64_t size() const { return int64_t(ids.size()); }
   /// id -> row.

@@ -9,6 +9,7 @@
 #include "exafold/model/params.h"
 #include "exafold/model/recycling_embedder.h"
 #include "exafold/model/structure_module.h"
+#include "exafold/model/template_embedding.h"
 #include "exafold/model/trunk.h"
 
 namespace exafold::model {
@@ -38,13 +39,19 @@ struct IterationOutputs {
 const Params& prepare(const Params& params, Device device, DType dtype);
 
 /// One iteration given its recycled inputs (the first iteration's are Recycled::zeros).
+/// `templates`: the embedding of features.trunk.templates made earlier (embed_templates), or
+/// null to make it here.
 IterationOutputs run_iteration(const ModelConfig& config, const Params& params,
                                const ModelFeatures& features, const Recycled& prev,
-                               const RunOptions& options = {});
+                               const RunOptions& options = {},
+                               const TemplateEmbedding* templates = nullptr);
 
 /// num_recycle + 1 iterations, iteration r reading features[min(r, size-1)] (AlphaFold2
-/// resamples the MSA per iteration; one set may serve all). `on_iteration`, when given, sees
-/// each iteration's outputs as they finish. Returns the last iteration's outputs.
+/// resamples the MSA per iteration; one set may serve all). Templates belong to the
+/// prediction, not to an iteration (AlphaFold2 does not resample them): every iteration's must
+/// be the tensors of the first (or none), and their embedding is made once (Note [Template
+/// embedding once per prediction]). `on_iteration`, when given, sees each iteration's outputs
+/// as they finish. Returns the last iteration's outputs.
 IterationOutputs run_model(
     const ModelConfig& config, const Params& params, const std::vector<ModelFeatures>& features,
     int num_recycle, const RunOptions& options = {},

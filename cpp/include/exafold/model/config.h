@@ -65,6 +65,16 @@ struct ModelConfig {
   int num_recycle = 3;
   int max_extra_msa = 5120;  ///< 1024 for model_2 and model_5
   int max_msa_clusters = 512;
+  /// Templates the model takes at most (AlphaFold2's data.eval.max_templates).
+  int max_templates = 4;
+
+  /// Cluster centres the feature pipeline samples per iteration: max_msa_clusters, less
+  /// max_templates for the template presets, whose MSA makes room for the template rows
+  /// (AlphaFold2's data.common.reduce_msa_clusters_by_max_templates, set for model_1 and
+  /// model_2: 508), whether or not an item has templates.
+  int sampled_msa_clusters() const {
+    return templates.enabled ? max_msa_clusters - max_templates : max_msa_clusters;
+  }
 
   /// Throws InvalidArgument listing every inconsistency (head widths that do not divide, ...).
   void validate() const;

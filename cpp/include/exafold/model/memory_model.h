@@ -17,6 +17,7 @@ struct MemoryWorkload {
   int64_t extra_rows = 0;  ///< extra-MSA rows E
   int iterations = 2;      ///< recycling passes; from the second on the previous outputs are live
   int threads = 0;         ///< the thread pool's size; 0 = the shared pool's
+  int64_t templates = 0;   ///< T, for presets with templates (others ignore them)
 };
 
 /// Peak bytes the caching allocator of `backend`'s device holds during run_model above what

@@ -8,9 +8,12 @@
 #include "exafold/model/config.h"
 #include "exafold/model/params.h"
 #include "exafold/model/recycling_embedder.h"
+#include "exafold/model/template_features.h"
 #include "exafold/tensor/tensor.h"
 
 namespace exafold::model {
+
+struct TemplateEmbedding;  // template_embedding.h
 
 /// The processed features of one recycling iteration (AF2-REFERENCE section 4), without the
 /// leading ensemble axis, on any device (they move to the run's). Float features may be float32
@@ -26,14 +29,17 @@ struct TrunkFeatures {
   Tensor extra_msa_mask;        ///< [E, N]
   Tensor extra_has_deletion;    ///< [E, N]
   Tensor extra_deletion_value;  ///< [E, N]
+  /// Optional: none (T = 0) is zero-template inference. Presets without templates (model_3 to
+  /// model_5) ignore them, as AlphaFold2's do.
+  TemplateFeatures templates;
 };
 
 /// The trunk's representations, in the run's precision, on its device. `msa_first_row` (= msa[0])
 /// and `pair` are what the next iteration recycles, with the structure module's atom positions.
 struct TrunkOutputs {
-  Tensor msa;            ///< [S, N, c_m]
-  Tensor pair;           ///< [N, N, c_z]
-  Tensor single;         ///< [N, c_s], single_activations(msa[0])
+  Tensor msa;     ///< [S, N, c_m]: the cluster rows (template rows cropped, as the reference)
+  Tensor pair;    ///< [N, N, c_z]
+  Tensor single;  ///< [N, c_s], single_activations(msa[0])
   Tensor msa_first_row;  ///< [N, c_m]
 };
 
@@ -49,17 +55,22 @@ struct RunOptions {
   std::optional<DType> dtype;
 };
 
-/// One recycling iteration of the trunk: input embedder, recycling embedder, relative positions,
-/// extra-MSA stack, Evoformer stack and the single projection, on options.device in the run's
-/// dtype. Bad feature shapes or values throw InvalidArgument naming
-/// the feature. Zero-template inference: the template pair embedding would add exactly zero and
-/// the template torsion rows would join the MSA fully masked, changing no real output, so
-/// neither is computed (model_1/model_2 parameter files still carry, and the loader still
-/// validates, the template parameters). Masked entries are another matter: a fully masked
-/// query attends uniformly to every key, so in padded residue columns and masked MSA rows the
-/// reference's extra template row shows through; real entries agree.
+/// One recycling iteration of the trunk, in the reference's order: input embedder, recycling
+/// embedder, relative positions, the template point-wise attention (Algorithm 17), extra-MSA
+/// stack, Evoformer stack (with the T template torsion rows after the S cluster rows, their
+/// mask the psi mask) and the single projection, on options.device in the run's dtype.
+/// `templates` is the embedding of the prediction's templates made earlier by embed_templates
+/// (Note [Template embedding once per prediction]), used in place of features.templates; when
+/// null it is made here from features.templates, if any. Bad feature shapes or values throw
+/// InvalidArgument naming the feature. Zero-template inference (no templates, or a preset without
+/// them): the template pair embedding would add exactly zero and the torsion rows of AlphaFold2's
+/// all-zero padding template would join the MSA fully masked, changing no real output, so neither
+/// is computed. Masked entries are another matter: a fully masked query attends uniformly to every
+/// key, so in padded residue columns and masked MSA rows the reference's padding template row shows
+/// through; real entries agree.
 TrunkOutputs run_trunk(const ModelConfig& config, const Params& params,
                        const TrunkFeatures& features, const Recycled& prev,
-                       const RunOptions& options = {});
+                       const RunOptions& options = {},
+                       const TemplateEmbedding* templates = nullptr);
 
 }  // namespace exafold::model

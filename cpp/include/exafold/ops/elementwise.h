@@ -19,6 +19,7 @@ enum class Unary : uint8_t {
   sigmoid,   ///< 1 / (1 + exp(-x))
   softplus,  ///< log(1 + exp(x)), as jax.nn.softplus: max(x, 0) + log1p(exp(-|x|))
   sqrt,
+  positive,  ///< 1 where x > 0, else 0: the reference's (x > 0).astype(dtype)
 };
 
 enum class Binary : uint8_t { add, sub, mul, div };

@@ -12,15 +12,20 @@
 namespace exafold::ops {
 
 /// One input feature of an embedding Linear with weights w [F, C]:
-///   one-hot: the row w[offset + index[...]] (no row where index < 0: an all-zero one-hot);
+///   one-hot: the row w[offset + index[...]] (no row where index < 0: an all-zero one-hot),
+///            times scale[...] when a scale is given (a one-hot feature multiplied by a mask,
+///            as the template pair features are);
 ///   scalar:  value[...] * w[row].
 struct EmbedTerm {
   Tensor index;  ///< integer [...], for a one-hot term
   Tensor value;  ///< float [...], for a scalar term
   int64_t row = 0;
+  Tensor scale;  ///< float [...] or undefined, multiplying a one-hot term's row
 
-  static EmbedTerm one_hot(Tensor index, int64_t offset) { return {std::move(index), {}, offset}; }
-  static EmbedTerm scalar(Tensor value, int64_t row) { return {{}, std::move(value), row}; }
+  static EmbedTerm one_hot(Tensor index, int64_t offset, Tensor scale = {}) {
+    return {std::move(index), {}, offset, std::move(scale)};
+  }
+  static EmbedTerm scalar(Tensor value, int64_t row) { return {{}, std::move(value), row, {}}; }
 };
 
 /// out[..., :] = ((term_0 + term_1) + ...) + bias, or out += that when `accumulate`; out is

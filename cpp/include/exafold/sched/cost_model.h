@@ -48,6 +48,11 @@ struct CostWorkload {
   int64_t extra_msa_rows = 5120;
   int64_t templates = 4;
   int64_t passes = 4;  // 1 + recycles
+  /// The template pair features, the template pair stack and the template torsion rows depend
+  /// on the templates alone, so exafold computes them once per prediction (true counts that);
+  /// OpenFold's published count (false) repeats them in every pass. The point-wise attention,
+  /// whose query is the pair, runs in every pass either way.
+  bool templates_embedded_once = false;
 };
 
 /// FLOPs as c3*S^3 + c2*S^2 + c1*S + c0 in the sequence length S.

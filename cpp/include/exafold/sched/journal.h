@@ -25,11 +25,19 @@ struct JournalFailed {
   std::string reason;
 };
 
+/// Something an item went on without (a template hit skipped, no usable template): the item is
+/// predicted all the same, and the reason stays on record.
+struct JournalWarning {
+  std::string id;
+  std::string reason;
+};
+
 struct JournalContents {
   std::string config_hash;  // empty for a journal that has no complete record yet
   std::vector<std::string> started;
   std::vector<JournalDone> done;
   std::vector<JournalFailed> failed;
+  std::vector<JournalWarning> warnings;
   int64_t valid_bytes = 0;  // length of the complete lines; a torn tail starts here
   bool torn_tail = false;   // the file ended inside a record (a crash mid-write); it was ignored
 
@@ -63,6 +71,8 @@ class JournalWriter {
   void started(std::string_view id);
   void done(const JournalDone& record);
   void failed(std::string_view id, std::string_view reason);
+  /// Does not finish the item: a warning is not a verdict, the item's done or failed record is.
+  void warning(std::string_view id, std::string_view reason);
 
  private:
   void append(std::string line);
