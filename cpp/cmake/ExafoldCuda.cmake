@@ -1,4 +1,11 @@
-# Decides EXAFOLD_WITH_CUDA from EXAFOLD_CUDA (AUTO|ON|OFF) and provides exafold_link_cuda().
+# Decides EXAFOLD_WITH_CUDA from EXAFOLD_CUDA (AUTO|ON|OFF|EMULATE) and provides
+# exafold_link_cuda(). EMULATE builds the CUDA backend as C++ against the CPU emulation of CUDA
+# (ExafoldCudaEmulation.cmake).
+if(EXAFOLD_CUDA STREQUAL "EMULATE")
+  include(ExafoldCudaEmulation)
+  return()
+endif()
+
 include(CheckLanguage)
 
 set(EXAFOLD_WITH_CUDA OFF)
@@ -10,7 +17,7 @@ if(EXAFOLD_CUDA STREQUAL "ON" OR EXAFOLD_CUDA STREQUAL "AUTO")
     message(FATAL_ERROR "EXAFOLD_CUDA=ON but no CUDA compiler (nvcc) was found")
   endif()
 elseif(NOT EXAFOLD_CUDA STREQUAL "OFF")
-  message(FATAL_ERROR "EXAFOLD_CUDA must be AUTO, ON or OFF, not '${EXAFOLD_CUDA}'")
+  message(FATAL_ERROR "EXAFOLD_CUDA must be AUTO, ON, OFF or EMULATE, not '${EXAFOLD_CUDA}'")
 endif()
 
 if(EXAFOLD_WITH_CUDA)

@@ -56,20 +56,21 @@ inline Tensor mask(const Shape& shape, int64_t padded_rows, int64_t padded_cols)
   return t;
 }
 
-inline TrunkFeatures features(std::mt19937& rng) {
+/// n residues, s MSA rows, e extra rows; the last residue, and the last rows, padding.
+inline TrunkFeatures features(std::mt19937& rng, int64_t n = kN, int64_t s = kS, int64_t e = kE) {
   TrunkFeatures f;
-  f.aatype = ints({kN}, rng, 0, 20);
-  f.residue_index = ints({kN}, rng, 0, 3);
-  for (int64_t i = 1; i < kN; ++i)  // increasing, with gaps
+  f.aatype = ints({n}, rng, 0, 20);
+  f.residue_index = ints({n}, rng, 0, 3);
+  for (int64_t i = 1; i < n; ++i)  // increasing, with gaps
     f.residue_index.data<int32_t>()[i] += f.residue_index.data<int32_t>()[i - 1] + 1;
-  f.seq_mask = mask({kN}, 0, 1);
-  f.target_feat = filled<float>({kN, 22}, rng, 1.0);
-  f.msa_feat = filled<float>({kS, kN, 49}, rng, 1.0);
-  f.msa_mask = mask({kS, kN}, 1, 1);
-  f.extra_msa = ints({kE, kN}, rng, 0, 22);
-  f.extra_msa_mask = mask({kE, kN}, 2, 1);
-  f.extra_has_deletion = mask({kE, kN}, 3, 0);
-  f.extra_deletion_value = filled<float>({kE, kN}, rng, 0.3);
+  f.seq_mask = mask({n}, 0, 1);
+  f.target_feat = filled<float>({n, 22}, rng, 1.0);
+  f.msa_feat = filled<float>({s, n, 49}, rng, 1.0);
+  f.msa_mask = mask({s, n}, 1, 1);
+  f.extra_msa = ints({e, n}, rng, 0, 22);
+  f.extra_msa_mask = mask({e, n}, 2, 1);
+  f.extra_has_deletion = mask({e, n}, 3, 0);
+  f.extra_deletion_value = filled<float>({e, n}, rng, 0.3);
   return f;
 }
 

@@ -274,13 +274,13 @@ TEST(BackendOpsContract, UnsupportedDtypesNameOpDtypesAndDevice) {
 TEST(BackendOpsContract, CudaRefusesWhatItLacksNamingOpDtypesAndDevice) {
   std::string why;
   if (!present("cuda", &why)) GTEST_SKIP() << why;
-  // softmax is not a cuda op yet (supports() is false for it); a silent copy to the host would
-  // be a defect.
-  const Tensor x = operand({4, 8}, Device::cuda(0));
+  // The cuda backend has no float64 arithmetic (supports() is false for it); a silent copy to
+  // the host would be a defect.
+  const Tensor x = operand({4, 8}, Device::cuda(0), DType::float64);
   ASSERT_FALSE(backend::backend_for(Device::cuda(0))
-                   .supports(Op::softmax, std::vector<DType>{DType::float32, DType::float32}));
+                   .supports(Op::softmax, std::vector<DType>{DType::float64, DType::float64}));
   const std::string m = error_of([&] { ops::softmax(x); });
-  EXPECT_NE(m.find("softmax is not implemented for (float32, float32) on cuda:0"),
+  EXPECT_NE(m.find("softmax is not implemented for (float64, float64) on cuda:0"),
             std::string::npos)
       << m;
 }

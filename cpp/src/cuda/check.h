@@ -3,11 +3,16 @@
 
 #include <cuda_runtime.h>
 
+#include <cstdint>
+
 #include "exafold/core/error.h"
 
 namespace exafold::cuda {
 
 [[noreturn]] void cuda_fail(cudaError_t err, const char* stmt, const char* file, int line);
+
+/// Kernels launched by this process so far (count_launch() in kernel.cuh).
+uint64_t launches();
 
 }  // namespace exafold::cuda
 

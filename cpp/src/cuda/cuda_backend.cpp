@@ -1,11 +1,20 @@
-// The cuda backend: exafold's ops on CUDA devices. Today it wires the kernels that exist
-// (LayerNorm, cuBLASLt GEMM, fused attention, behind ops::GpuKernels) and says so for every other
-// op: supports() is false and the op fails naming op, dtypes and device.
+// The cuda backend: exafold's ops on CUDA devices, each a kernel of cpp/src/cuda over strided
+// views, GEMMs through cuBLASLt. Arithmetic is float32 (float32 or bfloat16 storage, float32
+// accumulation); float64 is only copied. An op not implemented here (the embeddings and the
+// structure module's geometry, docs/gpu.md) has supports() false and fails naming op, dtypes
+// and device.
 #include <algorithm>
 
+#include "cuda/attention.cuh"
+#include "cuda/elementwise.cuh"
+#include "cuda/embedding.cuh"
+#include "cuda/gemm.h"
+#include "cuda/geometry.cuh"
+#include "cuda/layer_norm.cuh"
+#include "cuda/reduce.cuh"
+#include "cuda/view.h"
 #include "exafold/backend/backend.h"
 #include "exafold/core/error.h"
-#include "exafold/ops/gpu_kernels.h"
 
 namespace exafold::cuda {
 namespace {
@@ -13,14 +22,79 @@ namespace {
 using backend::Op;
 
 bool activation(DType d) { return d == DType::float32 || d == DType::bfloat16; }
-
-[[noreturn]] void missing(std::string_view op) {
-  fail("the cuda backend does not implement ", op, " yet");
+// The floating operands share float32 or bfloat16; the others are indices.
+bool activations_and_indices(std::span<const DType> d) {
+  const DType* first = nullptr;
+  for (const DType& t : d) {
+    if (t == DType::int32 || t == DType::int64) continue;
+    if (!activation(t) || (first && t != *first)) return false;
+    if (!first) first = &t;
+  }
+  return first != nullptr;
+}
+bool activations(std::span<const DType> d) {
+  return !d.empty() && std::all_of(d.begin(), d.end(), [&](DType t) { return t == d[0]; }) &&
+         activation(d[0]);
+}
+bool integer(DType d) { return d == DType::int32 || d == DType::int64; }
+bool copyable(DType d) {
+  return d == DType::float64 || d == DType::float32 || d == DType::bfloat16 || d == DType::int32 ||
+         d == DType::int64;
 }
 
-void need_contiguous(const Tensor& t, std::string_view op, std::string_view what) {
-  check(t.is_contiguous(), "cuda backend: ", op, " takes a contiguous ", what,
-        " (strided views are not implemented there yet)");
+View view_of(const Tensor& t) {
+  View v;
+  if (!t.defined()) return v;
+  v.data = t.data_ptr();
+  v.dtype = t.dtype();
+  v.rank = t.rank();
+  const auto item = int64_t(t.itemsize());
+  for (int k = 0; k < t.rank(); ++k) {
+    v.shape[k] = t.size(k);
+    v.stride[k] = t.strides()[k] / item;
+  }
+  return v;
+}
+
+// Kernels queue on the calling thread's stream, as ops::GpuKernels' do.
+const cudaStream_t kStream = cudaStreamPerThread;
+
+Pointwise pointwise_of(ops::Unary f) {
+  switch (f) {
+    case ops::Unary::relu:
+      return Pointwise::relu;
+    case ops::Unary::sigmoid:
+      return Pointwise::sigmoid;
+    case ops::Unary::softplus:
+      return Pointwise::softplus;
+    case ops::Unary::sqrt:
+      return Pointwise::sqrt;
+    case ops::Unary::positive:
+      return Pointwise::positive;
+  }
+  return Pointwise::relu;
+}
+
+Pointwise pointwise_of(ops::Binary op) {
+  switch (op) {
+    case ops::Binary::add:
+      return Pointwise::add;
+    case ops::Binary::sub:
+      return Pointwise::sub;
+    case ops::Binary::mul:
+      return Pointwise::mul;
+    case ops::Binary::div:
+      return Pointwise::div;
+  }
+  return Pointwise::add;
+}
+
+// One operand of a product as cuda::Matrix: the last two dimensions of t (after `lead` batch
+// dimensions of one stride).
+Matrix matrix_of(const Tensor& t, int first) {
+  const auto item = int64_t(t.itemsize());
+  return {t.data_ptr(), t.strides()[first] / item, t.strides()[first + 1] / item,
+          first > 0 ? t.strides()[0] / item : 0};
 }
 
 class CudaBackend final : public backend::Backend {
@@ -29,123 +103,299 @@ class CudaBackend final : public backend::Backend {
 
   bool supports(Op op, std::span<const DType> d) const override {
     switch (op) {
+      case Op::fill:
+      case Op::unary:
+      case Op::binary:
+      case Op::scalar:
+      case Op::sigmoid_gate:
+      case Op::softmax:
+      case Op::expectation:
+      case Op::masked_mean:
+      case Op::predicted_tm_score:
+      case Op::attention:
+        return activations(d);
+      case Op::copy:
+        // Integers go to floats, never floats to integers (that would truncate).
+        return d.size() == 2 && copyable(d[0]) && copyable(d[1]) &&
+               (d[0] == d[1] || !integer(d[0]));
       case Op::layer_norm:  // out, x, scale, offset
         return d.size() == 4 && activation(d[0]) && activation(d[1]) && d[2] == DType::float32 &&
                d[3] == DType::float32;
-      case Op::linear:  // out, x, w, bias
-        return d.size() >= 3 && d.size() <= 4 && activation(d[0]) && activation(d[1]) &&
-               d[1] == d[2] && (d.size() == 3 || d[3] == DType::float32);
-      case Op::attention:
-        return std::all_of(d.begin(), d.end(), [&](DType t) { return t == d[0]; }) &&
-               activation(d[0]);
+      case Op::linear:  // out, x, w, then the bias (float32) and the multiply when present
+        return d.size() >= 3 && d.size() <= 5 && activation(d[0]) && activation(d[1]) &&
+               d[1] == d[2] && std::all_of(d.begin() + 3, d.end(), activation) &&
+               (d.size() < 5 || d[3] == DType::float32);
+      case Op::matmul:
+        return activations(d);
+      case Op::check_range:
+        return d.size() == 1 && integer(d[0]);
+      case Op::embed:
+        return activations(d);
+      case Op::gather:
+      case Op::pseudo_beta:
+        return activations_and_indices(d);
+      case Op::relative_position_bins:
+        return d.size() == 2 && d[0] == DType::int32 && integer(d[1]);
+      case Op::distogram_bins:  // exact integer bins: float32 coordinates, as the cpu's
+        return d.size() == 2 && d[0] == DType::int32 && d[1] == DType::float32;
+      // The structure module's geometry is float32, as AlphaFold2 keeps it in bfloat16 runs.
+      case Op::quat_to_rot:
+      case Op::rigid_apply:
+      case Op::backbone_update:
+      case Op::invariant_point_attention:
+      case Op::point_norm:
+      case Op::l2_normalize:
+      case Op::pairwise_distance:
+      case Op::torsion_angles_to_frames:
+      case Op::frames_to_atom14:
+        return activations_and_indices(d) &&
+               std::all_of(d.begin(), d.end(), [](DType t) { return t != DType::bfloat16; });
       default:
         return false;
     }
   }
 
-  void layer_norm(const Tensor& out, const Tensor& x, const Tensor& scale, const Tensor& offset,
-                  double eps) override {
-    need_contiguous(x, "layer_norm", "input");
-    const int64_t c = x.size(-1);
-    kernels().layer_norm(x.data_ptr(), x.dtype(), c == 0 ? 0 : x.numel() / c, c,
-                         static_cast<const float*>(scale.data_ptr()),
-                         static_cast<const float*>(offset.data_ptr()), float(eps), out.data_ptr(),
-                         out.dtype());
+  void fill(const Tensor& out, double value) override {
+    PointwiseArgs p;
+    p.kind = Pointwise::fill;
+    p.out = view_of(out);
+    p.s = float(value);
+    pointwise(p, kStream);
   }
 
+  void copy(const Tensor& dst, const Tensor& src) override {
+    cuda::copy(view_of(dst), view_of(src), kStream);
+  }
+
+  void unary(ops::Unary f, const Tensor& out, const Tensor& x) override {
+    PointwiseArgs p;
+    p.kind = pointwise_of(f);
+    p.out = view_of(out);
+    p.a = view_of(x);
+    pointwise(p, kStream);
+  }
+
+  void binary(ops::Binary op, const Tensor& out, const Tensor& a, const Tensor& b,
+              bool accumulate) override {
+    PointwiseArgs p;
+    p.kind = pointwise_of(op);
+    p.out = view_of(out);
+    p.a = view_of(a);
+    p.b = view_of(b);
+    p.accumulate = accumulate;
+    pointwise(p, kStream);
+  }
+
+  void scalar(ops::Binary op, const Tensor& out, const Tensor& a, double s) override {
+    PointwiseArgs p;
+    p.kind = pointwise_of(op);
+    p.out = view_of(out);
+    p.a = view_of(a);
+    p.s = float(s);
+    pointwise(p, kStream);
+  }
+
+  void sigmoid_gate(const Tensor& out, const Tensor& value, const Tensor& gate,
+                    const Tensor& mask) override {
+    PointwiseArgs p;
+    p.kind = Pointwise::sigmoid_gate;
+    p.out = view_of(out);
+    p.a = view_of(value);
+    p.b = view_of(gate);
+    p.c = view_of(mask);
+    pointwise(p, kStream);
+  }
+
+  // cuBLASLt computes x @ w (+ bias) (ReLU) in float32; straight into `out` when that is all
+  // and out is a contiguous float32 tensor, else into a float32 product that one epilogue
+  // kernel turns into out (sigmoid, gate, residual add, bfloat16 rounding, strided rows). The
+  // bias stays float32 either way (cuBLASLt's epilogue would take it in the output's type).
   void linear(const Tensor& out, const Tensor& x, const Tensor& w, const Tensor& bias,
               const ops::Epilogue& e) override {
-    check(!e.accumulate && !e.multiply.defined() && e.activation != ops::Activation::sigmoid,
-          "the cuda backend's linear has no accumulate, gate or sigmoid epilogue yet");
-    need_contiguous(x, "linear", "input");
-    need_contiguous(out, "linear", "output");
-    kernels().gemm(x.data_ptr(), w.data_ptr(), x.dtype(), x.size(0), w.size(1), w.size(0),
-                   bias.defined() ? static_cast<const float*>(bias.data_ptr()) : nullptr,
-                   e.activation == ops::Activation::relu, out.data_ptr(), out.dtype(), false);
+    check(!bias.defined() || bias.dtype() == DType::float32,
+          "cuda backend: linear takes a float32 bias, not ", dtype_name(bias.dtype()));
+    const int64_t rows = x.size(0), k = x.size(1), n = w.size(1);
+    const auto* b = bias.defined() ? static_cast<const float*>(bias.data_ptr()) : nullptr;
+    const bool relu = e.activation == ops::Activation::relu;
+    const bool direct = out.dtype() == DType::float32 && out.is_contiguous() &&
+                        !e.multiply.defined() && !e.accumulate &&
+                        e.activation != ops::Activation::sigmoid;
+    const Tensor product = direct ? out : Tensor::empty(out.shape(), DType::float32, out.device());
+    if (k == 0) {
+      // An empty sum: the product is the bias alone (or zeros), then the epilogue as usual.
+      fill(product, 0.0);
+      if (b) {
+        const Tensor bias_rows = bias.reshape({1, n}).broadcast_to({rows, n});
+        binary(ops::Binary::add, product.reshape({rows, n}), product.reshape({rows, n}), bias_rows,
+               false);
+      }
+      if (relu) unary(ops::Unary::relu, product, product);
+    } else {
+      batched_gemm(matrix_of(x, 0), matrix_of(w, 0), x.dtype(), 1, rows, n, k, b, relu,
+                   static_cast<float*>(product.data_ptr()), n, 0, false, kStream);
+    }
+    if (direct) return;
+    const int act = e.activation == ops::Activation::sigmoid ? 2 : 0;
+    linear_epilogue(view_of(out), view_of(product), act, view_of(e.multiply), e.accumulate,
+                    kStream);
+  }
+
+  void matmul(const Tensor& out, const Tensor& a, const Tensor& b) override {
+    const int64_t batch = a.size(0), m = a.size(1), k = a.size(2), n = b.size(2);
+    const bool direct = out.dtype() == DType::float32;
+    const Tensor product = direct ? out : Tensor::empty(out.shape(), DType::float32, out.device());
+    if (k == 0)
+      fill(product, 0.0);
+    else
+      batched_gemm(matrix_of(a, 1), matrix_of(b, 1), a.dtype(), batch, m, n, k, nullptr, false,
+                   static_cast<float*>(product.data_ptr()), n, m * n, false, kStream);
+    if (!direct) cuda::copy(view_of(out), view_of(product), kStream);
+  }
+
+  void layer_norm(const Tensor& out, const Tensor& x, const Tensor& scale, const Tensor& offset,
+                  double eps) override {
+    cuda::layer_norm(view_of(x), static_cast<const float*>(scale.data_ptr()),
+                     static_cast<const float*>(offset.data_ptr()), float(eps), out.data_ptr(),
+                     out.dtype(), kStream);
   }
 
   void attention(const Tensor& out, const ops::AttentionInputs& in) override {
-    check(!in.mask.defined(), "the cuda backend's attention takes no key mask yet");
-    for (const Tensor* t : {&in.q, &in.k, &in.v}) need_contiguous(*t, "attention", "q, k and v");
-    if (in.gate.defined()) need_contiguous(in.gate, "attention", "gate");
-    ops::GpuAttention a;
-    a.q = in.q.data_ptr();
-    a.k = in.k.data_ptr();
-    a.v = in.v.data_ptr();
-    a.gate = in.gate.defined() ? in.gate.data_ptr() : nullptr;
-    a.pair_bias = in.pair_bias.defined() ? in.pair_bias.data_ptr() : nullptr;
-    a.out = out.data_ptr();
-    a.dtype = in.q.dtype();
-    a.batch = in.q.size(0);
-    a.n_q = in.q.size(1);
-    a.n_k = in.k.size(1);
-    a.heads = in.q.size(2);
-    a.key_dim = in.q.size(3);
-    a.value_dim = in.v.size(3);
+    AttentionViews a;
+    a.q = view_of(in.q);
+    a.k = view_of(in.k);
+    a.v = view_of(in.v);
+    a.gate = view_of(in.gate);
+    a.mask = view_of(in.mask);
+    a.pair_bias = view_of(in.pair_bias);
+    a.out = view_of(out);
     a.scale = float(in.scale);
-    kernels().attention(a);
+    cuda::attention(a, kStream);
   }
 
-  void fill(const Tensor&, double) override { missing("fill"); }
-  void copy(const Tensor&, const Tensor&) override { missing("copy"); }
-  void unary(ops::Unary, const Tensor&, const Tensor&) override { missing("unary"); }
-  void binary(ops::Binary, const Tensor&, const Tensor&, const Tensor&, bool) override {
-    missing("binary");
+  void softmax(const Tensor& out, const Tensor& x) override {
+    cuda::softmax(view_of(out), view_of(x), kStream);
   }
-  void scalar(ops::Binary, const Tensor&, const Tensor&, double) override { missing("scalar"); }
-  void sigmoid_gate(const Tensor&, const Tensor&, const Tensor&, const Tensor&) override {
-    missing("sigmoid_gate");
+  void expectation(const Tensor& out, const Tensor& probs, const Tensor& values) override {
+    cuda::expectation(view_of(out), view_of(probs), view_of(values), kStream);
   }
-  void matmul(const Tensor&, const Tensor&, const Tensor&) override { missing("matmul"); }
-  void softmax(const Tensor&, const Tensor&) override { missing("softmax"); }
-  void expectation(const Tensor&, const Tensor&, const Tensor&) override { missing("expectation"); }
-  void masked_mean(const Tensor&, const Tensor&, const Tensor&, double) override {
-    missing("masked_mean");
+  void masked_mean(const Tensor& out, const Tensor& x, const Tensor& mask, double eps) override {
+    cuda::masked_mean(view_of(out), view_of(x), view_of(mask), float(eps), kStream);
   }
-  void predicted_tm_score(const Tensor&, const Tensor&, const Tensor&, const Tensor&) override {
-    missing("predicted_tm_score");
+  void predicted_tm_score(const Tensor& out, const Tensor& probs, const Tensor& centres,
+                          const Tensor& weights) override {
+    cuda::predicted_tm_score(view_of(out), view_of(probs), view_of(centres), view_of(weights),
+                             kStream);
   }
-  int64_t check_range(const Tensor&, int64_t, int64_t, int64_t*) override {
-    missing("check_range");
+  int64_t check_range(const Tensor& t, int64_t lo, int64_t hi, int64_t* value) override {
+    const Tensor scratch = Tensor::empty({2}, DType::int64, t.device());
+    return cuda::check_range(view_of(t), lo, hi, value, static_cast<int64_t*>(scratch.data_ptr()),
+                             kStream);
   }
-  void embed(const Tensor&, const Tensor&, const Tensor&, const std::vector<ops::EmbedTerm>&,
-             bool) override {
-    missing("embed");
+
+  void embed(const Tensor& out, const Tensor& w, const Tensor& bias,
+             const std::vector<ops::EmbedTerm>& terms, bool accumulate) override {
+    check(terms.size() <= size_t(kMaxEmbedTerms), "cuda backend: embed takes at most ",
+          kMaxEmbedTerms, " terms, not ", terms.size());
+    EmbedArgs a;
+    a.out = view_of(out);
+    a.w = w.data_ptr();
+    a.bias = bias.defined() ? bias.data_ptr() : nullptr;
+    for (const ops::EmbedTerm& t : terms) {
+      EmbedTermView& v = a.terms[a.n_terms++];
+      v.one_hot = t.index.defined();
+      v.t = view_of(v.one_hot ? t.index : t.value);
+      v.row = t.row;
+      v.scale = view_of(t.scale);
+    }
+    a.accumulate = accumulate;
+    cuda::embed(a, kStream);
   }
-  void relative_position_bins(const Tensor&, const Tensor&, int64_t) override {
-    missing("relative_position_bins");
+  void relative_position_bins(const Tensor& out, const Tensor& residue_index,
+                              int64_t max_relative) override {
+    cuda::relative_position_bins(view_of(out), view_of(residue_index), max_relative, kStream);
   }
-  void distogram_bins(const Tensor&, const Tensor&, double, double, int64_t) override {
-    missing("distogram_bins");
+  void distogram_bins(const Tensor& out, const Tensor& points, double min, double max,
+                      int64_t bins) override {
+    cuda::distogram_bins(view_of(out), view_of(points), min, max, bins, kStream);
   }
-  void gather(const Tensor&, const Tensor&, const Tensor&) override { missing("gather"); }
-  void pseudo_beta(const Tensor&, const Tensor&, const Tensor&) override { missing("pseudo_beta"); }
-  void quat_to_rot(const Tensor&, const Tensor&) override { missing("quat_to_rot"); }
-  void rigid_apply(const Tensor&, const ops::Frames&, const Tensor&, bool) override {
-    missing("rigid_apply");
+  // An index outside x is an error that names it, as on the cpu: the indices are checked on
+  // the device first (one synchronisation; gathers happen once per prediction, on features).
+  void gather(const Tensor& out, const Tensor& x, const Tensor& index) override {
+    const int64_t a = x.size(1);
+    int64_t value = 0;
+    const int64_t bad = check_range(index, 0, a - 1, &value);
+    if (bad >= 0)
+      fail("gather: index[", bad / index.size(1), ", ", bad % index.size(1), "] = ", value,
+           " is outside 0..", a - 1);
+    cuda::gather(view_of(out), view_of(x), view_of(index), kStream);
   }
-  void backbone_update(const Tensor&, const Tensor&, const Tensor&) override {
-    missing("backbone_update");
+  void pseudo_beta(const Tensor& out, const Tensor& aatype, const Tensor& x) override {
+    cuda::pseudo_beta(view_of(out), view_of(aatype), view_of(x), kStream);
   }
-  void invariant_point_attention(const ops::IpaOutputs&, const ops::IpaInputs&) override {
-    missing("invariant_point_attention");
+  void quat_to_rot(const Tensor& out, const Tensor& quat) override {
+    cuda::quat_to_rot(view_of(out), view_of(quat), kStream);
   }
-  void point_norm(const Tensor&, const Tensor&, double) override { missing("point_norm"); }
-  void l2_normalize(const Tensor&, const Tensor&, double) override { missing("l2_normalize"); }
-  void pairwise_distance(const Tensor&, const Tensor&) override { missing("pairwise_distance"); }
-  void torsion_angles_to_frames(const ops::Frames&, const Tensor&, const ops::Frames&,
-                                const Tensor&, const Tensor&) override {
-    missing("torsion_angles_to_frames");
+  void rigid_apply(const Tensor& out, const ops::Frames& frames, const Tensor& points,
+                   bool inverse) override {
+    cuda::rigid_apply(view_of(out), view_of(frames.rot), view_of(frames.trans), view_of(points),
+                      inverse, kStream);
   }
-  void frames_to_atom14(const Tensor&, const Tensor&, const ops::Frames&, const Tensor&,
-                        const Tensor&, const Tensor&) override {
-    missing("frames_to_atom14");
+  void backbone_update(const Tensor& quat, const Tensor& trans, const Tensor& update) override {
+    cuda::backbone_update(view_of(quat), view_of(trans), view_of(update), kStream);
+  }
+  void invariant_point_attention(const ops::IpaOutputs& out, const ops::IpaInputs& in) override {
+    IpaViews a;
+    a.q_scalar = view_of(in.q_scalar);
+    a.k_scalar = view_of(in.k_scalar);
+    a.v_scalar = view_of(in.v_scalar);
+    a.q_points = view_of(in.q_points);
+    a.k_points = view_of(in.k_points);
+    a.v_points = view_of(in.v_points);
+    a.bias = view_of(in.bias);
+    a.pair = view_of(in.pair);
+    a.mask = view_of(in.mask);
+    a.point_weights = view_of(in.point_weights);
+    a.out_scalar = view_of(out.scalar);
+    a.out_points = view_of(out.points);
+    a.out_pair = view_of(out.pair);
+    a.scalar_weight = float(in.scalar_weight);
+    cuda::invariant_point_attention(a, kStream);
+  }
+  void point_norm(const Tensor& out, const Tensor& x, double eps) override {
+    cuda::point_norm(view_of(out), view_of(x), float(eps), kStream);
+  }
+  void l2_normalize(const Tensor& out, const Tensor& x, double min_norm_sq) override {
+    cuda::l2_normalize(view_of(out), view_of(x), float(min_norm_sq), kStream);
+  }
+  void pairwise_distance(const Tensor& out, const Tensor& points) override {
+    cuda::pairwise_distance(view_of(out), view_of(points), kStream);
+  }
+  void torsion_angles_to_frames(const ops::Frames& out, const Tensor& aatype,
+                                const ops::Frames& backbone, const Tensor& sin_cos,
+                                const Tensor& default_frames) override {
+    check_restypes(aatype, "torsion_angles_to_frames");
+    cuda::torsion_angles_to_frames(view_of(out.rot), view_of(out.trans), view_of(aatype),
+                                   view_of(backbone.rot), view_of(backbone.trans), view_of(sin_cos),
+                                   view_of(default_frames), kStream);
+  }
+  void frames_to_atom14(const Tensor& out, const Tensor& aatype, const ops::Frames& groups,
+                        const Tensor& atom_group, const Tensor& atom_positions,
+                        const Tensor& atom_mask) override {
+    check_restypes(aatype, "frames_to_atom14");
+    cuda::frames_to_atom14(view_of(out), view_of(aatype), view_of(groups.rot),
+                           view_of(groups.trans), view_of(atom_group), view_of(atom_positions),
+                           view_of(atom_mask), kStream);
   }
 
  private:
-  static ops::GpuKernels& kernels() { return *ops::gpu_kernels(); }
+  // The residue types index the tables' 21 rows; an index outside them is an error naming it,
+  // found on the device (one synchronisation, once per structure).
+  void check_restypes(const Tensor& aatype, std::string_view op) {
+    int64_t value = 0;
+    const int64_t bad = check_range(aatype, 0, 20, &value);
+    if (bad >= 0) fail(op, ": aatype[", bad, "] = ", value, " is outside 0..20");
+  }
 };
-
 }  // namespace
 }  // namespace exafold::cuda
 

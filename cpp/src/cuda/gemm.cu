@@ -21,7 +21,9 @@
 #include <vector>
 
 #include "cuda/check.h"
+#include "cuda/element_io.cuh"
 #include "cuda/gemm.h"
+#include "cuda/kernel.cuh"
 
 namespace exafold::cuda {
 namespace {
@@ -97,10 +99,9 @@ struct MatmulDesc {
 
 struct Layout {
   cublasLtMatrixLayout_t d = nullptr;
-  // Column-major rows x cols, leading dimension rows (packed).
-  Layout(cudaDataType_t type, int64_t rows, int64_t cols) {
-    EXAFOLD_CUBLAS_CHECK(
-        cublasLtMatrixLayoutCreate(&d, type, uint64_t(rows), uint64_t(cols), rows));
+  // Column-major rows x cols with leading dimension ld.
+  Layout(cudaDataType_t type, int64_t rows, int64_t cols, int64_t ld) {
+    EXAFOLD_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d, type, uint64_t(rows), uint64_t(cols), ld));
   }
   ~Layout() { cublasLtMatrixLayoutDestroy(d); }
   Layout(const Layout&) = delete;
@@ -152,26 +153,59 @@ class StreamScratch {
 __global__ void round_to_bf16(const float* in, __nv_bfloat16* out, int64_t n) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
-    out[i] = __float2bfloat16_rn(in[i]);
+    store(out + i, load(in + i));
 }
 
 void launch_round_to_bf16(const float* in, __nv_bfloat16* out, int64_t n, cudaStream_t stream) {
   constexpr int kThreads = 256;
   const int64_t blocks = std::min((n + kThreads - 1) / kThreads, int64_t(1) << 20);
-  round_to_bf16<<<unsigned(blocks), kThreads, 0, stream>>>(in, out, n);
+  EXAFOLD_LAUNCH(unsigned(blocks), kThreads, 0, stream, round_to_bf16)(in, out, n);
   EXAFOLD_CUDA_CHECK(cudaGetLastError());
 }
 
-// Row-major d [m, n] = a [m, k] @ b [k, n] (+ bias [n], of d's type) (relu), one cuBLASLt call
-// whose type combination cuBLASLt supports.
-void matmul(const void* a, const void* b, cudaDataType_t ab_type, int64_t m, int64_t n, int64_t k,
-            const void* bias, bool relu, void* d, cudaDataType_t d_type,
-            cublasComputeType_t compute, cudaStream_t stream) {
+// One operand as a column-major cuBLASLt layout: rows x cols with leading dimension ld, batched.
+// ld is raised to rows where the other dimension is 1 (its stride is then never used).
+struct Operand {
+  int64_t rows, cols, ld;
+  bool transposed;
+};
+
+// Row-major [r, c] with element strides (row, col), one of them 1, as cuBLASLt's column-major
+// operand of the product C^T = B^T A^T: unit column stride is column-major [c, r] untransposed,
+// unit row stride is column-major [r, c] transposed.
+Operand as_operand(int64_t r, int64_t c, int64_t row, int64_t col) {
+  if (col == 1 || c == 1) return {c, r, std::max({row, c, int64_t(1)}), false};
+  return {r, c, std::max({col, r, int64_t(1)}), true};
+}
+
+struct BatchedLayout {
+  Layout layout;
+  BatchedLayout(cudaDataType_t type, const Operand& o, int64_t batch, int64_t batch_stride)
+      : layout(type, o.rows, o.cols, o.ld) {
+    if (batch > 1) {
+      const auto count = int32_t(batch);
+      EXAFOLD_CUBLAS_CHECK(cublasLtMatrixLayoutSetAttribute(
+          layout.d, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof(count)));
+      EXAFOLD_CUBLAS_CHECK(
+          cublasLtMatrixLayoutSetAttribute(layout.d, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET,
+                                           &batch_stride, sizeof(batch_stride)));
+    }
+  }
+};
+
+// Row-major d[b] [m, n] = a[b] [m, k] @ b[b] [k, n] (+ bias [n], of d's type) (relu), one
+// cuBLASLt call whose type combination cuBLASLt supports.
+void lt_matmul(const Matrix& a, const Matrix& b, cudaDataType_t ab_type, int64_t batch, int64_t m,
+               int64_t n, int64_t k, const void* bias, bool relu, void* d, int64_t d_row,
+               int64_t d_batch, cudaDataType_t d_type, cublasComputeType_t compute,
+               cudaStream_t stream) {
   LtContext& ctx = context(stream);
 
+  const Operand first = as_operand(k, n, b.row, b.col);   // our b
+  const Operand second = as_operand(m, k, a.row, a.col);  // our a
   MatmulDesc desc(compute, CUDA_R_32F);
-  desc.set(CUBLASLT_MATMUL_DESC_TRANSA, CUBLAS_OP_N);
-  desc.set(CUBLASLT_MATMUL_DESC_TRANSB, CUBLAS_OP_N);
+  desc.set(CUBLASLT_MATMUL_DESC_TRANSA, first.transposed ? CUBLAS_OP_T : CUBLAS_OP_N);
+  desc.set(CUBLASLT_MATMUL_DESC_TRANSB, second.transposed ? CUBLAS_OP_T : CUBLAS_OP_N);
   const cublasLtEpilogue_t epilogue =
       bias ? (relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS)
            : (relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT);
@@ -182,28 +216,41 @@ void matmul(const void* a, const void* b, cudaDataType_t ab_type, int64_t m, int
   }
 
   // Column-major operands of C^T = B^T A^T (see the top of this file).
-  const Layout first(ab_type, n, k);   // our b
-  const Layout second(ab_type, k, m);  // our a
-  const Layout out(d_type, n, m);      // our c, also cuBLASLt's C (beta = 0: never read)
+  const BatchedLayout first_l(ab_type, first, batch, b.batch);
+  const BatchedLayout second_l(ab_type, second, batch, a.batch);
+  const BatchedLayout out_l(d_type, {n, m, std::max(d_row, n), false}, batch, d_batch);
+  const cublasLtMatrixLayout_t out = out_l.layout.d;  // also cuBLASLt's C (beta = 0: never read)
 
   Preference pref;
   pref.set(CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, uint64_t(kWorkspaceBytes));
-  pref.set(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, alignment(b));
-  pref.set(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, alignment(a));
+  pref.set(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, alignment(b.data));
+  pref.set(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, alignment(a.data));
   pref.set(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, alignment(d));
   pref.set(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, alignment(d));
 
   cublasLtMatmulHeuristicResult_t heuristic{};
   int found = 0;
-  EXAFOLD_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(ctx.handle, desc.d, first.d, second.d, out.d,
-                                                      out.d, pref.d, 1, &heuristic, &found));
+  EXAFOLD_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(ctx.handle, desc.d, first_l.layout.d,
+                                                      second_l.layout.d, out, out, pref.d, 1,
+                                                      &heuristic, &found));
   check<Error>(found > 0, "cuBLASLt has no algorithm for [", m, ", ", k, "] x [", k, ", ", n,
                "] with this precision and epilogue");
 
   const float alpha = 1.f, beta = 0.f;
-  EXAFOLD_CUBLAS_CHECK(cublasLtMatmul(ctx.handle, desc.d, &alpha, b, first.d, a, second.d, &beta, d,
-                                      out.d, d, out.d, &heuristic.algo, ctx.workspace,
-                                      kWorkspaceBytes, stream));
+  count_launch();  // at least one kernel; split-K algorithms may add a reduction
+  EXAFOLD_CUBLAS_CHECK(cublasLtMatmul(ctx.handle, desc.d, &alpha, b.data, first_l.layout.d, a.data,
+                                      second_l.layout.d, &beta, d, out, d, out, &heuristic.algo,
+                                      ctx.workspace, kWorkspaceBytes, stream));
+}
+
+// The contiguous row-major [r, c] matrix at p.
+Matrix packed(const void* p, int64_t c) { return {p, c, 1, 0}; }
+
+void matmul(const void* a, const void* b, cudaDataType_t ab_type, int64_t m, int64_t n, int64_t k,
+            const void* bias, bool relu, void* d, cudaDataType_t d_type,
+            cublasComputeType_t compute, cudaStream_t stream) {
+  lt_matmul(packed(a, k), packed(b, n), ab_type, 1, m, n, k, bias, relu, d, n, 0, d_type, compute,
+            stream);
 }
 
 }  // namespace
@@ -231,6 +278,17 @@ void gemm(const void* a, const void* b, DType ab_dtype, int64_t m, int64_t n, in
     matmul(a, b, CUDA_R_32F, m, n, k, bias, relu, product, CUDA_R_32F, compute, stream);
     launch_round_to_bf16(product, static_cast<__nv_bfloat16*>(c), m * n, stream);
   }
+}
+
+void batched_gemm(const Matrix& a, const Matrix& b, DType ab_dtype, int64_t batch, int64_t m,
+                  int64_t n, int64_t k, const float* bias, bool relu, float* out, int64_t out_row,
+                  int64_t out_batch, bool tf32, cudaStream_t stream) {
+  if (batch == 0 || m == 0 || n == 0) return;
+  const bool ab16 = ab_dtype == DType::bfloat16;
+  const cublasComputeType_t compute =
+      !ab16 && tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  lt_matmul(a, b, cuda_type(ab_dtype), batch, m, n, k, bias, relu, out, out_row, out_batch,
+            CUDA_R_32F, compute, stream);
 }
 
 }  // namespace exafold::cuda

@@ -43,6 +43,7 @@ class CudaKernels final : public GpuKernels {
   }
 
   void synchronize() override { EXAFOLD_CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread)); }
+  uint64_t launches() const override { return cuda::launches(); }
 };
 
 }  // namespace

@@ -56,6 +56,10 @@ class GpuKernels {
 
   /// Waits for this thread's queued kernels; raises the first asynchronous error.
   virtual void synchronize() = 0;
+
+  /// Kernels this process has launched so far, each cuBLASLt call counted as one: the launch
+  /// count per Evoformer block and per prediction (bench/gpu_launches_bench.cpp).
+  virtual uint64_t launches() const = 0;
 };
 
 /// The kernels compiled into this build, or nullptr when it was built without CUDA.

@@ -1,0 +1,46 @@
+// What every kernel source shares, so that one source builds with nvcc and, as C++, against the
+// CPU emulation of CUDA (tests/emulation, docs/gpu.md):
+// - launches through EXAFOLD_LAUNCH(grid, block, shared_bytes, stream, kernel)(args...), never
+//   <<<>>>, and dynamic shared memory through EXAFOLD_DYNAMIC_SHARED(type, name);
+// - warp code through the *_sync intrinsics with explicit masks, kWarpSize lanes, and
+//   __syncwarp() wherever lanes exchange data through memory (no implicit warp synchrony);
+// - bfloat16 only through element_io.cuh;
+// - no inline PTX in portable code: tensor-core, TMA and cp.async paths sit behind
+//   `#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900` with a portable fallback, which is what
+//   the emulation runs.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <atomic>
+#include <cstdint>
+
+namespace exafold::cuda {
+
+constexpr int kWarpSize = 32;
+constexpr unsigned kFullWarp = 0xffffffffu;
+
+/// Kernel launches of this process (ops::GpuKernels::launches()): EXAFOLD_LAUNCH and every
+/// cuBLASLt call count themselves.
+inline std::atomic<uint64_t>& launch_counter() {
+  static std::atomic<uint64_t> launches{0};
+  return launches;
+}
+inline void count_launch() { launch_counter().fetch_add(1, std::memory_order_relaxed); }
+
+}  // namespace exafold::cuda
+
+#if defined(__CUDACC__)
+#define EXAFOLD_LAUNCH(grid, block, shared_bytes, stream, ...) \
+  ::exafold::cuda::count_launch(), __VA_ARGS__<<<(grid), (block), (shared_bytes), (stream)>>>
+#define EXAFOLD_DYNAMIC_SHARED(type, name) extern __shared__ __align__(16) type name[]
+#elif defined(EXAFOLD_CUDA_EMULATION)
+#define EXAFOLD_LAUNCH(grid, block, shared_bytes, stream, ...)                             \
+  ::exafold::cuda::count_launch(),                                                         \
+      ::exafold::emulation::Launch(__VA_ARGS__, (grid), (block), (shared_bytes), (stream), \
+                                   #__VA_ARGS__)
+#define EXAFOLD_DYNAMIC_SHARED(type, name) \
+  type* const name = ::exafold::emulation::dynamic_shared<type>()
+#else
+#error "kernel sources compile with nvcc, or as C++ against the CPU emulation (tests/emulation)"
+#endif
