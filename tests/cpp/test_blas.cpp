@@ -2,10 +2,10 @@
 
 #include <sstream>
 
+#include "cpu/gemm.h"
 #include "exafold/core/cpu_info.h"
 #include "exafold/core/error.h"
 #include "exafold/ops/blas.h"
-#include "cpu/gemm.h"
 
 namespace exafold {
 namespace {
