@@ -29,41 +29,22 @@
 #include "exafold/ops/gpu_kernels.h"
 #include "exafold/sched/cost_model.h"
 #include "exafold/sched/model_cost.h"
+#include "random_inputs.h"
 #include "record.h"
 
 namespace {
 
 using namespace exafold;
 using namespace exafold::model;
-
-Tensor normal(const Shape& shape, std::mt19937& rng, float scale, float offset = 0) {
-  std::normal_distribution<float> g;
-  Tensor t = Tensor::empty(shape, DType::float32);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = offset + scale * g(rng);
-  return t;
-}
+using bench::normal;
+using bench::ones;
+using bench::random_params;
 
 Tensor ints(const Shape& shape, std::mt19937& rng, int lo, int hi) {
   std::uniform_int_distribution<int> u(lo, hi);
   Tensor t = Tensor::empty(shape, DType::int32);
   for (int64_t i = 0; i < t.numel(); ++i) t.data<int32_t>()[i] = u(rng);
   return t;
-}
-
-Tensor ones(const Shape& shape) {
-  Tensor t = Tensor::empty(shape, DType::float32);
-  std::fill_n(t.data<float>(), t.numel(), 1.0f);
-  return t;
-}
-
-Params random_params(const ModelConfig& config) {
-  std::mt19937 rng(1);
-  std::unordered_map<std::string, Tensor> arrays;
-  for (const ParamSpec& s : param_spec(config)) {
-    const bool scale = s.name.ends_with("//scale");
-    arrays.emplace(s.name, normal(s.shape, rng, 0.05f, scale ? 1.0f : 0.0f));
-  }
-  return Params::from_arrays(std::move(arrays), config, DType::float32);
 }
 
 ModelFeatures random_features(int64_t n, int64_t s, int64_t e, std::mt19937& rng) {

@@ -27,35 +27,16 @@
 #include "exafold/model/transition.h"
 #include "exafold/model/triangle_attention.h"
 #include "exafold/model/triangle_multiplication.h"
+#include "random_inputs.h"
 #include "record.h"
 
 namespace {
 
 using namespace exafold;
 using namespace exafold::model;
-
-Tensor random(const Shape& shape, std::mt19937& rng, float scale, float offset = 0) {
-  std::normal_distribution<float> g;
-  Tensor t = Tensor::empty(shape, DType::float32);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = offset + scale * g(rng);
-  return t;
-}
-
-Tensor ones(const Shape& shape) {
-  Tensor t = Tensor::empty(shape, DType::float32);
-  std::fill_n(t.data<float>(), t.numel(), 1.0f);
-  return t;
-}
-
-Params random_params(const ModelConfig& config) {
-  std::mt19937 rng(1);
-  std::unordered_map<std::string, Tensor> arrays;
-  for (const ParamSpec& s : param_spec(config)) {
-    const bool scale = s.name.ends_with("//scale");
-    arrays.emplace(s.name, random(s.shape, rng, scale ? 0.05f : 0.05f, scale ? 1.0f : 0.0f));
-  }
-  return Params::from_arrays(std::move(arrays), config, DType::float32);
-}
+using bench::normal;
+using bench::ones;
+using bench::random_params;
 
 double median_seconds(int reps, const std::function<void()>& fn) {
   std::vector<double> t;
@@ -109,12 +90,12 @@ int main(int argc, char** argv) {
   const ParamScope evo = ParamScope(params, "alphafold/alphafold_iteration/evoformer");
   std::mt19937 rng(2);
   const int64_t cm = config.c_m, cz = config.c_z, ce = config.c_e;
-  const Tensor msa = random({s, n, cm}, rng, 1), extra = random({e, n, ce}, rng, 1);
-  const Tensor pair = random({n, n, cz}, rng, 1);
+  const Tensor msa = normal({s, n, cm}, rng, 1), extra = normal({e, n, ce}, rng, 1);
+  const Tensor pair = normal({n, n, cz}, rng, 1);
   const Tensor msa_mask = ones({s, n}), extra_mask = ones({e, n}), pair_mask = ones({n, n});
   // Each module adds its update to one of these (the residual, kept apart from the inputs).
-  const Tensor msa_out = random({s, n, cm}, rng, 0), extra_out = random({e, n, ce}, rng, 0);
-  const Tensor pair_out = random({n, n, cz}, rng, 0);
+  const Tensor msa_out = normal({s, n, cm}, rng, 0), extra_out = normal({e, n, ce}, rng, 0);
+  const Tensor pair_out = normal({n, n, cz}, rng, 0);
   const double c = 2.0;  // FLOPs per multiply-add
   const TrunkDims& t = config.trunk;
 
