@@ -5,8 +5,9 @@
 #   2. registers, shared memory and spills of every kernel (ptxas -v);
 #   3. the per-op table on the cuda backend, float32 and bfloat16, against float64;
 #   4. the whole model on the GPU against the cpu's float64 run, and its kernel launches;
-#   5. the benchmark: model_1_ptm at full width, 512 clusters, 5,120 extra rows, 3 recycles, no
-#      templates, at S = 128, 256, 512, 1024 (seconds, peak memory, launches, TFLOP/s, MFU).
+#   5. the benchmark: model_1_ptm in bfloat16 at full width, 512 clusters, 5,120 extra rows,
+#      3 recycles, no templates, at S = 128, 256, 512, 1024 (seconds, peak memory, launches,
+#      TFLOP/s, MFU).
 # Files go to $OUT (default build/device_check); the benchmark's table is appended to
 # bench/RESULTS.md. Each step's log is $OUT/<step>.log; $OUT/summary.md says what ran, passed,
 # failed or was skipped and why, so a failing step never hides the others' results.
@@ -29,16 +30,16 @@ if [[ ${EXAFOLD_DEVICE_CHECK_REHEARSE:-0} == 1 ]]; then
   build=build/emulation
   cuda=EMULATE
   jobs=${EXAFOLD_BUILD_JOBS:-2}
-  bench_args=(--preset reduced_ptm --lengths 16,24 --clusters 8 --extra 16 --recycles 1
-              --peak-size 64)
+  bench_args=(--preset reduced_ptm --dtype bfloat16 --lengths 16,24 --clusters 8 --extra 16
+              --recycles 1 --peak-size 64)
   results=$out/RESULTS.rehearsal.md
 else
   mode=gpu
   build=build/gpu
   cuda=ON
   jobs=$(nproc)
-  bench_args=(--preset model_1_ptm --lengths 128,256,512,1024 --clusters 512 --extra 5120
-              --recycles 3 --peak-size 8192)
+  bench_args=(--preset model_1_ptm --dtype bfloat16 --lengths 128,256,512,1024 --clusters 512
+              --extra 5120 --recycles 3 --peak-size 8192)
   results=$root/bench/RESULTS.md
 fi
 

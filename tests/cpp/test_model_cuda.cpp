@@ -9,9 +9,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -100,6 +102,166 @@ TEST(CudaModel, ReducedPresetFloat32MatchesCpuFloat64WithinCpuFloat32Tolerance) 
   expect_within_float32_tolerance(g.heads.predicted_aligned_error, f.heads.predicted_aligned_error,
                                   t.heads.predicted_aligned_error, "predicted_aligned_error");
   expect_within_float32_tolerance(g.heads.ptm, f.heads.ptm, t.heads.ptm, "ptm");
+}
+
+/// ||a - b|| / ||b|| (Frobenius) over the flat indices where `keep` holds.
+double relative_error(const Tensor& a, const Tensor& b, const std::function<bool(int64_t)>& keep) {
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < b.numel(); ++i)
+    if (keep(i)) {
+      const double d = a.data<double>()[i] - b.data<double>()[i];
+      num += d * d;
+      den += b.data<double>()[i] * b.data<double>()[i];
+    }
+  return std::sqrt(num / den);
+}
+
+/// The C-alpha coordinates [n, 3] of the real residues of atom37 positions [N, 37, 3].
+std::vector<std::array<double, 3>> c_alpha(const Tensor& positions, const std::vector<bool>& real) {
+  std::vector<std::array<double, 3>> x;
+  const double* p = positions.data<double>();
+  for (size_t i = 0; i < real.size(); ++i)
+    if (real[i]) {
+      const double* ca = p + (int64_t(i) * 37 + 1) * 3;  // atom37 index 1: CA
+      x.push_back({ca[0], ca[1], ca[2]});
+    }
+  return x;
+}
+
+/// The root mean square distance between matching points, as they are (in the model's frame).
+double rmsd_in_frame(const std::vector<std::array<double, 3>>& a,
+                     const std::vector<std::array<double, 3>>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    for (int k = 0; k < 3; ++k) s += (a[i][k] - b[i][k]) * (a[i][k] - b[i][k]);
+  return std::sqrt(s / double(a.size()));
+}
+
+/// The root mean square distance after the optimal superposition of a onto b (Kabsch), from
+/// the largest eigenvalue of Horn's 4 x 4 quaternion matrix: rmsd^2 = (|a|^2 + |b|^2 - 2
+/// lambda_max) / n over centred points. The eigenvalue by cyclic Jacobi rotations (a 4 x 4
+/// symmetric matrix converges to double precision in a few sweeps).
+double rmsd_superposed(std::vector<std::array<double, 3>> a, std::vector<std::array<double, 3>> b) {
+  const double n = double(a.size());
+  for (auto* v : {&a, &b}) {
+    std::array<double, 3> c{0, 0, 0};
+    for (const auto& p : *v)
+      for (int k = 0; k < 3; ++k) c[k] += p[k] / n;
+    for (auto& p : *v)
+      for (int k = 0; k < 3; ++k) p[k] -= c[k];
+  }
+  double s[3][3] = {}, norms = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    for (int r = 0; r < 3; ++r) {
+      norms += a[i][r] * a[i][r] + b[i][r] * b[i][r];
+      for (int c = 0; c < 3; ++c) s[r][c] += a[i][r] * b[i][c];
+    }
+  double m[4][4] = {
+      {s[0][0] + s[1][1] + s[2][2], s[1][2] - s[2][1], s[2][0] - s[0][2], s[0][1] - s[1][0]},
+      {s[1][2] - s[2][1], s[0][0] - s[1][1] - s[2][2], s[0][1] + s[1][0], s[2][0] + s[0][2]},
+      {s[2][0] - s[0][2], s[0][1] + s[1][0], -s[0][0] + s[1][1] - s[2][2], s[1][2] + s[2][1]},
+      {s[0][1] - s[1][0], s[2][0] + s[0][2], s[1][2] + s[2][1], -s[0][0] - s[1][1] + s[2][2]}};
+  for (int sweep = 0; sweep < 50; ++sweep) {
+    double off = 0;
+    for (int p = 0; p < 4; ++p)
+      for (int q = p + 1; q < 4; ++q) off += m[p][q] * m[p][q];
+    if (off < 1e-30) break;
+    for (int p = 0; p < 4; ++p)
+      for (int q = p + 1; q < 4; ++q) {
+        if (m[p][q] == 0) continue;
+        const double theta = (m[q][q] - m[p][p]) / (2 * m[p][q]);
+        const double t = (theta >= 0 ? 1 : -1) / (std::abs(theta) + std::sqrt(theta * theta + 1));
+        const double c = 1 / std::sqrt(t * t + 1), sn = t * c;
+        for (int k = 0; k < 4; ++k) {  // columns p, q
+          const double kp = m[k][p], kq = m[k][q];
+          m[k][p] = c * kp - sn * kq;
+          m[k][q] = sn * kp + c * kq;
+        }
+        for (int k = 0; k < 4; ++k) {  // rows p, q
+          const double pk = m[p][k], qk = m[q][k];
+          m[p][k] = c * pk - sn * qk;
+          m[q][k] = sn * pk + c * qk;
+        }
+      }
+  }
+  const double lambda = std::max({m[0][0], m[1][1], m[2][2], m[3][3]});
+  return std::sqrt(std::max(0.0, (norms - 2 * lambda) / n));
+}
+
+TEST(CudaModel, ReducedPresetBfloat16MatchesCpuFloat64WithinStructuralTolerance) {
+  if (gpu_count() == 0) GTEST_SKIP() << "no CUDA device (or a build without CUDA)";
+  const ModelConfig config = preset("reduced_ptm");
+  const Params params = random_params<double>(config);
+  std::mt19937 rng(5);
+  const int64_t n = 20;
+  const std::vector<ModelFeatures> features = model_features(rng, n, 8, 12);
+  RunOptions cpu64, cpu32, cuda16;
+  cpu64.dtype = DType::float64;
+  cpu32.dtype = DType::float32;
+  cuda16.dtype = DType::bfloat16;
+  cuda16.device = Device::cuda(0);
+  cpu64.chunk_size = cpu32.chunk_size = cuda16.chunk_size = 8;
+  const IterationOutputs t = run_model(config, params, features, 1, cpu64);
+  const IterationOutputs f = run_model(config, params, features, 1, cpu32);
+  const IterationOutputs g = run_model(config, params, features, 1, cuda16);
+
+  // The trunk's representations are bfloat16; the structure module and heads computed in
+  // float32, on the device.
+  for (const Tensor* x : {&g.trunk.msa, &g.trunk.pair, &g.trunk.single})
+    EXPECT_EQ(x->dtype(), DType::bfloat16);
+  for (const Tensor* x : {&g.structure.final_atom_positions, &g.heads.plddt, &g.heads.ptm}) {
+    EXPECT_EQ(x->dtype(), DType::float32);
+    EXPECT_TRUE(x->device().is_cuda());
+  }
+
+  const Tensor mask = as_f64(features[0].trunk.seq_mask);
+  std::vector<bool> real(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) real[size_t(i)] = mask.data<double>()[i] > 0;
+  const int64_t s = t.trunk.msa.size(0), c_m = config.c_m, c_z = config.c_z, c_s = config.c_s;
+  const Tensor msa_mask = as_f64(features[0].trunk.msa_mask);
+  auto pair_real = [&](int64_t i) {
+    return real[size_t(i / c_z / n)] && real[size_t(i / c_z % n)];
+  };
+  auto single_real = [&](int64_t i) { return real[size_t(i / c_s)]; };
+  auto msa_real = [&](int64_t i) { return msa_mask.data<double>()[i / c_m] > 0; };
+  (void)s;
+  struct Errors {
+    double pair, single, msa, rmsd, rmsd_frame, plddt, ptm;
+  };
+  auto errors = [&](const IterationOutputs& x) {
+    Errors e;
+    e.pair = relative_error(as_f64(x.trunk.pair), as_f64(t.trunk.pair), pair_real);
+    e.single = relative_error(as_f64(x.trunk.single), as_f64(t.trunk.single), single_real);
+    e.msa = relative_error(as_f64(x.trunk.msa), as_f64(t.trunk.msa), msa_real);
+    const auto ca = c_alpha(as_f64(x.structure.final_atom_positions), real);
+    const auto ca_truth = c_alpha(as_f64(t.structure.final_atom_positions), real);
+    e.rmsd = rmsd_superposed(ca, ca_truth);
+    e.rmsd_frame = rmsd_in_frame(ca, ca_truth);
+    e.plddt = 0;
+    const Tensor p = as_f64(x.heads.plddt), q = as_f64(t.heads.plddt);
+    for (int64_t i = 0; i < n; ++i)
+      if (real[size_t(i)])
+        e.plddt = std::max(e.plddt, std::abs(p.data<double>()[i] - q.data<double>()[i]));
+    e.ptm = std::abs(as_f64(x.heads.ptm).data<double>()[0] - as_f64(t.heads.ptm).data<double>()[0]);
+    return e;
+  };
+  const Errors e32 = errors(f), e16 = errors(g);
+  double extent = 0;  // the radius of gyration of the truth's C-alpha trace, for scale
+  {
+    const auto ca = c_alpha(as_f64(t.structure.final_atom_positions), real);
+    std::vector<std::array<double, 3>> origin(ca.size(), {0, 0, 0});
+    std::array<double, 3> c{0, 0, 0};
+    for (const auto& p : ca)
+      for (int k = 0; k < 3; ++k) c[k] += p[k] / double(ca.size());
+    for (auto& o : origin) o = c;
+    extent = rmsd_in_frame(ca, origin);
+  }
+  std::printf("  C-alpha radius of gyration of the float64 structure: %.2f A\n", extent);
+  for (const auto& [name, e] : {std::pair{"cpu float32", e32}, std::pair{"cuda bfloat16", e16}})
+    std::printf(
+        "  %-13s relative error: pair %.2e, single %.2e, msa %.2e; C-alpha RMSD %.2e A "
+        "superposed, %.2e A in the model's frame; max |dpLDDT| %.2e, |dpTM| %.2e\n",
+        name, e.pair, e.single, e.msa, e.rmsd, e.rmsd_frame, e.plddt, e.ptm);
 }
 
 /// Kernels launched by each iteration of a float32 prediction on cuda:0.
