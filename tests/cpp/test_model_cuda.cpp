@@ -314,16 +314,18 @@ TEST(CudaModel, ReducedPresetBfloat16MatchesCpuFloat64WithinStructuralTolerance)
   expect("|dpTM|", e16.ptm, e32.ptm, kFloat32Heads);
 }
 
-/// Kernels launched by each iteration of a float32 prediction on cuda:0.
-std::vector<uint64_t> launches_per_iteration(const ModelConfig& config, int iterations) {
+/// Kernels launched by each iteration of a prediction on cuda:0 computing in `dtype`.
+std::vector<uint64_t> launches_per_iteration(const ModelConfig& config, int iterations,
+                                             DType dtype) {
   const Params params = random_params<float>(config);
   std::mt19937 rng(6);
   const std::vector<ModelFeatures> features = model_features(rng, 12, 4, 6);
   RunOptions options;
   options.device = Device::cuda(0);
+  options.dtype = dtype;
   // Placing the parameters (a copy, and the fused projections' concatenation) happens once per
   // model, before its first prediction.
-  prepare(params, options.device, DType::float32);
+  prepare(params, options.device, dtype);
   std::vector<uint64_t> counts;
   uint64_t last = ops::gpu_kernels()->launches();
   run_model(config, params, features, iterations - 1, options, [&](int, const IterationOutputs&) {
@@ -334,11 +336,11 @@ std::vector<uint64_t> launches_per_iteration(const ModelConfig& config, int iter
   return counts;
 }
 
-// The launch counts of docs/gpu.md. Each block's launches are the difference between presets
-// that differ by one block; the full width changes no count (one kernel per op whatever the
-// channels), so model_1_ptm's prediction follows from its block counts. Every iteration after
-// the first must launch the same kernels, whatever the data: that is what lets one CUDA graph
-// replay them (the first also fills the zero recycled inputs).
+// The launch counts of docs/gpu.md, in float32 and in bfloat16. Each block's launches are the
+// difference between presets that differ by one block; the full width changes no count (one
+// kernel per op whatever the channels), so model_1_ptm's prediction follows from its block
+// counts. Every iteration after the first must launch the same kernels, whatever the data: that
+// is what lets one CUDA graph replay them (the first also fills the zero recycled inputs).
 TEST(CudaModel, KernelLaunchesPerBlockAndPerPrediction) {
   if (gpu_count() == 0) GTEST_SKIP() << "no CUDA device (or a build without CUDA)";
   ModelConfig base = preset("reduced_ptm");
@@ -346,26 +348,28 @@ TEST(CudaModel, KernelLaunchesPerBlockAndPerPrediction) {
   ModelConfig more_evoformer = base, more_extra = base;
   more_evoformer.evoformer_blocks += 1;
   more_extra.extra_blocks += 1;
-  const std::vector<uint64_t> b = launches_per_iteration(base, 3);
-  ASSERT_EQ(b.size(), 3u);
-  EXPECT_EQ(b[1], b[2]) << "the second and third iterations launch different kernels";
-  EXPECT_GE(b[0], b[1]);
-  const auto evo = int64_t(launches_per_iteration(more_evoformer, 1)[0]) - int64_t(b[0]);
-  const auto extra = int64_t(launches_per_iteration(more_extra, 1)[0]) - int64_t(b[0]);
-  EXPECT_GT(evo, 0);
-  EXPECT_GT(extra, 0);
-  const ModelConfig full = preset("model_1_ptm");
-  const int64_t blocks = (full.evoformer_blocks - base.evoformer_blocks) * evo +
-                         (full.extra_blocks - base.extra_blocks) * extra;
-  const int64_t first = int64_t(b[0]) + blocks, steady = int64_t(b[1]) + blocks;
-  std::printf(
-      "  kernel launches: Evoformer block %lld, extra-MSA block %lld, reduced_ptm iteration %llu "
-      "(first %llu); model_1_ptm (%d + %d blocks, no templates): %lld per iteration, %lld per "
-      "prediction with 3 recycles\n",
-      static_cast<long long>(evo), static_cast<long long>(extra),
-      static_cast<unsigned long long>(b[1]), static_cast<unsigned long long>(b[0]),
-      full.evoformer_blocks, full.extra_blocks, static_cast<long long>(steady),
-      static_cast<long long>(first + 3 * steady));
+  for (DType dtype : {DType::float32, DType::bfloat16}) {
+    const std::vector<uint64_t> b = launches_per_iteration(base, 3, dtype);
+    ASSERT_EQ(b.size(), 3u);
+    EXPECT_EQ(b[1], b[2]) << "the second and third iterations launch different kernels";
+    EXPECT_GE(b[0], b[1]);
+    const auto evo = int64_t(launches_per_iteration(more_evoformer, 1, dtype)[0]) - int64_t(b[0]);
+    const auto extra = int64_t(launches_per_iteration(more_extra, 1, dtype)[0]) - int64_t(b[0]);
+    EXPECT_GT(evo, 0);
+    EXPECT_GT(extra, 0);
+    const ModelConfig full = preset("model_1_ptm");
+    const int64_t blocks = (full.evoformer_blocks - base.evoformer_blocks) * evo +
+                           (full.extra_blocks - base.extra_blocks) * extra;
+    const int64_t first = int64_t(b[0]) + blocks, steady = int64_t(b[1]) + blocks;
+    std::printf(
+        "  kernel launches (%s): Evoformer block %lld, extra-MSA block %lld, reduced_ptm "
+        "iteration %llu (first %llu); model_1_ptm (%d + %d blocks, no templates): %lld per "
+        "iteration, %lld per prediction with 3 recycles\n",
+        std::string(dtype_name(dtype)).c_str(), static_cast<long long>(evo),
+        static_cast<long long>(extra), static_cast<unsigned long long>(b[1]),
+        static_cast<unsigned long long>(b[0]), full.evoformer_blocks, full.extra_blocks,
+        static_cast<long long>(steady), static_cast<long long>(first + 3 * steady));
+  }
 }
 
 }  // namespace
