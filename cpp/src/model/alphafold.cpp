@@ -42,7 +42,7 @@ IterationOutputs run_iteration(const ModelConfig& config, const Params& params,
   const Params& placed = prepare(params, options.device, options.dtype.value_or(params.dtype()));
   IterationOutputs out;
   out.trunk = run_trunk(config, placed, features.trunk, prev, options, templates);
-  // Note [Mixed precision]: the trunk's representations enter the structure module and the
+  // The trunk's representations enter the structure module and the
   // heads in full precision (a no-op unless the trunk ran in bfloat16), as AlphaFold2's
   // EmbeddingsAndEvoformer hands them on with bfloat16_output off. The trunk's outputs, and what
   // is recycled of them, stay in the trunk's dtype: their float32 copies hold the same values.
