@@ -3,6 +3,7 @@
 
 #include "exafold/core/error.h"
 #include "exafold/model/all_atom.h"
+#include "exafold/model/length_buckets.h"
 #include "layers.h"
 
 namespace exafold::model {
@@ -81,14 +82,23 @@ IterationOutputs run_model(const ModelConfig& config, const Params& params,
     const Params& placed = prepare(params, options.device, dtype);
     templates = embed_templates(config, placed, first, features[0].trunk.seq_mask, options);
   }
-  Recycled prev = Recycled::zeros(aatype.size(0), config.c_m, config.c_z, dtype, options.device);
+  // Note [Length buckets]; features with templates keep their length (Note [Length buckets
+  // and templates]). The recycled state stays padded between iterations.
+  const int64_t n = aatype.size(0);
+  const int64_t length = pads_to_bucket(options) && first.count() == 0 ? bucket_length(n) : n;
+  std::vector<ModelFeatures> padded;
+  if (length != n)
+    for (const ModelFeatures& f : features) padded.push_back(pad_features(f, length));
+  const std::vector<ModelFeatures>& run_features = length != n ? padded : features;
+  Recycled prev = Recycled::zeros(length, config.c_m, config.c_z, dtype, options.device);
   IterationOutputs out;
   for (int r = 0; r <= num_recycle; ++r) {
-    const ModelFeatures& f = features[std::min<size_t>(size_t(r), features.size() - 1)];
+    const ModelFeatures& f = run_features[std::min<size_t>(size_t(r), run_features.size() - 1)];
     out = run_iteration(config, params, f, prev, options,
                         templates.count() > 0 ? &templates : nullptr);
-    if (on_iteration) on_iteration(r, out);
     prev = out.next;
+    if (length != n) out = crop_outputs(out, n);
+    if (on_iteration) on_iteration(r, out);
   }
   return out;
 }

@@ -51,7 +51,9 @@ IterationOutputs run_iteration(const ModelConfig& config, const Params& params,
 /// prediction, not to an iteration (AlphaFold2 does not resample them): every iteration's must
 /// be the tensors of the first (or none), and their embedding is made once (Note [Template
 /// embedding once per prediction]). `on_iteration`, when given, sees each iteration's outputs
-/// as they finish. Returns the last iteration's outputs.
+/// as they finish. Returns the last iteration's outputs. When options pad to length buckets
+/// (model/length_buckets.h), the iterations run on the features padded to the bucket and every
+/// output, the ones on_iteration sees included, is cropped back to the N residues.
 IterationOutputs run_model(
     const ModelConfig& config, const Params& params, const std::vector<ModelFeatures>& features,
     int num_recycle, const RunOptions& options = {},

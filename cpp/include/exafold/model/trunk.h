@@ -53,6 +53,9 @@ struct RunOptions {
   Device device = Device::cpu();
   /// The compute dtype (float64 for parity, float32); unset: the parameters' own.
   std::optional<DType> dtype;
+  /// Pad each prediction to its length bucket and crop the outputs back (run_model;
+  /// model/length_buckets.h); unset: on for cuda devices, off elsewhere.
+  std::optional<bool> length_buckets;
 };
 
 /// One recycling iteration of the trunk, in the reference's order: input embedder, recycling
