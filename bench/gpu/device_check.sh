@@ -111,8 +111,9 @@ tests=$build/tests/cpp/exafold_tests
 step op_table 240 "$tests" --gtest_filter='BackendOps/Table.*/cuda_*:BackendOpsContract.Cuda*:GpuOps.*:CudaMemory.*'
 grep -E '^  cuda ' "$out/op_table.log" >"$out/op_table.txt" || true
 step model_parity 240 "$tests" --gtest_filter='CudaModel.*'
-grep -E 'err|kernel launches' "$out/model_parity.log" >"$out/model_parity.txt" || true
+grep -E 'err|kernel launches|graph launches' "$out/model_parity.log" >"$out/model_parity.txt" || true
 sed -n 's/^  kernel launches: /- kernel launches: /p' "$out/model_parity.log" | tee -a "$summary"
+sed -n 's/^  graph launches: /- with CUDA graphs: /p' "$out/model_parity.log" | tee -a "$summary"
 
 step benchmark 420 "$build/bench/gpu_model_bench" "${bench_args[@]}" --csv "$out/benchmark.csv" \
   --record "$results"

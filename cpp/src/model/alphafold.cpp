@@ -3,7 +3,10 @@
 
 #include "exafold/core/error.h"
 #include "exafold/model/all_atom.h"
+#include "exafold/model/iteration_graph.h"
 #include "exafold/model/length_buckets.h"
+#include "exafold/model/residue_constants.h"
+#include "exafold/ops/reduce.h"
 #include "layers.h"
 
 namespace exafold::model {
@@ -35,6 +38,12 @@ bool same_templates(const TemplateFeatures& a, const TemplateFeatures& b) {
 }
 
 }  // namespace
+
+void check_feature_ranges(const ModelFeatures& f) {
+  ops::check_range(f.trunk.aatype, 0, rc::kNumRestypes - 1, "aatype");
+  ops::check_range(f.trunk.extra_msa, 0, rc::kMsaClasses - 1, "extra_msa");
+  ops::check_range(f.residx_atom37_to_atom14, 0, rc::kAtom14 - 1, "residx_atom37_to_atom14");
+}
 
 IterationOutputs run_iteration(const ModelConfig& config, const Params& params,
                                const ModelFeatures& features, const Recycled& prev,
@@ -90,6 +99,13 @@ IterationOutputs run_model(const ModelConfig& config, const Params& params,
   if (length != n)
     for (const ModelFeatures& f : features) padded.push_back(pad_features(f, length));
   const std::vector<ModelFeatures>& run_features = length != n ? padded : features;
+  if (uses_cuda_graphs(options) && first.count() == 0) {
+    const IterationOutputs out = run_iterations_as_graphs(
+        config, params, run_features, num_recycle, options, [&](int r, const IterationOutputs& o) {
+          if (on_iteration) on_iteration(r, length != n ? crop_outputs(o, n) : o);
+        });
+    return length != n ? crop_outputs(out, n) : out;
+  }
   Recycled prev = Recycled::zeros(length, config.c_m, config.c_z, dtype, options.device);
   IterationOutputs out;
   for (int r = 0; r <= num_recycle; ++r) {
