@@ -142,8 +142,7 @@ TEST_F(Emulation, ARelaxedThreadMayAllocateDuringItsCaptureButNotFree) {
   EXPECT_EQ(cudaMalloc(&q, 64), cudaErrorStreamCaptureUnsupported);
   EXPECT_EQ(cudaStreamEndCapture(s, &graph), cudaErrorStreamCaptureInvalidated);
   EXPECT_EQ(cudaFree(p), cudaSuccess);
-  mode = cudaStreamCaptureMode(7);
-  EXPECT_EQ(cudaThreadExchangeStreamCaptureMode(&mode), cudaErrorInvalidValue);
+  EXPECT_EQ(cudaThreadExchangeStreamCaptureMode(nullptr), cudaErrorInvalidValue);
   cudaGetLastError();
 }
 
