@@ -1,9 +1,13 @@
 // The whole prediction on cuda:0 (a GPU, or the CPU emulation of CUDA for rehearsal): seconds,
-// peak device memory, kernel launches, TFLOP/s and MFU per sequence length, random parameters in
-// the preset's layout and random features (timing does not depend on the values).
+// peak device memory, launches, TFLOP/s and MFU per sequence length, random parameters in the
+// preset's layout and random features (timing does not depend on the values). With CUDA graphs
+// (the default) each iteration is one graph launch: launches counts them plus the kernels
+// launched outside the graphs, and the graph's private pool (its activations) is reported
+// beside the peak of the memory in use.
 //
 //   gpu_model_bench [--preset P] [--lengths 128,256] [--clusters C] [--extra E] [--recycles R]
-//                   [--dtype bfloat16|float32] [--peak-size M] [--csv FILE] [--record FILE]
+//                   [--dtype bfloat16|float32] [--peak-size M] [--graphs on|off] [--csv FILE]
+//                   [--record FILE]
 //
 // The default is bfloat16, the precision a distillation run uses on a GPU (model/params.h: the
 // trunk in bfloat16, the structure module and heads in float32).
@@ -26,9 +30,11 @@
 #include "exafold/memory/gpu_backend.h"
 #include "exafold/model/alphafold.h"
 #include "exafold/model/config.h"
+#include "exafold/model/iteration_graph.h"
 #include "exafold/model/params.h"
 #include "exafold/ops/elementwise.h"
 #include "exafold/ops/gpu_kernels.h"
+#include "exafold/ops/graph.h"
 #include "exafold/sched/cost_model.h"
 #include "exafold/sched/model_cost.h"
 #include "random_inputs.h"
@@ -109,6 +115,7 @@ int main(int argc, char** argv) {
   std::vector<int64_t> lengths = {128, 256, 512, 1024};
   int64_t clusters = 512, extra = 5120, peak_size = 8192;
   int recycles = 3;
+  bool graphs = true;
   std::string command = argv[0];
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -137,6 +144,8 @@ int main(int argc, char** argv) {
       csv = v;
     else if (a == "--record")
       record = v;
+    else if (a == "--graphs")
+      graphs = v != "off";
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
@@ -166,42 +175,53 @@ int main(int argc, char** argv) {
   Allocator& memory = get_allocator(device, MemoryKind::device);
 
   char line[256];
-  std::snprintf(line, sizeof line, "%6s %9s %9s %9s %10s %8s %6s\n", "S", "seconds", "peak MiB",
-                "launches", "TFLOP", "TFLOP/s", "MFU");
+  // launches: graph launches plus the kernels launched outside graphs (all of them with
+  // --graphs off); graph MiB: the private pool of the iteration's graph (docs/gpu.md).
+  std::snprintf(line, sizeof line, "%6s %9s %9s %9s %9s %10s %8s %6s\n", "S", "seconds", "peak MiB",
+                "graph MiB", "launches", "TFLOP", "TFLOP/s", "MFU");
   std::string table = line;
-  std::string rows_csv = "S,seconds,peak_bytes,launches,flops,tflops_per_s,mfu\n";
+  std::string rows_csv =
+      "S,seconds,peak_bytes,graph_pool_bytes,launches,graph_launches,kernel_launches,flops,"
+      "tflops_per_s,mfu\n";
   for (const int64_t n : lengths) {
     std::mt19937 rng{uint32_t(n)};
     const std::vector<ModelFeatures> features = {random_features(n, clusters, extra, rng)};
     RunOptions options;
     options.device = device;
     options.dtype = dtype;
+    options.cuda_graphs = graphs;
     const double flops = sched::prediction_flops(n, dims, work);
     try {
-      run_model(config, params, features, recycles, options);  // warm: caches, cuBLASLt plans
+      // Warm: caches, cuBLASLt plans, and with graphs the capture of the iteration's graph.
+      run_model(config, params, features, recycles, options);
       ops::gpu_kernels()->synchronize();
       memory.reset_peak();
-      const uint64_t launches0 = ops::gpu_kernels()->launches();
+      const uint64_t kernels0 = ops::gpu_kernels()->launches(), graphs0 = ops::graph_launches();
       const double t0 = now();
       run_model(config, params, features, recycles, options);
       ops::gpu_kernels()->synchronize();
       const double seconds = now() - t0;
-      const uint64_t launches = ops::gpu_kernels()->launches() - launches0;
+      const uint64_t kernels = ops::gpu_kernels()->launches() - kernels0;
+      const uint64_t graph_launches = ops::graph_launches() - graphs0;
+      const uint64_t launches = kernels + graph_launches;
       const double peak_bytes = double(memory.stats().peak_in_use);
+      const double pool_bytes = double(iteration_graph_stats().pool_bytes);
       const double rate = flops / seconds;
-      std::snprintf(line, sizeof line, "%6lld %9.3f %9.0f %9llu %10.2f %8.2f %5.1f%%\n",
+      std::snprintf(line, sizeof line, "%6lld %9.3f %9.0f %9.0f %9llu %10.2f %8.2f %5.1f%%\n",
                     static_cast<long long>(n), seconds, peak_bytes / (1 << 20),
-                    static_cast<unsigned long long>(launches), flops / 1e12, rate / 1e12,
-                    100 * rate / peak);
+                    pool_bytes / (1 << 20), static_cast<unsigned long long>(launches), flops / 1e12,
+                    rate / 1e12, 100 * rate / peak);
       table += line;
-      std::snprintf(line, sizeof line, "%lld,%.6f,%.0f,%llu,%.6e,%.6e,%.6f\n",
-                    static_cast<long long>(n), seconds, peak_bytes,
-                    static_cast<unsigned long long>(launches), flops, rate / 1e12, rate / peak);
+      std::snprintf(line, sizeof line, "%lld,%.6f,%.0f,%.0f,%llu,%llu,%llu,%.6e,%.6e,%.6f\n",
+                    static_cast<long long>(n), seconds, peak_bytes, pool_bytes,
+                    static_cast<unsigned long long>(launches),
+                    static_cast<unsigned long long>(graph_launches),
+                    static_cast<unsigned long long>(kernels), flops, rate / 1e12, rate / peak);
       rows_csv += line;
     } catch (const OutOfMemory& e) {
       std::snprintf(line, sizeof line, "%6lld %9s\n", static_cast<long long>(n), "OOM");
       table += line;
-      rows_csv += std::to_string(n) + ",OOM,,,,,\n";
+      rows_csv += std::to_string(n) + ",OOM,,,,,,,,\n";
       std::fprintf(stderr, "S = %lld: %s\n", static_cast<long long>(n), e.what());
     }
     std::fputs(table.c_str() + table.rfind('\n', table.size() - 2) + 1, stdout);
@@ -214,10 +234,11 @@ int main(int argc, char** argv) {
     std::snprintf(
         notes, sizeof notes,
         "%s at its full width, %lld clusters, %lld extra rows, %d recycles, no templates, "
-        "%s, random parameters. bf16 peak measured by cuBLASLt (%lld^3 GEMM): %.1f "
-        "TFLOP/s. TFLOP = sched::prediction_flops. Second of two runs per length.",
+        "%s, random parameters, CUDA graphs %s. bf16 peak measured by cuBLASLt (%lld^3 GEMM): "
+        "%.1f TFLOP/s. TFLOP = sched::prediction_flops. Second of two runs per length.",
         preset_name.c_str(), static_cast<long long>(clusters), static_cast<long long>(extra),
-        recycles, dtype_name_arg.c_str(), static_cast<long long>(peak_size), peak / 1e12);
+        recycles, dtype_name_arg.c_str(), graphs ? "on" : "off", static_cast<long long>(peak_size),
+        peak / 1e12);
     bench::append_results(record, "Whole prediction on CUDA (" + preset_name + ")", command, table,
                           notes);
   }

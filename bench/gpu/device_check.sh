@@ -199,8 +199,9 @@ fi
 tests=$build/tests/cpp/exafold_tests
 step op_table 240 "$tests" --gtest_filter='BackendOps/Table.*/cuda_*:BackendOpsContract.Cuda*:GpuOps.*:CudaMemory.*'
 step model_parity 240 "$tests" --gtest_filter='CudaModel.*'
-grep -E 'err|kernel launches' "$logs/model_parity.log" | sed 's/^/    /' >>"$summary" || true
+grep -E 'err|kernel launches|graph launches' "$logs/model_parity.log" | sed 's/^/    /' >>"$summary" || true
 sed -n 's/^  kernel launches /- kernel launches /p' "$logs/model_parity.log" | tee -a "$summary"
+sed -n 's/^  graph launches: /- with CUDA graphs: /p' "$logs/model_parity.log" | tee -a "$summary"
 
 left=$((budget - SECONDS - 15))
 if ((left < 30)); then

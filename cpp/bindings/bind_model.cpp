@@ -146,8 +146,10 @@ class PyModel {
   }
 
   pyb::dict run(const pyb::dict& features, std::optional<int> num_recycle, int64_t chunk_size,
-                const pyb::object& on_iteration, const std::string& device) const {
-    const RunOptions options = run_options(chunk_size, device);
+                const pyb::object& on_iteration, const std::string& device,
+                std::optional<bool> length_buckets) const {
+    RunOptions options = run_options(chunk_size, device);
+    options.length_buckets = length_buckets;
     FeatureArrays f(features);
     std::vector<ModelFeatures> per_iteration;
     for (int r = 0; r < f.iterations(); ++r) per_iteration.push_back(features_at(f, r));
@@ -311,10 +313,11 @@ void bind_model(pyb::module_& m) {
            "One iteration given the recycled inputs (zeros when prev is None), on `device`.")
       .def("run", &PyModel::run, pyb::arg("features"), pyb::arg("num_recycle") = pyb::none(),
            pyb::arg("chunk_size") = 0, pyb::arg("on_iteration") = pyb::none(),
-           pyb::arg("device") = "cpu",
+           pyb::arg("device") = "cpu", pyb::arg("length_buckets") = pyb::none(),
            "num_recycle + 1 iterations on processed features, on `device` (cpu, strict, "
            "cuda:N); returns the last iteration's outputs, on the host. on_iteration(i) is called "
-           "after iteration i finishes.")
+           "after iteration i finishes. length_buckets: pad to the length's bucket and crop the "
+           "outputs back (model/length_buckets.h); None: on for cuda devices, off elsewhere.")
       .def("prepare", &PyModel::prepare, pyb::arg("device") = "cpu",
            "Places the parameters and the projections the model fuses on `device` now, so "
            "that the first prediction's memory holds its activations only.");

@@ -182,6 +182,7 @@ class Model:
         num_recycle: int | None = None,
         chunk_size: int = 0,
         on_iteration: Callable[[int], None] | None = None,
+        length_buckets: bool | None = None,
     ) -> dict[str, np.ndarray]:
         """Runs ``num_recycle + 1`` iterations (the preset's default when None).
 
@@ -196,10 +197,14 @@ class Model:
         none, the prediction is zero-template inference.
         ``chunk_size`` > 0 bounds the memory of attention and triangle operations.
         ``on_iteration(r)`` is called as iteration r finishes; Ctrl-C stops the run there.
+        ``length_buckets`` pads the features to the length's bucket and crops every output back
+        (the engine's rule: C++ model/length_buckets.h); None: on for cuda devices, where one
+        bucket shares compiled work and cached memory, off on the cpu, where padding only costs
+        time. The outputs agree with the unpadded run's to rounding.
         Runs on the model's device; the outputs come back to the host.
         """
         return self._core.run(_contiguous(features), num_recycle, chunk_size, on_iteration,
-                              self.device)
+                              self.device, length_buckets)
 
     def predict(
         self,
@@ -213,6 +218,7 @@ class Model:
         max_extra_msa: int | None = None,
         residues: str = "strict",
         chunk_size: int = 0,
+        length_buckets: bool | None = None,
         progress: bool | None = None,
         templates: "TemplateInputs | None" = None,
         template_hits: str | os.PathLike | None = None,
@@ -231,7 +237,8 @@ class Model:
         come from ``structure_seed(id, seed)``, and the prediction takes the path the commands
         take (exafold.inference), so the same id, seed and settings give the same structure
         everywhere. ``progress`` shows a bar (features, then each iteration) after a line with
-        the settings; None shows them only on a terminal.
+        the settings; None shows them only on a terminal. ``length_buckets``: as for calling
+        the model.
         ``templates`` (``exafold.templates.TemplateInputs``: the template structures, date limit
         and obsolete entries) gives a template preset its templates, from the hits file
         ``template_hits`` or, when None, the search result beside the alignments in the ``msa``
@@ -283,7 +290,8 @@ class Model:
             t1 = time.perf_counter()
             best = inference.run_models(
                 id, len(sequence), {self.preset: lambda f: self(f, num_recycle=settings.recycles,
-                                                                chunk_size=chunk_size, on_iteration=advance)},
+                                                                chunk_size=chunk_size, on_iteration=advance,
+                                                                length_buckets=length_buckets)},
                 {self.preset: settings}, lambda run_seed, s: feats, [seed], keep_outputs=True,
                 templates=found, template_mode="off" if found is None else "on")[0]
         return Prediction.from_candidate(best, id, sequence, weights=self.weights, weights_label=self.weights_label,

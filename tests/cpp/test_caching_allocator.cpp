@@ -113,6 +113,46 @@ TEST(CachingAllocator, LimitGivesOutOfMemoryWithTheNumbers) {
   a.deallocate(q);
 }
 
+// Note [Private pools]: what a pool had stays its own until it is released, whoever frees it,
+// and while a pool is routed to nothing goes back to the system.
+TEST(CachingAllocator, PrivatePoolsKeepTheirMemoryUntilReleased) {
+  size_t live = 0;
+  auto a = make(&live);
+  void* shared = a.allocate(1000);
+  a.deallocate(shared);  // a free shared block that fits what the pool asks for next
+  const int pool = a.create_pool();
+  a.use_pool(pool);
+  void* in_pool = a.allocate(1000);
+  EXPECT_NE(in_pool, shared) << "a pool took a shared block";
+  void* kept = a.allocate(3 * MiB);  // an output that outlives the routing
+  void* temp = a.allocate(1000);
+  a.deallocate(temp);
+  void* again = a.allocate(1000);
+  EXPECT_EQ(again, temp) << "a pool reuses its own freed blocks";
+  a.empty_cache();  // refused while a pool is routed to
+  EXPECT_EQ(a.stats().segments, 3u);
+  a.use_pool(0);
+  EXPECT_EQ(a.pool_reserved(pool), 2 * MiB + 20 * MiB);
+  a.deallocate(in_pool);  // freed from the shared routing: back to the pool
+  void* reused = a.allocate(1000);
+  EXPECT_EQ(reused, shared) << "the shared pool was handed the pool's block";
+  // Another thread's allocations take the shared pool whatever this one is routed to.
+  a.use_pool(pool);
+  void* other = nullptr;
+  std::thread([&] { other = a.allocate(1000); }).join();
+  a.use_pool(0);
+  EXPECT_NE(other, in_pool);
+  EXPECT_THROW(a.use_pool(pool + 1), InvalidArgument);
+  a.release_pool(pool);
+  EXPECT_EQ(a.pool_reserved(pool), 0u);
+  void* after = a.allocate(1000);
+  EXPECT_EQ(after, in_pool) << "the released pool's free blocks are shared";
+  a.deallocate(kept);  // a released pool's live block frees into the shared pool
+  EXPECT_EQ(a.allocate(3 * MiB), kept);
+  EXPECT_THROW(a.release_pool(pool), InvalidArgument);
+  for (void* p : {again, reused, other, after, kept}) a.deallocate(p);
+}
+
 TEST(CachingAllocator, ConcurrentAllocateAndFree) {
   size_t live = 0;
   auto a = make(&live);

@@ -18,6 +18,13 @@ class DeviceGuard {
   int prev_ = 0;
 };
 
+/// Whether this thread's stream captures a graph.
+bool capturing() {
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  EXAFOLD_CUDA_CHECK(cudaStreamIsCapturing(cudaStreamPerThread, &status));
+  return status != cudaStreamCaptureStatusNone;
+}
+
 size_t device_free(int device) {
   DeviceGuard g(device);
   size_t free = 0, total = 0;
@@ -34,7 +41,18 @@ class CudaRawAllocator final : public RawAllocator {
     void* p = nullptr;
     switch (kind_) {
       case MemoryKind::device:
-        EXAFOLD_CUDA_CHECK(cudaMalloc(&p, bytes));
+        if (capturing()) {
+          // A graph's private pool growing during its capture (Note [Private pools]): as in
+          // PyTorch, cudaMalloc in relaxed interaction mode, which a capture allows; the graph
+          // keeps the memory, and no replay allocates again.
+          cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
+          EXAFOLD_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
+          const cudaError_t err = cudaMalloc(&p, bytes);
+          EXAFOLD_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
+          EXAFOLD_CUDA_CHECK(err);
+        } else {
+          EXAFOLD_CUDA_CHECK(cudaMalloc(&p, bytes));
+        }
         break;
       case MemoryKind::pinned:
         EXAFOLD_CUDA_CHECK(cudaHostAlloc(&p, bytes, cudaHostAllocPortable));

@@ -11,8 +11,10 @@ namespace exafold::cuda {
 
 [[noreturn]] void cuda_fail(cudaError_t err, const char* stmt, const char* file, int line);
 
-/// Kernels launched by this process so far (count_launch() in kernel.cuh).
+/// Kernels launched by this process so far, and kernels recorded into graphs (count_launch() in
+/// kernel.cuh).
 uint64_t launches();
+uint64_t captured_kernels();
 
 }  // namespace exafold::cuda
 

@@ -320,11 +320,12 @@ class CudaBackend final : public backend::Backend {
     cuda::distogram_bins(view_of(out), view_of(points), min, max, bins, kStream);
   }
   // An index outside x is an error that names it, as on the cpu: the indices are checked on
-  // the device first (one synchronisation; gathers happen once per prediction, on features).
+  // the device first (one synchronisation; gathers happen once per iteration, on features),
+  // unless the caller checked them (a CUDA graph capture: backend::range_checks_hoisted).
   void gather(const Tensor& out, const Tensor& x, const Tensor& index) override {
     const int64_t a = x.size(1);
     int64_t value = 0;
-    const int64_t bad = check_range(index, 0, a - 1, &value);
+    const int64_t bad = backend::range_checks_hoisted() ? -1 : check_range(index, 0, a - 1, &value);
     if (bad >= 0)
       fail("gather: index[", bad / index.size(1), ", ", bad % index.size(1), "] = ", value,
            " is outside 0..", a - 1);
@@ -390,8 +391,10 @@ class CudaBackend final : public backend::Backend {
 
  private:
   // The residue types index the tables' 21 rows; an index outside them is an error naming it,
-  // found on the device (one synchronisation, once per structure).
+  // found on the device (one synchronisation, once per structure) unless the caller checked
+  // them (backend::range_checks_hoisted).
   void check_restypes(const Tensor& aatype, std::string_view op) {
+    if (backend::range_checks_hoisted()) return;
     int64_t value = 0;
     const int64_t bad = check_range(aatype, 0, 20, &value);
     if (bad >= 0) fail(op, ": aatype[", bad, "] = ", value, " is outside 0..20");

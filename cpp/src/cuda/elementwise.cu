@@ -87,6 +87,7 @@ __global__ void linear_epilogue_kernel(const View out, const float* product, int
 }  // namespace
 
 uint64_t launches() { return launch_counter().load(std::memory_order_relaxed); }
+uint64_t captured_kernels() { return captured_counter().load(std::memory_order_relaxed); }
 
 void pointwise(const PointwiseArgs& p, cudaStream_t stream) {
   const int64_t n = p.out.numel();

@@ -237,7 +237,7 @@ void lt_matmul(const Matrix& a, const Matrix& b, cudaDataType_t ab_type, int64_t
                "] with this precision and epilogue");
 
   const float alpha = 1.f, beta = 0.f;
-  count_launch();  // at least one kernel; split-K algorithms may add a reduction
+  count_launch(stream);  // at least one kernel; split-K algorithms may add a reduction
   EXAFOLD_CUBLAS_CHECK(cublasLtMatmul(ctx.handle, desc.d, &alpha, b.data, first_l.layout.d, a.data,
                                       second_l.layout.d, &beta, d, out, d, out, &heuristic.algo,
                                       ctx.workspace, kWorkspaceBytes, stream));

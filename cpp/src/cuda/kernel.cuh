@@ -21,22 +21,32 @@ constexpr int kWarpSize = 32;
 constexpr unsigned kFullWarp = 0xffffffffu;
 
 /// Kernel launches of this process (ops::GpuKernels::launches()): EXAFOLD_LAUNCH and every
-/// cuBLASLt call count themselves.
+/// cuBLASLt call count themselves, as launched now or, on a stream that captures a graph, as
+/// recorded into it (ops::GpuKernels::captured_kernels(); they run when the graph is launched).
 inline std::atomic<uint64_t>& launch_counter() {
   static std::atomic<uint64_t> launches{0};
   return launches;
 }
-inline void count_launch() { launch_counter().fetch_add(1, std::memory_order_relaxed); }
+inline std::atomic<uint64_t>& captured_counter() {
+  static std::atomic<uint64_t> captured{0};
+  return captured;
+}
+inline void count_launch(cudaStream_t stream) {
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  const bool captured = cudaStreamIsCapturing(stream, &status) == cudaSuccess &&
+                        status != cudaStreamCaptureStatusNone;
+  (captured ? captured_counter() : launch_counter()).fetch_add(1, std::memory_order_relaxed);
+}
 
 }  // namespace exafold::cuda
 
 #if defined(__CUDACC__)
 #define EXAFOLD_LAUNCH(grid, block, shared_bytes, stream, ...) \
-  ::exafold::cuda::count_launch(), __VA_ARGS__<<<(grid), (block), (shared_bytes), (stream)>>>
+  ::exafold::cuda::count_launch(stream), __VA_ARGS__<<<(grid), (block), (shared_bytes), (stream)>>>
 #define EXAFOLD_DYNAMIC_SHARED(type, name) extern __shared__ __align__(16) type name[]
 #elif defined(EXAFOLD_CUDA_EMULATION)
 #define EXAFOLD_LAUNCH(grid, block, shared_bytes, stream, ...)                             \
-  ::exafold::cuda::count_launch(),                                                         \
+  ::exafold::cuda::count_launch(stream),                                                   \
       ::exafold::emulation::Launch(__VA_ARGS__, (grid), (block), (shared_bytes), (stream), \
                                    #__VA_ARGS__)
 #define EXAFOLD_DYNAMIC_SHARED(type, name) \

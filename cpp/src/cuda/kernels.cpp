@@ -1,4 +1,7 @@
-// exafold::ops::GpuKernels on CUDA: argument checks on the host, then one kernel family each.
+// exafold::ops::GpuKernels on CUDA: argument checks on the host, then one kernel family each;
+// graph capture and launch of the thread's stream.
+#include <atomic>
+
 #include "cuda/attention.cuh"
 #include "cuda/check.h"
 #include "cuda/gemm.h"
@@ -44,6 +47,58 @@ class CudaKernels final : public GpuKernels {
 
   void synchronize() override { EXAFOLD_CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread)); }
   uint64_t launches() const override { return cuda::launches(); }
+
+  void begin_capture() override {
+    EXAFOLD_CUDA_CHECK(
+        cudaStreamBeginCapture(cudaStreamPerThread, cudaStreamCaptureModeThreadLocal));
+  }
+
+  void* end_capture() override {
+    cudaGraph_t graph = nullptr;
+    const cudaError_t err = cudaStreamEndCapture(cudaStreamPerThread, &graph);
+    if (err == cudaErrorStreamCaptureInvalidated) {
+      cudaGetLastError();  // not sticky: the stream and the device go on working
+      fail(
+          "the CUDA graph capture was invalidated: a call during it waited for the device or "
+          "allocated synchronously (docs/gpu.md, \"Host synchronisations\")");
+    }
+    EXAFOLD_CUDA_CHECK(err);
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t inst = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);  // the instantiation keeps what it needs
+    EXAFOLD_CUDA_CHECK(inst);
+    return exec;
+  }
+
+  void abort_capture() noexcept override {
+    cudaGraph_t graph = nullptr;
+    if (cudaStreamEndCapture(cudaStreamPerThread, &graph) == cudaSuccess && graph)
+      cudaGraphDestroy(graph);
+    cudaGetLastError();
+  }
+
+  bool capturing() const override {
+    cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+    EXAFOLD_CUDA_CHECK(cudaStreamIsCapturing(cudaStreamPerThread, &status));
+    return status != cudaStreamCaptureStatusNone;
+  }
+
+  void launch_graph(void* graph) override {
+    EXAFOLD_CUDA_CHECK(cudaGraphLaunch(static_cast<cudaGraphExec_t>(graph), cudaStreamPerThread));
+    graph_launches_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void destroy_graph(void* graph) noexcept override {
+    cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(graph));
+  }
+
+  uint64_t graph_launches() const override {
+    return graph_launches_.load(std::memory_order_relaxed);
+  }
+  uint64_t captured_kernels() const override { return cuda::captured_kernels(); }
+
+ private:
+  std::atomic<uint64_t> graph_launches_{0};
 };
 
 }  // namespace

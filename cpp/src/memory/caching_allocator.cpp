@@ -1,7 +1,9 @@
 #include "exafold/memory/caching_allocator.h"
 
+#include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -20,6 +22,8 @@
 // - Fallback ladder when no cached block fits: a new segment; else release every wholly free
 //   segment and try again; else a segment of exactly the rounded size (so a tight limit can
 //   still be met); else OutOfMemory with the numbers.
+// - Private pools (Note [Private pools] in the header): blocks carry their pool; a pool's free
+//   blocks serve only allocations routed to it.
 // - Locking: every public method takes the mutex once; none calls another public method.
 
 namespace exafold {
@@ -40,7 +44,11 @@ struct Block {
   bool small;
   Block* prev = nullptr;  // neighbours inside the same segment
   Block* next = nullptr;
+  int pool = 0;  // 0: the shared pool; every block of a segment has its segment's pool
 };
+
+// The private pool each allocator routes this thread's allocations to (absent: the shared one).
+thread_local std::unordered_map<const void*, int> t_routes;
 
 struct BySize {
   bool operator()(const Block* a, const Block* b) const {
@@ -88,15 +96,18 @@ struct CachingAllocator::Impl {
   MemoryKind kind;
   std::unique_ptr<RawAllocator> raw;
   mutable std::mutex mu;
-  std::set<Block*, BySize> small_free, large_free;
+  std::map<int, std::array<std::set<Block*, BySize>, 2>> free_lists;  // by pool: small, large
+  std::map<int, size_t> pool_bytes;                                   // segments' bytes by pool
   std::unordered_map<void*, Block*> live;
   AllocatorStats st;
+  int next_pool = 1;
+  int routed_threads = 0;  // threads whose allocations go to a private pool now
 
-  std::set<Block*, BySize>& pool(bool small) { return small ? small_free : large_free; }
+  std::set<Block*, BySize>& pool(int id, bool small) { return free_lists[id][small ? 0 : 1]; }
 
-  Block* find_free(size_t size, bool small) {
+  Block* find_free(size_t size, bool small, int id) {
     Block key{nullptr, size, 0, false, small};
-    auto& p = pool(small);
+    auto& p = pool(id, small);
     auto it = p.lower_bound(&key);
     if (it == p.end()) return nullptr;
     Block* b = *it;
@@ -104,7 +115,7 @@ struct CachingAllocator::Impl {
     return b;
   }
 
-  Block* new_segment(size_t seg_size, bool small) {
+  Block* new_segment(size_t seg_size, bool small, int id) {
     if (st.limit && st.reserved + seg_size > st.limit) return nullptr;
     void* p;
     try {
@@ -116,17 +127,25 @@ struct CachingAllocator::Impl {
     st.peak_reserved = std::max(st.peak_reserved, st.reserved);
     ++st.segments;
     ++st.system_allocs;
-    return new Block{static_cast<char*>(p), seg_size, 0, false, small};
+    pool_bytes[id] += seg_size;
+    auto* b = new Block{static_cast<char*>(p), seg_size, 0, false, small};
+    b->pool = id;
+    return b;
   }
 
+  /// Returns the shared pool's wholly free segments to the system, unless a thread allocates
+  /// into a private pool (a capture may not free device memory).
   size_t release_free_segments() {
+    if (routed_threads > 0) return 0;
     size_t released = 0;
-    for (auto* p : {&small_free, &large_free}) {
+    for (bool small : {true, false}) {
+      auto* p = &pool(0, small);
       for (auto it = p->begin(); it != p->end();) {
         Block* b = *it;
         if (!b->prev && !b->next) {
           raw->deallocate(b->ptr, b->size);
           st.reserved -= b->size;
+          pool_bytes[0] -= b->size;
           --st.segments;
           released += b->size;
           it = p->erase(it);
@@ -191,24 +210,27 @@ size_t CachingAllocator::round_size(size_t bytes) {
 void* CachingAllocator::allocate(size_t bytes) {
   const size_t size = round_size(bytes);
   const bool small = size <= kSmallSize;
+  const auto route = t_routes.find(impl_.get());
+  const int id = route == t_routes.end() ? 0 : route->second;
   std::lock_guard lk(impl_->mu);
   auto& I = *impl_;
-  Block* b = I.find_free(size, small);
+  Block* b = I.find_free(size, small, id);
   if (b) {
     ++I.st.cache_hits;
   } else {
     const size_t seg = Impl::segment_size(size, small);
-    b = I.new_segment(seg, small);                                           // a fresh segment
-    if (!b && I.release_free_segments() > 0) b = I.new_segment(seg, small);  // after a purge
-    if (!b && seg != size) b = I.new_segment(size, small);                   // just what is needed
+    b = I.new_segment(seg, small, id);                                           // a fresh segment
+    if (!b && I.release_free_segments() > 0) b = I.new_segment(seg, small, id);  // after a purge
+    if (!b && seg != size) b = I.new_segment(size, small, id);  // just what is needed
     if (!b) I.oom(bytes);
   }
   if (Impl::should_split(b, size)) {
     auto* rest = new Block{b->ptr + size, b->size - size, 0, false, small, b, b->next};
+    rest->pool = b->pool;
     if (b->next) b->next->prev = rest;
     b->next = rest;
     b->size = size;
-    I.pool(small).insert(rest);
+    I.pool(b->pool, small).insert(rest);
   }
   b->allocated = true;
   b->requested = bytes;
@@ -233,7 +255,7 @@ void CachingAllocator::deallocate(void* p) {
   ++I.st.frees;
   b->allocated = false;
   b->requested = 0;
-  auto& pool = I.pool(b->small);
+  auto& pool = I.pool(b->pool, b->small);
   if (b->prev && !b->prev->allocated) {  // merge into the free block before
     Block* a = b->prev;
     pool.erase(a);
@@ -269,6 +291,53 @@ void CachingAllocator::reset_peak() {
 void CachingAllocator::empty_cache() {
   std::lock_guard lk(impl_->mu);
   impl_->release_free_segments();
+}
+
+int CachingAllocator::create_pool() {
+  std::lock_guard lk(impl_->mu);
+  const int id = impl_->next_pool++;
+  impl_->pool_bytes[id] = 0;
+  return id;
+}
+
+void CachingAllocator::use_pool(int id) {
+  std::lock_guard lk(impl_->mu);
+  auto& I = *impl_;
+  check(id == 0 || I.pool_bytes.count(id) > 0, "no private pool ", id, " on ", I.device.str());
+  const auto it = t_routes.find(impl_.get());
+  const int before = it == t_routes.end() ? 0 : it->second;
+  if (before == 0 && id != 0) ++I.routed_threads;
+  if (before != 0 && id == 0) --I.routed_threads;
+  if (id == 0)
+    t_routes.erase(impl_.get());
+  else
+    t_routes[impl_.get()] = id;
+}
+
+void CachingAllocator::release_pool(int id) {
+  std::lock_guard lk(impl_->mu);
+  auto& I = *impl_;
+  check(id > 0 && I.pool_bytes.count(id) > 0, "no private pool ", id, " on ", I.device.str());
+  const auto route = t_routes.find(impl_.get());
+  check(route == t_routes.end() || route->second != id, "private pool ", id,
+        " is still in use on this thread");
+  for (bool small : {true, false}) {
+    for (Block* b : I.pool(id, small)) {
+      b->pool = 0;
+      I.pool(0, small).insert(b);
+    }
+  }
+  for (auto& [p, b] : I.live)
+    if (b->pool == id) b->pool = 0;
+  I.free_lists.erase(id);
+  I.pool_bytes[0] += I.pool_bytes[id];
+  I.pool_bytes.erase(id);
+}
+
+size_t CachingAllocator::pool_reserved(int id) const {
+  std::lock_guard lk(impl_->mu);
+  const auto it = impl_->pool_bytes.find(id);
+  return it == impl_->pool_bytes.end() ? 0 : it->second;
 }
 
 void CachingAllocator::set_limit(size_t bytes) {

@@ -3,7 +3,11 @@
 
 #include "exafold/core/error.h"
 #include "exafold/model/all_atom.h"
+#include "exafold/model/iteration_graph.h"
+#include "exafold/model/length_buckets.h"
+#include "exafold/model/residue_constants.h"
 #include "exafold/ops/elementwise.h"
+#include "exafold/ops/reduce.h"
 #include "layers.h"
 
 namespace exafold::model {
@@ -35,6 +39,12 @@ bool same_templates(const TemplateFeatures& a, const TemplateFeatures& b) {
 }
 
 }  // namespace
+
+void check_feature_ranges(const ModelFeatures& f) {
+  ops::check_range(f.trunk.aatype, 0, rc::kNumRestypes - 1, "aatype");
+  ops::check_range(f.trunk.extra_msa, 0, rc::kMsaClasses - 1, "extra_msa");
+  ops::check_range(f.residx_atom37_to_atom14, 0, rc::kAtom14 - 1, "residx_atom37_to_atom14");
+}
 
 IterationOutputs run_iteration(const ModelConfig& config, const Params& params,
                                const ModelFeatures& features, const Recycled& prev,
@@ -88,14 +98,30 @@ IterationOutputs run_model(const ModelConfig& config, const Params& params,
     const Params& placed = prepare(params, options.device, dtype);
     templates = embed_templates(config, placed, first, features[0].trunk.seq_mask, options);
   }
-  Recycled prev = Recycled::zeros(aatype.size(0), config.c_m, config.c_z, dtype, options.device);
+  // Note [Length buckets]; features with templates keep their length (Note [Length buckets
+  // and templates]). The recycled state stays padded between iterations.
+  const int64_t n = aatype.size(0);
+  const int64_t length = pads_to_bucket(options) && first.count() == 0 ? bucket_length(n) : n;
+  std::vector<ModelFeatures> padded;
+  if (length != n)
+    for (const ModelFeatures& f : features) padded.push_back(pad_features(f, length));
+  const std::vector<ModelFeatures>& run_features = length != n ? padded : features;
+  if (uses_cuda_graphs(options) && first.count() == 0) {
+    const IterationOutputs out = run_iterations_as_graphs(
+        config, params, run_features, num_recycle, options, [&](int r, const IterationOutputs& o) {
+          if (on_iteration) on_iteration(r, length != n ? crop_outputs(o, n) : o);
+        });
+    return length != n ? crop_outputs(out, n) : out;
+  }
+  Recycled prev = Recycled::zeros(length, config.c_m, config.c_z, dtype, options.device);
   IterationOutputs out;
   for (int r = 0; r <= num_recycle; ++r) {
-    const ModelFeatures& f = features[std::min<size_t>(size_t(r), features.size() - 1)];
+    const ModelFeatures& f = run_features[std::min<size_t>(size_t(r), run_features.size() - 1)];
     out = run_iteration(config, params, f, prev, options,
                         templates.count() > 0 ? &templates : nullptr);
-    if (on_iteration) on_iteration(r, out);
     prev = out.next;
+    if (length != n) out = crop_outputs(out, n);
+    if (on_iteration) on_iteration(r, out);
   }
   return out;
 }

@@ -2,6 +2,10 @@
 // (supplement 1.9.7), and the recycling tolerance of ColabFold's AlphaFold2.
 #include "exafold/model/confidence.h"
 
+#include <map>
+#include <mutex>
+#include <tuple>
+
 #include "exafold/model/residue_constants.h"
 #include "exafold/ops/elementwise.h"
 #include "exafold/ops/geometry.h"
@@ -19,8 +23,22 @@ void check_pair_logits(const Tensor& logits, size_t num_breaks) {
   check(num_breaks >= 2, "aligned error needs at least two breaks");
 }
 
+/// values [n] in like's dtype on like's device. On a GPU each set is copied there once and kept:
+/// a copy from a host temporary in every call would be recorded by a CUDA graph's capture as a
+/// copy from memory freed before the graph replays (docs/gpu.md, "CUDA graphs").
 Tensor constant(const std::vector<double>& values, const Tensor& like) {
-  return ops::from_host(values, {int64_t(values.size())}, like.dtype(), like.device());
+  const Device d = like.device();
+  if (!d.is_cuda()) return ops::from_host(values, {int64_t(values.size())}, like.dtype(), d);
+  using Key = std::tuple<std::vector<double>, int, int>;
+  static std::mutex mu;
+  static auto* kept = new std::map<Key, Tensor>;  // never destroyed: device memory at exit
+  const Key key{values, int(like.dtype()), d.index};
+  std::lock_guard lk(mu);
+  auto it = kept->find(key);
+  if (it == kept->end())
+    it =
+        kept->emplace(key, ops::from_host(values, {int64_t(values.size())}, like.dtype(), d)).first;
+  return it->second;
 }
 
 /// sum(x * mask) / (sum(mask) + eps) of [N] vectors, as a 0-d tensor.

@@ -3,6 +3,7 @@
 #include "exafold/model/extra_msa_stack.h"
 
 #include "exafold/model/evoformer.h"
+#include "exafold/model/residue_constants.h"
 #include "exafold/ops/embedding.h"
 #include "exafold/ops/reduce.h"
 #include "layers.h"
@@ -11,12 +12,8 @@ namespace exafold::model {
 
 using namespace detail;
 
-namespace {
-
 // one_hot(extra_msa, 23): 20 amino acids, X, gap, and the mask token
-constexpr int64_t kMsaClasses = 23;
-
-}  // namespace
+using rc::kMsaClasses;
 
 Tensor embed_extra_msa(const ParamScope& p, const Tensor& extra_msa,
                        const Tensor& extra_has_deletion, const Tensor& extra_deletion_value) {

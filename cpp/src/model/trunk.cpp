@@ -4,6 +4,7 @@
 #include "exafold/model/evoformer.h"
 #include "exafold/model/extra_msa_stack.h"
 #include "exafold/model/input_embedder.h"
+#include "exafold/model/residue_constants.h"
 #include "exafold/model/template_embedding.h"
 #include "exafold/model/template_pointwise_attention.h"
 #include "exafold/ops/reduce.h"
@@ -52,7 +53,7 @@ TrunkOutputs run_trunk(const ModelConfig& config, const Params& host_params, con
         shape_of(f.extra_msa), ", expected [E, ", n, "]");
   const int64_t s = f.msa_feat.size(0), e = f.extra_msa.size(0);
   const Tensor aatype = index_input(on(f.aatype, dev), "aatype", {n});
-  ops::check_range(aatype, 0, 20, "aatype");
+  ops::check_range(aatype, 0, rc::kNumRestypes - 1, "aatype");
   const Tensor seq_mask = float_input(on(f.seq_mask, dev), "seq_mask", {n}, dt);
   const Tensor msa_mask = float_input(on(f.msa_mask, dev), "msa_mask", {s, n}, dt);
   const Tensor extra_mask = float_input(on(f.extra_msa_mask, dev), "extra_msa_mask", {e, n}, dt);

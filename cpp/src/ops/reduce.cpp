@@ -49,8 +49,24 @@ Tensor predicted_tm_score(const Tensor& probs, const Tensor& centres, const Tens
   return out;
 }
 
+namespace {
+thread_local int t_ranges_checked = 0;  // RangesChecked scopes alive on this thread
+}  // namespace
+
+}  // namespace exafold::ops
+
+namespace exafold::backend {
+bool range_checks_hoisted() { return exafold::ops::t_ranges_checked > 0; }
+}  // namespace exafold::backend
+
+namespace exafold::ops {
+
+RangesChecked::RangesChecked() { ++t_ranges_checked; }
+RangesChecked::~RangesChecked() { --t_ranges_checked; }
+
 void check_range(const Tensor& t, int64_t lo, int64_t hi, std::string_view what) {
   check(t.defined(), what, " is missing");
+  if (backend::range_checks_hoisted()) return;  // Note [Range checks before a capture]
   check(t.dtype() == DType::int32 || t.dtype() == DType::int64, what,
         " must hold int32 or int64, "
         "not ",

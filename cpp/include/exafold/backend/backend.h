@@ -124,6 +124,11 @@ class Backend {
                                 const Tensor& atom_mask) = 0;
 };
 
+/// True while an ops::RangesChecked scope lives on this thread: the index checks that wait for
+/// the device, the backends' own included (the cuda backend's gather and residue-type tables),
+/// are then the caller's (Note [Range checks before a capture] in ops/reduce.h).
+bool range_checks_hoisted();
+
 /// The backend of `device`'s type. Throws InvalidArgument when this build has none for it.
 Backend& backend_for(Device device);
 

@@ -26,6 +26,22 @@ class CachingAllocator final : public Allocator {
   /// Rounded size an allocation of `bytes` occupies.
   static size_t round_size(size_t bytes);
 
+  /// Note [Private pools]: a CUDA graph replays the addresses its capture recorded, so the
+  /// memory its work used must stay the graph's while it lives (PyTorch's graph pools). A
+  /// private pool has segments of its own: allocations routed to it (use_pool, on the calling
+  /// thread) take only its blocks and make its segments, and its blocks, when freed, return to
+  /// it whoever frees them, so no other allocation is ever handed the graph's memory. While any
+  /// pool is routed to, no segment goes back to the system (a capture may not free device
+  /// memory). release_pool hands the pool's segments to the shared pool: free blocks at once,
+  /// blocks still in use when they are freed.
+  /// A new, empty pool's id (> 0).
+  int create_pool();
+  /// Routes this thread's allocations to pool `id`, or back to the shared pool with 0.
+  void use_pool(int id);
+  void release_pool(int id);
+  /// Bytes of segments pool `id` holds (0: the shared pool).
+  size_t pool_reserved(int id) const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

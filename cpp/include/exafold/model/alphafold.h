@@ -38,6 +38,13 @@ struct IterationOutputs {
 /// for it. Returns the placed parameters.
 const Params& prepare(const Params& params, Device device, DType dtype);
 
+/// Checks the values of the index features as the modules do (aatype, extra_msa and
+/// residx_atom37_to_atom14 within their tables) without waiting for a device when the
+/// features are on the host: run_model checks a prediction's features with it once, before it
+/// captures an iteration (Note [Range checks before a capture] in ops/reduce.h).
+/// @throws InvalidArgument naming the feature and the offending value.
+void check_feature_ranges(const ModelFeatures& features);
+
 /// One iteration given its recycled inputs (the first iteration's are Recycled::zeros).
 /// `templates`: the embedding of features.trunk.templates made earlier (embed_templates), or
 /// null to make it here.
@@ -51,7 +58,9 @@ IterationOutputs run_iteration(const ModelConfig& config, const Params& params,
 /// prediction, not to an iteration (AlphaFold2 does not resample them): every iteration's must
 /// be the tensors of the first (or none), and their embedding is made once (Note [Template
 /// embedding once per prediction]). `on_iteration`, when given, sees each iteration's outputs
-/// as they finish. Returns the last iteration's outputs.
+/// as they finish. Returns the last iteration's outputs. When options pad to length buckets
+/// (model/length_buckets.h), the iterations run on the features padded to the bucket and every
+/// output, the ones on_iteration sees included, is cropped back to the N residues.
 IterationOutputs run_model(
     const ModelConfig& config, const Params& params, const std::vector<ModelFeatures>& features,
     int num_recycle, const RunOptions& options = {},

@@ -8,6 +8,7 @@
 namespace exafold::model::rc {
 
 inline constexpr int kNumRestypes = 21;  ///< 20 amino acids and UNK
+inline constexpr int kMsaClasses = 23;   ///< MSA entries: the residue types, gap and mask
 inline constexpr int kUnknownRestype = 20;
 inline constexpr int kAtom37 = 37;
 inline constexpr int kAtom14 = 14;

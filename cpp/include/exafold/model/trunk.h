@@ -58,6 +58,12 @@ struct RunOptions {
   /// param_dtype's rule (model/params.h). A backend that lacks an op in that dtype (the cpu
   /// backend has no bfloat16 arithmetic) fails naming the op, its dtypes and the device.
   std::optional<DType> dtype;
+  /// Pad each prediction to its length bucket and crop the outputs back (run_model;
+  /// model/length_buckets.h); unset: on for cuda devices, off elsewhere.
+  std::optional<bool> length_buckets;
+  /// Run each recycling iteration as one CUDA graph replay (run_model;
+  /// model/iteration_graph.h); unset: on for cuda devices. Other devices have no graphs.
+  std::optional<bool> cuda_graphs;
 };
 
 /// One recycling iteration of the trunk, in the reference's order: input embedder, recycling

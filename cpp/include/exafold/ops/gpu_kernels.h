@@ -58,8 +58,26 @@ class GpuKernels {
   virtual void synchronize() = 0;
 
   /// Kernels this process has launched so far, each cuBLASLt call counted as one: the launch
-  /// count per Evoformer block and per prediction (bench/gpu_launches_bench.cpp).
+  /// count per Evoformer block and per prediction (bench/gpu_launches_bench.cpp). Kernels
+  /// recorded into a graph are counted by captured_kernels() instead, and run when it launches.
   virtual uint64_t launches() const = 0;
+
+  /// CUDA graphs of this thread's stream; ops/graph.h is the interface the model uses.
+  /// begin_capture records, from now on, what this thread queues instead of running it
+  /// (thread-local capture mode: other threads' calls neither break it nor are refused).
+  virtual void begin_capture() = 0;
+  /// Ends the recording and instantiates it, returning the graph to launch. Throws, naming the
+  /// cause, when a call during the capture broke it (a host synchronisation).
+  virtual void* end_capture() = 0;
+  /// Ends a capture whose work failed, discarding what it recorded.
+  virtual void abort_capture() noexcept = 0;
+  /// True while this thread's stream captures.
+  virtual bool capturing() const = 0;
+  virtual void launch_graph(void* graph) = 0;
+  virtual void destroy_graph(void* graph) noexcept = 0;
+  /// Graphs launched so far, and the kernels recorded into graphs.
+  virtual uint64_t graph_launches() const = 0;
+  virtual uint64_t captured_kernels() const = 0;
 };
 
 /// The kernels compiled into this build, or nullptr when it was built without CUDA.

@@ -27,7 +27,22 @@ Tensor masked_mean(const Tensor& x, const Tensor& mask, double eps);
 Tensor predicted_tm_score(const Tensor& probs, const Tensor& centres, const Tensor& weights);
 
 /// Throws InvalidArgument naming `what`, the first offending index and its value unless every
-/// element of the integer tensor t lies in [lo, hi].
+/// element of the integer tensor t lies in [lo, hi]. Inside a RangesChecked scope it checks
+/// nothing.
 void check_range(const Tensor& t, int64_t lo, int64_t hi, std::string_view what);
+
+/// Note [Range checks before a capture]: check_range hands its answer to the host, which means
+/// waiting for the device, and a CUDA graph capture cannot wait (docs/gpu.md, "Host
+/// synchronisations"). While a RangesChecked scope lives, check_range on this thread returns at
+/// once: the scope's maker states that it checked the values of every tensor checked inside
+/// before (run_model checks a prediction's features with model::check_feature_ranges, then
+/// captures the iteration inside this scope).
+class RangesChecked {
+ public:
+  RangesChecked();
+  ~RangesChecked();
+  RangesChecked(const RangesChecked&) = delete;
+  RangesChecked& operator=(const RangesChecked&) = delete;
+};
 
 }  // namespace exafold::ops

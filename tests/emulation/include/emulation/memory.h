@@ -101,7 +101,7 @@ inline bool valid_copy_kind(cudaMemcpyKind kind) {
 
 inline cudaError_t cudaMalloc(void** p, size_t bytes) {
   namespace e = exafold::emulation;
-  if (cudaError_t err = e::synchronous_call(); err != cudaSuccess) return err;
+  if (cudaError_t err = e::synchronous_call(e::CaptureRule::unsafe); err != cudaSuccess) return err;
   return e::allocate(p, bytes, e::MemoryKind::device);
 }
 
@@ -113,7 +113,7 @@ inline cudaError_t cudaFree(void* p) {
 
 inline cudaError_t cudaMallocHost(void** p, size_t bytes) {
   namespace e = exafold::emulation;
-  if (cudaError_t err = e::synchronous_call(); err != cudaSuccess) return err;
+  if (cudaError_t err = e::synchronous_call(e::CaptureRule::unsafe); err != cudaSuccess) return err;
   return e::allocate(p, bytes, e::MemoryKind::pinned);
 }
 
@@ -135,7 +135,7 @@ inline cudaError_t cudaMallocManaged(void** p, size_t bytes,
   namespace e = exafold::emulation;
   if (flags != cudaMemAttachGlobal && flags != cudaMemAttachHost)
     return e::record(cudaErrorInvalidValue);
-  if (cudaError_t err = e::synchronous_call(); err != cudaSuccess) return err;
+  if (cudaError_t err = e::synchronous_call(e::CaptureRule::unsafe); err != cudaSuccess) return err;
   return e::allocate(p, bytes, e::MemoryKind::managed);
 }
 

@@ -4,10 +4,12 @@
 //
 // Capture follows CUDA's rules where a GPU would fail: the legacy stream cannot capture; while
 // a thread captures (in global or thread-local mode), or any thread captures in global mode,
-// calls that would synchronise or allocate synchronously (cudaMalloc, cudaMemcpy,
+// calls that would synchronise or allocate synchronously (cudaMalloc, cudaMemcpy, cudaFree,
 // cudaStreamSynchronize of a capturing stream, ...) fail with cudaErrorStreamCaptureUnsupported
-// and invalidate the capture, whose cudaStreamEndCapture then fails too. Stream-ordered
-// allocations made during a capture belong to the graph: the same addresses on every launch.
+// and invalidate the capture, whose cudaStreamEndCapture then fails too; a thread that switched
+// to relaxed interaction mode (cudaThreadExchangeStreamCaptureMode) may still allocate.
+// Stream-ordered allocations made during a capture belong to the graph: the same addresses on every
+// launch.
 #pragma once
 
 #include <algorithm>
@@ -104,16 +106,31 @@ inline bool valid_event(cudaEvent_t e) {
   return r.events.count(e) > 0;
 }
 
-/// cudaErrorStreamCaptureUnsupported when a capture in progress forbids a synchronous call from
-/// this thread (the capture is then invalidated), else cudaSuccess.
-inline cudaError_t forbidden_during_capture() {
+/// The calling thread's capture interaction mode (cudaThreadExchangeStreamCaptureMode).
+inline thread_local cudaStreamCaptureMode t_interaction_mode = cudaStreamCaptureModeGlobal;
+
+/// Which calls a capture in progress forbids: those that synchronise (cudaMemcpy, cudaFree, a
+/// device synchronisation, ...) whatever the thread's interaction mode, and the merely
+/// "potentially unsafe" ones (cudaMalloc and the other allocations), which a thread in relaxed
+/// interaction mode may make, as CUDA lets it.
+enum class CaptureRule { synchronises, unsafe };
+
+/// cudaErrorStreamCaptureUnsupported when a capture in progress forbids the call from this
+/// thread (the capture is then invalidated), else cudaSuccess. A thread's own capture forbids
+/// unless it began in relaxed mode; another thread's only in global mode (and, for an unsafe
+/// call, only while this thread's interaction mode is global).
+inline cudaError_t forbidden_during_capture(CaptureRule rule = CaptureRule::synchronises) {
+  if (rule == CaptureRule::unsafe && t_interaction_mode == cudaStreamCaptureModeRelaxed)
+    return cudaSuccess;
+  const bool others_count =
+      rule == CaptureRule::synchronises || t_interaction_mode == cudaStreamCaptureModeGlobal;
   StreamRegistry& r = registry();
   std::lock_guard lk(r.mu);
   bool forbidden = false;
   for (Capture* c : r.captures) {
     const bool own = c->thread == std::this_thread::get_id();
     if ((own && c->mode != cudaStreamCaptureModeRelaxed) ||
-        (!own && c->mode == cudaStreamCaptureModeGlobal)) {
+        (!own && others_count && c->mode == cudaStreamCaptureModeGlobal)) {
       c->invalidated = true;
       forbidden = true;
     }
@@ -122,9 +139,9 @@ inline cudaError_t forbidden_during_capture() {
 }
 
 /// A synchronous call's preamble: the sticky error, else the capture rule, else cudaSuccess.
-inline cudaError_t synchronous_call() {
+inline cudaError_t synchronous_call(CaptureRule rule = CaptureRule::synchronises) {
   if (cudaError_t e = sticky(); e != cudaSuccess) return e;
-  return forbidden_during_capture();
+  return forbidden_during_capture(rule);
 }
 
 /// Runs work now, or records it when the stream captures.
@@ -323,6 +340,16 @@ inline cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureS
   *status = !s->capture               ? cudaStreamCaptureStatusNone
             : s->capture->invalidated ? cudaStreamCaptureStatusInvalidated
                                       : cudaStreamCaptureStatusActive;
+  return cudaSuccess;
+}
+
+/// Sets the calling thread's capture interaction mode to *mode and returns the previous one in
+/// *mode (CUDA's idiom for a scoped change).
+inline cudaError_t cudaThreadExchangeStreamCaptureMode(cudaStreamCaptureMode* mode) {
+  namespace e = exafold::emulation;
+  if (!mode || *mode < cudaStreamCaptureModeGlobal || *mode > cudaStreamCaptureModeRelaxed)
+    return e::record(cudaErrorInvalidValue);
+  std::swap(*mode, e::t_interaction_mode);
   return cudaSuccess;
 }
 
