@@ -2,7 +2,10 @@
 // on meta:cuda, model/memory_model.h): no GPU is needed, and nothing is computed. For each
 // capacity, a bisection over N of the device memory of one prediction at chunk 1 (the smallest
 // peak): the parameters of every block, one iteration's features, the activations' peak and
-// the cuBLASLt workspace of the thread driving the device. Then the bytes of pair-shaped
+// the cuBLASLt workspace of the thread driving the device, judged by the activations' peak in
+// use (what the memory needs at least) and by their reserved peak (whole segments of the
+// caching allocator, from an empty cache, none released: what it takes without pressure).
+// Then the bytes of pair-shaped
 // operands ([N, N, c], the [H, N, N] pair bias, the [N, N] mask) that one Evoformer block's ops
 // read and write, unchunked: the op stream of a replay with two Evoformer blocks less the one
 // with one, counted at a prime N that no other size equals and scaled by N^2 (each such
@@ -126,19 +129,22 @@ int main(int argc, char** argv) {
     }
     for (int64_t mib : capacities_mib) {
       const int64_t capacity = mib << 20;
-      const double t0 = now();
-      const int64_t longest =
-          longest_fitting_sequence(config, w, capacity, dtype, DeviceType::cuda);
-      MemoryWorkload at = w;
-      at.residues = std::max<int64_t>(longest, 1);
-      const DeviceMemory m = predict_device_memory(config, at, 1, dtype, DeviceType::cuda);
-      std::snprintf(line, sizeof line,
-                    "capacity %lld MiB (%.1f GiB): longest N = %lld (%s; bisection %.0f s)\n",
-                    (long long)mib, gib(capacity), (long long)longest, breakdown(m).c_str(),
-                    now() - t0);
-      table << line;
-      std::fputs(line, stdout);
-      std::fflush(stdout);
+      for (const Peak peak : {Peak::in_use, Peak::reserved}) {
+        const double t0 = now();
+        const int64_t longest =
+            longest_fitting_sequence(config, w, capacity, dtype, DeviceType::cuda, peak);
+        MemoryWorkload at = w;
+        at.residues = std::max<int64_t>(longest, 1);
+        const DeviceMemory m = predict_device_memory(config, at, 1, dtype, DeviceType::cuda);
+        std::snprintf(line, sizeof line,
+                      "capacity %lld MiB (%.1f GiB), by the %s peak: longest N = %lld (%s; "
+                      "bisection %.0f s)\n",
+                      (long long)mib, gib(capacity), peak == Peak::in_use ? "in-use" : "reserved",
+                      (long long)longest, breakdown(m).c_str(), now() - t0);
+        table << line;
+        std::fputs(line, stdout);
+        std::fflush(stdout);
+      }
     }
     if (!traffic.empty()) {
       // 101 is prime and equals no width, head count or size of the model but N.

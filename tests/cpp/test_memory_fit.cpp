@@ -57,14 +57,14 @@ std::vector<ModelFeatures> gpu_features(int64_t n, int64_t s, int64_t e, unsigne
 
 Allocator& gpu_allocator() { return get_allocator(kGpu, MemoryKind::device); }
 
-struct Peak {
+struct MeasuredPeak {
   int64_t in_use, reserved;
 };
 
 /// The cuda caching allocator's peak above what was live before one run, from an empty cache.
-Peak measured_peak(const ModelConfig& config, const Params& params,
-                   const std::vector<ModelFeatures>& features, int64_t chunk,
-                   IterationOutputs* out = nullptr, int num_recycle = 1) {
+MeasuredPeak measured_peak(const ModelConfig& config, const Params& params,
+                           const std::vector<ModelFeatures>& features, int64_t chunk,
+                           IterationOutputs* out = nullptr, int num_recycle = 1) {
   Allocator& a = gpu_allocator();
   a.empty_cache();
   a.reset_peak();
@@ -106,7 +106,7 @@ TEST_P(CudaMemoryModel, ReplayOnMetaCudaAllocatesWhatTheCudaRunAllocates) {
   const Fixture m;
   const int64_t chunk = GetParam();
   constexpr int64_t n = 32, s = 8, e = 12;
-  const Peak measured = measured_peak(m.config, m.params, gpu_features(n, s, e, 7), chunk);
+  const MeasuredPeak measured = measured_peak(m.config, m.params, gpu_features(n, s, e, 7), chunk);
   const int64_t predicted =
       predict_peak_bytes(m.config, {n, s, e, 2, 0}, chunk, DType::float32, DeviceType::cuda);
   const int64_t cpu_model =
@@ -277,7 +277,7 @@ TEST(OutOfMemoryRetry, OnACappedGpuAnItemRetriesWithSmallerChunksAndOneThatCanno
   constexpr int64_t n = 40, s = 8, e = 16;  // chunks after unchunked: 20, 10, 5, 2, 1
   const std::vector<ModelFeatures> features = gpu_features(n, s, e, 10);
   // Uncapped: what chunk 5 reserves (the device memory the run takes), which becomes the cap.
-  const Peak chunked = measured_peak(m.config, m.params, features, 5, nullptr, 0);
+  const MeasuredPeak chunked = measured_peak(m.config, m.params, features, 5, nullptr, 0);
   std::vector<int64_t> tried;
   IterationOutputs retried;
   RunOptions options;

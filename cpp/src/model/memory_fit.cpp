@@ -61,7 +61,8 @@ MemoryWorkload workload_of(const ModelFeatures& f, int num_recycle) {
 
 int64_t choose_gpu_chunk(const ModelConfig& config, const MemoryWorkload& w, DType dtype,
                          Device device) {
-  return choose_chunk(config, w, gpu_memory_budget(device), dtype, DeviceType::cuda);
+  return choose_chunk(config, w, gpu_memory_budget(device), dtype, DeviceType::cuda,
+                      Peak::reserved);
 }
 
 int64_t next_smaller_chunk(int64_t chunk, const MemoryWorkload& w) {

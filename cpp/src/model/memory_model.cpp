@@ -142,11 +142,13 @@ ops::OperandTraffic evoformer_block_pair_traffic(const ModelConfig& cfg, const M
 }
 
 int64_t longest_fitting_sequence(const ModelConfig& cfg, const MemoryWorkload& w,
-                                 int64_t capacity_bytes, DType dtype, DeviceType backend) {
+                                 int64_t capacity_bytes, DType dtype, DeviceType backend,
+                                 Peak peak) {
   auto fits = [&](int64_t n) {
     MemoryWorkload at = w;
     at.residues = n;
-    return predict_device_memory(cfg, at, 1, dtype, backend).total() <= capacity_bytes;
+    const DeviceMemory m = predict_device_memory(cfg, at, 1, dtype, backend);
+    return (peak == Peak::in_use ? m.total() : m.total_reserved()) <= capacity_bytes;
   };
   if (!fits(1)) return 0;
   // Double until it no longer fits, then bisect between the last fit and the first miss.
@@ -160,18 +162,22 @@ int64_t longest_fitting_sequence(const ModelConfig& cfg, const MemoryWorkload& w
 }
 
 int64_t choose_chunk(const ModelConfig& cfg, const MemoryWorkload& w, int64_t budget_bytes,
-                     DType dtype, DeviceType backend) {
-  if (predict_peak_bytes(cfg, w, 0, dtype, backend) <= budget_bytes) return 0;
+                     DType dtype, DeviceType backend, Peak peak) {
+  auto need = [&](int64_t chunk) {
+    const Replay r = replay(cfg, w, chunk, dtype, backend);
+    return peak == Peak::in_use ? r.peak_in_use : r.peak_reserved;
+  };
+  if (need(0) <= budget_bytes) return 0;
   // The peak does not grow as the chunk shrinks, so a binary search finds the largest that fits.
   const int64_t longest = std::max({w.residues, w.clusters, w.extra_rows});
-  const int64_t smallest = predict_peak_bytes(cfg, w, 1, dtype, backend);
+  const int64_t smallest = need(1);
   check<OutOfMemory>(smallest <= budget_bytes, "no chunk size fits ", format_bytes(budget_bytes),
                      ": N = ", w.residues, ", S = ", w.clusters, ", E = ", w.extra_rows,
                      " needs at least ", format_bytes(smallest), " (chunk 1)");
   int64_t lo = 1, hi = longest;
   while (lo < hi) {
     const int64_t mid = (lo + hi + 1) / 2;
-    if (predict_peak_bytes(cfg, w, mid, dtype, backend) <= budget_bytes)
+    if (need(mid) <= budget_bytes)
       lo = mid;
     else
       hi = mid - 1;

@@ -12,11 +12,12 @@
 
 namespace exafold::model {
 
-/// The share of a GPU's free memory kept back for the caching allocator's rounding: it holds
-/// whole segments (a block of 10 MiB or more in one of its own, rounded up to 2 MiB; smaller
-/// ones in 20 MiB or 2 MiB segments), so what it reserves exceeds the peak in use that
-/// predict_peak_bytes counts. Replayed on meta:cuda, model_1_ptm's reserved peak is within
-/// 1.5% of its peak in use from N = 512 up (docs/gpu.md, "Memory"); 3% leaves twice that.
+/// The share of a GPU's free memory kept back for what the replay does not see: other
+/// streams' and libraries' allocations made while the prediction runs, and a cache warmed by
+/// earlier predictions (the replay starts from an empty one). The chunk is chosen by the
+/// replay's reserved peak (whole segments: a block of 10 MiB or more in one of its own, rounded
+/// up to 2 MiB), which already holds the allocator's rounding; what this margin misses, the
+/// out-of-memory retry catches.
 inline constexpr double kGpuSegmentReserve = 0.03;
 
 /// What gpu_memory_budget keeps back of `free_bytes`: kGpuSegmentReserve of it, plus the
@@ -35,7 +36,8 @@ int64_t gpu_memory_budget(Device device, int threads = 1);
 MemoryWorkload workload_of(const ModelFeatures& features, int num_recycle);
 
 /// The chunk a prediction on `device` starts with: choose_chunk against gpu_memory_budget on a
-/// GPU. Throws OutOfMemory (from choose_chunk) naming the smallest peak when none fits.
+/// GPU, by the replay's reserved peak (the allocator takes whole segments from the device). Throws
+/// OutOfMemory (from choose_chunk) naming the smallest peak when none fits.
 int64_t choose_gpu_chunk(const ModelConfig& config, const MemoryWorkload& w, DType dtype,
                          Device device);
 

@@ -46,18 +46,26 @@ struct DeviceMemory {
   /// ops::per_thread_device_bytes (on cuda, the cuBLASLt workspace).
   int64_t outside = 0;
   int64_t total() const { return parameters + features + activations + outside; }
+  /// total() with the activations' reserved peak: what the device gives when the allocator
+  /// releases no cached segment on the way (it releases its wholly free ones before failing).
+  int64_t total_reserved() const { return parameters + features + activations_reserved + outside; }
 };
+
+/// Which of a replay's peaks a fit is judged by: the bytes in use (what the memory needs at
+/// least) or the bytes reserved in segments (what the caching allocator takes from the device
+/// from an empty cache without releasing any).
+enum class Peak { in_use, reserved };
 
 DeviceMemory predict_device_memory(const ModelConfig& config, const MemoryWorkload& w,
                                    int64_t chunk_size, DType dtype,
                                    DeviceType backend = DeviceType::cpu);
 
 /// The longest sequence (N, the other sizes as in w) whose predicted device memory at chunk 1,
-/// the smallest, fits in capacity_bytes: a bisection over N (the memory grows with N), 0 when
-/// not even N = 1 fits.
+/// the smallest, fits in capacity_bytes (total() or total_reserved(), by `peak`): a bisection
+/// over N (the memory grows with N), 0 when not even N = 1 fits.
 int64_t longest_fitting_sequence(const ModelConfig& config, const MemoryWorkload& w,
                                  int64_t capacity_bytes, DType dtype,
-                                 DeviceType backend = DeviceType::cpu);
+                                 DeviceType backend = DeviceType::cpu, Peak peak = Peak::in_use);
 
 /// Bytes of pair-shaped operands (ops::count_pair_traffic) that the ops of one Evoformer block
 /// read and write on the cuda backend, unchunked, at N = w.residues, which must equal no other
@@ -70,6 +78,6 @@ ops::OperandTraffic evoformer_block_pair_traffic(const ModelConfig& config, cons
 /// fits, else the largest fitting chunk in 1..N. Throws OutOfMemory naming the smallest possible
 /// peak when even chunk 1 does not fit.
 int64_t choose_chunk(const ModelConfig& config, const MemoryWorkload& w, int64_t budget_bytes,
-                     DType dtype, DeviceType backend = DeviceType::cpu);
+                     DType dtype, DeviceType backend = DeviceType::cpu, Peak peak = Peak::in_use);
 
 }  // namespace exafold::model
