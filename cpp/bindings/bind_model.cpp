@@ -9,6 +9,7 @@
 #include "exafold/features/atom_maps.h"
 #include "exafold/io/weights.h"
 #include "exafold/model/alphafold.h"
+#include "exafold/model/memory_fit.h"
 #include "exafold/ops/elementwise.h"
 
 namespace exafold::py {
@@ -163,8 +164,10 @@ class PyModel {
     IterationOutputs o;
     {
       pyb::gil_scoped_release nogil;
-      o = run_model(cfg_, params_, per_iteration, num_recycle.value_or(cfg_.num_recycle), options,
-                    between);
+      // An item that runs out of memory is retried with smaller chunks (Note [Out-of-memory
+      // retry]); one that cannot fit at chunk 1 raises MemoryError with the numbers.
+      o = run_model_within_memory(cfg_, params_, per_iteration,
+                                  num_recycle.value_or(cfg_.num_recycle), options, between);
     }
     return outputs_dict(o, cfg_.ptm);
   }

@@ -195,7 +195,9 @@ class Model:
         them). The template presets (model_1, model_2 and their _ptm) use them; the others
         ignore them, as AlphaFold2's do. Without templates, or when ``template_mask`` marks
         none, the prediction is zero-template inference.
-        ``chunk_size`` > 0 bounds the memory of attention and triangle operations.
+        ``chunk_size`` > 0 bounds the memory of attention and triangle operations; a run that
+        runs out of memory is run again with the chunk halved, down to 1, and one that does not
+        fit even then raises MemoryError with the sizes, the chunks tried and what was free.
         ``on_iteration(r)`` is called as iteration r finishes; Ctrl-C stops the run there.
         ``length_buckets`` pads the features to the length's bucket and crops every output back
         (the engine's rule: C++ model/length_buckets.h); None: on for cuda devices, where one

@@ -62,6 +62,36 @@ TEST_F(Emulation, DeviceMemoryIsAsLargeAsTheDeviceSays) {
   cudaFree(p);
 }
 
+TEST_F(Emulation, DeviceMemoryCanBeCappedWhileRunning) {
+  const size_t original = emulation::device_memory_bytes();
+  void* p = nullptr;
+  ASSERT_EQ(cudaMalloc(&p, size_t(3) << 20), cudaSuccess);
+  emulation::set_device_memory_bytes(size_t(8) << 20);
+  size_t free = 0, total = 0;
+  ASSERT_EQ(cudaMemGetInfo(&free, &total), cudaSuccess);
+  EXPECT_EQ(total, size_t(8) << 20);
+  EXPECT_EQ(free, size_t(5) << 20);
+  cudaDeviceProp prop;
+  ASSERT_EQ(cudaGetDeviceProperties(&prop, 0), cudaSuccess);
+  EXPECT_EQ(prop.totalGlobalMem, total);
+  void* q = nullptr;
+  EXPECT_EQ(cudaMalloc(&q, free + 1), cudaErrorMemoryAllocation);
+  EXPECT_EQ(cudaGetLastError(), cudaErrorMemoryAllocation);  // recoverable: not sticky
+  ASSERT_EQ(cudaMalloc(&q, free), cudaSuccess);
+  // Below what is allocated: nothing is free, and what is allocated stays.
+  emulation::set_device_memory_bytes(size_t(1) << 20);
+  ASSERT_EQ(cudaMemGetInfo(&free, &total), cudaSuccess);
+  EXPECT_EQ(free, 0u);
+  void* r = nullptr;
+  EXPECT_EQ(cudaMalloc(&r, 512), cudaErrorMemoryAllocation);
+  EXPECT_EQ(cudaFree(q), cudaSuccess);
+  EXPECT_EQ(cudaFree(p), cudaSuccess);
+  emulation::set_device_memory_bytes(original);
+  ASSERT_EQ(cudaMalloc(&r, 512), cudaSuccess);
+  EXPECT_EQ(cudaFree(r), cudaSuccess);
+  cudaGetLastError();
+}
+
 TEST_F(Emulation, TheDeviceLooksLikeADiscreteHopperGpu) {
   int value = 0;
   ASSERT_EQ(cudaDeviceGetAttribute(&value, cudaDevAttrComputeCapabilityMajor, 0), cudaSuccess);

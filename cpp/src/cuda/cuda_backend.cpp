@@ -3,8 +3,6 @@
 // accumulation); float64 is only copied. An op not implemented here (the embeddings and the
 // structure module's geometry, docs/gpu.md) has supports() false and fails naming op, dtypes
 // and device.
-#include <algorithm>
-
 #include "cuda/attention.cuh"
 #include "cuda/elementwise.cuh"
 #include "cuda/embedding.cuh"
@@ -13,6 +11,8 @@
 #include "cuda/layer_norm.cuh"
 #include "cuda/reduce.cuh"
 #include "cuda/view.h"
+#include "cuda_common/supports.h"
+#include "cuda_common/workspaces.h"
 #include "exafold/backend/backend.h"
 #include "exafold/core/error.h"
 
@@ -20,27 +20,6 @@ namespace exafold::cuda {
 namespace {
 
 using backend::Op;
-
-bool activation(DType d) { return d == DType::float32 || d == DType::bfloat16; }
-// The floating operands share float32 or bfloat16; the others are indices.
-bool activations_and_indices(std::span<const DType> d) {
-  const DType* first = nullptr;
-  for (const DType& t : d) {
-    if (t == DType::int32 || t == DType::int64) continue;
-    if (!activation(t) || (first && t != *first)) return false;
-    if (!first) first = &t;
-  }
-  return first != nullptr;
-}
-bool activations(std::span<const DType> d) {
-  return !d.empty() && std::all_of(d.begin(), d.end(), [&](DType t) { return t == d[0]; }) &&
-         activation(d[0]);
-}
-bool integer(DType d) { return d == DType::int32 || d == DType::int64; }
-bool copyable(DType d) {
-  return d == DType::float64 || d == DType::float32 || d == DType::bfloat16 || d == DType::int32 ||
-         d == DType::int64;
-}
 
 View view_of(const Tensor& t) {
   View v;
@@ -101,60 +80,7 @@ class CudaBackend final : public backend::Backend {
  public:
   std::string_view name() const override { return "cuda"; }
 
-  bool supports(Op op, std::span<const DType> d) const override {
-    switch (op) {
-      case Op::fill:
-      case Op::unary:
-      case Op::binary:
-      case Op::scalar:
-      case Op::sigmoid_gate:
-      case Op::softmax:
-      case Op::expectation:
-      case Op::masked_mean:
-      case Op::predicted_tm_score:
-      case Op::attention:
-        return activations(d);
-      case Op::copy:
-        // Integers go to floats, never floats to integers (that would truncate).
-        return d.size() == 2 && copyable(d[0]) && copyable(d[1]) &&
-               (d[0] == d[1] || !integer(d[0]));
-      case Op::layer_norm:  // out, x, scale, offset
-        return d.size() == 4 && activation(d[0]) && activation(d[1]) && d[2] == DType::float32 &&
-               d[3] == DType::float32;
-      case Op::linear:  // out, x, w, then the bias (float32) and the multiply when present
-        return d.size() >= 3 && d.size() <= 5 && activation(d[0]) && activation(d[1]) &&
-               d[1] == d[2] && std::all_of(d.begin() + 3, d.end(), activation) &&
-               (d.size() < 5 || d[3] == DType::float32);
-      case Op::matmul:
-        return activations(d);
-      case Op::check_range:
-        return d.size() == 1 && integer(d[0]);
-      case Op::embed:  // out, w, then the bias (float32, as the Linear's)
-        return (d.size() == 2 || d.size() == 3) && activation(d[0]) && d[1] == d[0] &&
-               (d.size() == 2 || d[2] == DType::float32);
-      case Op::gather:
-      case Op::pseudo_beta:
-        return activations_and_indices(d);
-      case Op::relative_position_bins:
-        return d.size() == 2 && d[0] == DType::int32 && integer(d[1]);
-      case Op::distogram_bins:  // exact integer bins: float32 coordinates, as the cpu's
-        return d.size() == 2 && d[0] == DType::int32 && d[1] == DType::float32;
-      // The structure module's geometry is float32, as AlphaFold2 keeps it in bfloat16 runs.
-      case Op::quat_to_rot:
-      case Op::rigid_apply:
-      case Op::backbone_update:
-      case Op::invariant_point_attention:
-      case Op::point_norm:
-      case Op::l2_normalize:
-      case Op::pairwise_distance:
-      case Op::torsion_angles_to_frames:
-      case Op::frames_to_atom14:
-        return activations_and_indices(d) &&
-               std::all_of(d.begin(), d.end(), [](DType t) { return t != DType::bfloat16; });
-      default:
-        return false;
-    }
-  }
+  bool supports(Op op, std::span<const DType> d) const override { return cuda_supports(op, d); }
 
   void fill(const Tensor& out, double value) override {
     PointwiseArgs p;
@@ -207,10 +133,9 @@ class CudaBackend final : public backend::Backend {
     pointwise(p, kStream);
   }
 
-  // cuBLASLt computes x @ w (+ bias) (ReLU) in float32; straight into `out` when that is all
-  // and out is a contiguous float32 tensor, else into a float32 product that one epilogue
-  // kernel turns into out (sigmoid, gate, residual add, bfloat16 rounding, strided rows). The
-  // bias stays float32 either way (cuBLASLt's epilogue would take it in the output's type).
+  // cuBLASLt computes x @ w (+ bias) (ReLU) in float32 into linear_product(), which one
+  // epilogue kernel turns into out unless it is out (cuda_common/workspaces.h). The bias stays
+  // float32 either way (cuBLASLt's epilogue would take it in the output's type).
   void linear(const Tensor& out, const Tensor& x, const Tensor& w, const Tensor& bias,
               const ops::Epilogue& e) override {
     check(!bias.defined() || bias.dtype() == DType::float32,
@@ -218,10 +143,8 @@ class CudaBackend final : public backend::Backend {
     const int64_t rows = x.size(0), k = x.size(1), n = w.size(1);
     const auto* b = bias.defined() ? static_cast<const float*>(bias.data_ptr()) : nullptr;
     const bool relu = e.activation == ops::Activation::relu;
-    const bool direct = out.dtype() == DType::float32 && out.is_contiguous() &&
-                        !e.multiply.defined() && !e.accumulate &&
-                        e.activation != ops::Activation::sigmoid;
-    const Tensor product = direct ? out : Tensor::empty(out.shape(), DType::float32, out.device());
+    const bool direct = linear_writes_output(out, e);
+    const Tensor product = linear_product(out, e);
     if (k == 0) {
       // An empty sum: the product is the bias alone (or zeros), then the epilogue as usual.
       fill(product, 0.0);
@@ -244,7 +167,7 @@ class CudaBackend final : public backend::Backend {
   void matmul(const Tensor& out, const Tensor& a, const Tensor& b) override {
     const int64_t batch = a.size(0), m = a.size(1), k = a.size(2), n = b.size(2);
     const bool direct = out.dtype() == DType::float32;
-    const Tensor product = direct ? out : Tensor::empty(out.shape(), DType::float32, out.device());
+    const Tensor product = matmul_product(out);
     if (k == 0)
       fill(product, 0.0);
     else
@@ -288,7 +211,7 @@ class CudaBackend final : public backend::Backend {
                              kStream);
   }
   int64_t check_range(const Tensor& t, int64_t lo, int64_t hi, int64_t* value) override {
-    const Tensor scratch = Tensor::empty({2}, DType::int64, t.device());
+    const Tensor scratch = check_range_scratch(t);
     return cuda::check_range(view_of(t), lo, hi, value, static_cast<int64_t*>(scratch.data_ptr()),
                              kStream);
   }
@@ -410,9 +333,5 @@ Backend* cuda_backend() {
   static auto* b = new cuda::CudaBackend();
   return b;
 }
-
-// The dry replay of the cuda backend's allocations comes with its workspaces (issue 12); until
-// then meta:cuda has no backend.
-Backend* cuda_meta_backend() { return nullptr; }
 
 }  // namespace exafold::backend

@@ -24,6 +24,7 @@
 #include "cuda/element_io.cuh"
 #include "cuda/gemm.h"
 #include "cuda/kernel.cuh"
+#include "cuda_common/cublaslt_workspace.h"
 
 namespace exafold::cuda {
 namespace {
@@ -42,8 +43,7 @@ namespace {
       ::exafold::cuda::cublas_fail(exafold_status_, #stmt, __FILE__, __LINE__); \
   } while (0)
 
-// NVIDIA's recommended cuBLASLt workspace for Hopper.
-constexpr size_t kWorkspaceBytes = size_t(32) << 20;
+constexpr size_t kWorkspaceBytes = kCublasLtWorkspaceBytes;
 
 // A thread's cuBLASLt handle and workspace on one device. The workspace is only safe to reuse
 // in stream order, so every GEMM through one context must be queued on one stream.

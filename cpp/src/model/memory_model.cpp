@@ -39,8 +39,22 @@ ModelFeatures meta_features(const MemoryWorkload& w, Device device) {
 
 }  // namespace
 
-int64_t predict_peak_bytes(const ModelConfig& cfg, const MemoryWorkload& w, int64_t chunk_size,
-                           DType dtype, DeviceType backend) {
+namespace {
+
+/// The meta allocators and the dry backends' task counts are shared: one replay at a time.
+std::mutex& replay_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+struct Replay {
+  int64_t features = 0, peak_in_use = 0, peak_reserved = 0;
+};
+
+/// The replay of one prediction with `blocks` Evoformer blocks (1 unless counting one block's
+/// op stream).
+Replay replay(const ModelConfig& cfg, const MemoryWorkload& w, int64_t chunk_size, DType dtype,
+              DeviceType backend, int blocks = 1) {
   // A single-sequence input has no extra-MSA rows; everything else is at least one.
   check(
       w.residues > 0 && w.clusters > 0 && w.extra_rows >= 0 && w.iterations > 0 && w.templates >= 0,
@@ -51,42 +65,119 @@ int64_t predict_peak_bytes(const ModelConfig& cfg, const MemoryWorkload& w, int6
   // One block per stack: the blocks of a stack allocate alike, so the peak is reached in the
   // first one.
   ModelConfig one = cfg;
-  one.evoformer_blocks = std::min(cfg.evoformer_blocks, 1);
+  one.evoformer_blocks = std::min(cfg.evoformer_blocks, blocks);
   one.extra_blocks = std::min(cfg.extra_blocks, 1);
   one.templates.pair_blocks = std::min(cfg.templates.pair_blocks, 1);
 
-  // The meta allocator and the dry backend's task count are shared: one replay at a time.
-  static std::mutex mu;
-  std::lock_guard lk(mu);
+  std::lock_guard lk(replay_mutex());
   ops::set_replay_tasks(meta, w.threads);
   Allocator& alloc = get_allocator(meta, MemoryKind::device);
+  // From an empty cache, as a measured run starts: what earlier replays left cached would
+  // serve requests with larger blocks.
+  alloc.empty_cache();
   // Parameters (with their fused projections) and features are live before the prediction.
   const Params params = Params::uninitialized(one, dtype, meta);
   prepare(params, meta, dtype);
+  const int64_t before_features = int64_t(alloc.stats().in_use);
   const std::vector<ModelFeatures> features{meta_features(w, meta)};
   alloc.reset_peak();
-  const int64_t before = int64_t(alloc.stats().in_use);
+  const AllocatorStats before = alloc.stats();
   RunOptions options;
   options.chunk_size = chunk_size;
   options.device = meta;
   options.dtype = dtype;
   run_model(one, params, features, w.iterations - 1, options);
-  return int64_t(alloc.stats().peak_in_use) - before;
+  const AllocatorStats after = alloc.stats();
+  return {int64_t(before.in_use) - before_features, int64_t(after.peak_in_use - before.in_use),
+          int64_t(after.peak_reserved - before.reserved)};
+}
+
+/// Bytes of the parameters of every block placed on `backend`'s meta twin for a run in dtype.
+int64_t parameter_bytes(const ModelConfig& cfg, DType dtype, DeviceType backend) {
+  std::lock_guard lk(replay_mutex());
+  const Device meta = Device::meta(backend);
+  Allocator& alloc = get_allocator(meta, MemoryKind::device);
+  const auto before = int64_t(alloc.stats().in_use);
+  const Params params = Params::uninitialized(cfg, dtype, meta);
+  prepare(params, meta, dtype);
+  return int64_t(alloc.stats().in_use) - before;
+}
+
+}  // namespace
+
+int64_t predict_peak_bytes(const ModelConfig& cfg, const MemoryWorkload& w, int64_t chunk_size,
+                           DType dtype, DeviceType backend) {
+  return replay(cfg, w, chunk_size, dtype, backend).peak_in_use;
+}
+
+DeviceMemory predict_device_memory(const ModelConfig& cfg, const MemoryWorkload& w,
+                                   int64_t chunk_size, DType dtype, DeviceType backend) {
+  const Replay r = replay(cfg, w, chunk_size, dtype, backend);
+  DeviceMemory m;
+  m.parameters = parameter_bytes(cfg, dtype, backend);
+  m.features = r.features;
+  m.activations = r.peak_in_use;
+  m.activations_reserved = r.peak_reserved;
+  m.outside = int64_t(ops::per_thread_device_bytes(Device::meta(backend)));
+  return m;
+}
+
+ops::OperandTraffic evoformer_block_pair_traffic(const ModelConfig& cfg, const MemoryWorkload& w,
+                                                 DType dtype) {
+  check(cfg.evoformer_blocks >= 2, "counting one Evoformer block needs a preset with two");
+  auto counted = [&](int blocks) {
+    ops::count_pair_traffic(w.residues);
+    try {
+      replay(cfg, w, 0, dtype, DeviceType::cuda, blocks);
+    } catch (...) {
+      ops::count_pair_traffic(0);
+      throw;
+    }
+    const ops::OperandTraffic t = ops::take_pair_traffic();
+    ops::count_pair_traffic(0);
+    return t;
+  };
+  const ops::OperandTraffic two = counted(2), one = counted(1);
+  return {two.read - one.read, two.written - one.written};
+}
+
+int64_t longest_fitting_sequence(const ModelConfig& cfg, const MemoryWorkload& w,
+                                 int64_t capacity_bytes, DType dtype, DeviceType backend,
+                                 Peak peak) {
+  auto fits = [&](int64_t n) {
+    MemoryWorkload at = w;
+    at.residues = n;
+    const DeviceMemory m = predict_device_memory(cfg, at, 1, dtype, backend);
+    return (peak == Peak::in_use ? m.total() : m.total_reserved()) <= capacity_bytes;
+  };
+  if (!fits(1)) return 0;
+  // Double until it no longer fits, then bisect between the last fit and the first miss.
+  int64_t lo = 1, hi = 2;
+  while (fits(hi)) lo = hi, hi *= 2;
+  while (hi - lo > 1) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    (fits(mid) ? lo : hi) = mid;
+  }
+  return lo;
 }
 
 int64_t choose_chunk(const ModelConfig& cfg, const MemoryWorkload& w, int64_t budget_bytes,
-                     DType dtype, DeviceType backend) {
-  if (predict_peak_bytes(cfg, w, 0, dtype, backend) <= budget_bytes) return 0;
+                     DType dtype, DeviceType backend, Peak peak) {
+  auto need = [&](int64_t chunk) {
+    const Replay r = replay(cfg, w, chunk, dtype, backend);
+    return peak == Peak::in_use ? r.peak_in_use : r.peak_reserved;
+  };
+  if (need(0) <= budget_bytes) return 0;
   // The peak does not grow as the chunk shrinks, so a binary search finds the largest that fits.
   const int64_t longest = std::max({w.residues, w.clusters, w.extra_rows});
-  const int64_t smallest = predict_peak_bytes(cfg, w, 1, dtype, backend);
+  const int64_t smallest = need(1);
   check<OutOfMemory>(smallest <= budget_bytes, "no chunk size fits ", format_bytes(budget_bytes),
                      ": N = ", w.residues, ", S = ", w.clusters, ", E = ", w.extra_rows,
                      " needs at least ", format_bytes(smallest), " (chunk 1)");
   int64_t lo = 1, hi = longest;
   while (lo < hi) {
     const int64_t mid = (lo + hi + 1) / 2;
-    if (predict_peak_bytes(cfg, w, mid, dtype, backend) <= budget_bytes)
+    if (need(mid) <= budget_bytes)
       lo = mid;
     else
       hi = mid - 1;

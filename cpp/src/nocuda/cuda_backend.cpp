@@ -4,6 +4,5 @@
 namespace exafold::backend {
 
 Backend* cuda_backend() { return nullptr; }
-Backend* cuda_meta_backend() { return nullptr; }
 
 }  // namespace exafold::backend

@@ -3,11 +3,13 @@
 // paths it takes there: device memory that needs copies, managed memory the device reads
 // concurrently, no access to pageable host memory. Their memory is host memory;
 // EXAFOLD_EMULATION_DEVICE_MEMORY (bytes, or with a K, M or G suffix) sets its size, by default
-// the host's physical memory. EXAFOLD_EMULATION_DEVICES sets how many there are (default 1).
+// the host's physical memory, and set_device_memory_bytes() changes it while the process runs.
+// EXAFOLD_EMULATION_DEVICES sets how many there are (default 1).
 #pragma once
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -51,14 +53,25 @@ inline size_t parse_bytes(const char* name, const char* s) {
   return size_t(v) * scale;
 }
 
-inline size_t device_memory_bytes() {
-  static const size_t bytes = [] {
+namespace detail {
+inline std::atomic<size_t>& device_memory() {
+  static std::atomic<size_t> bytes{[] {
     if (const char* env = std::getenv("EXAFOLD_EMULATION_DEVICE_MEMORY"); env && *env)
       return parse_bytes("EXAFOLD_EMULATION_DEVICE_MEMORY", env);
     return size_t(sysconf(_SC_PHYS_PAGES)) * size_t(sysconf(_SC_PAGESIZE));
-  }();
+  }()};
   return bytes;
 }
+}  // namespace detail
+
+/// Each device's memory: what cudaMemGetInfo reports as total, and the most that device and
+/// managed allocations may hold at once (beyond it they fail with cudaErrorMemoryAllocation).
+inline size_t device_memory_bytes() { return detail::device_memory().load(); }
+
+/// Sets every device's memory from now on, as EXAFOLD_EMULATION_DEVICE_MEMORY does at start
+/// (tests that need a small device: out-of-memory handling). Memory already allocated stays;
+/// a size below it leaves no memory free (cudaMemGetInfo reports 0) until enough is freed.
+inline void set_device_memory_bytes(size_t bytes) { detail::device_memory().store(bytes); }
 
 inline int device_count() {
   static const int n = [] {

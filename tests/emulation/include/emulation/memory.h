@@ -192,7 +192,8 @@ inline cudaError_t cudaMemGetInfo(size_t* free, size_t* total) {
   if (e::device_count() == 0) return e::record(cudaErrorNoDevice);
   std::lock_guard lk(e::memory().mu);
   *total = e::device_memory_bytes();
-  *free = *total - e::memory().used[size_t(e::t_device)];
+  const size_t used = e::memory().used[size_t(e::t_device)];
+  *free = used < *total ? *total - used : 0;
   return cudaSuccess;
 }
 
