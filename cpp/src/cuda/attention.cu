@@ -207,8 +207,8 @@ __global__ void __launch_bounds__(kMmaWarps* kWarpSize)
   using Shared = MmaShared<kDim>;
   using RowMajorA = wmma::fragment<wmma::matrix_a, kMma, kMma, kMma, bf16, wmma::row_major>;
   using Accumulator = wmma::fragment<wmma::accumulator, kMma, kMma, kMma, float>;
-  constexpr int kChunks = kDim / kMma;          // 16-channel blocks of a head
-  constexpr int kKeyBlocks = kKeyTile / kMma;   // 16-key blocks of a tile
+  constexpr int kChunks = kDim / kMma;         // 16-channel blocks of a head
+  constexpr int kKeyBlocks = kKeyTile / kMma;  // 16-key blocks of a tile
   constexpr int kLdK = kLdKeys<kDim>, kLdO = kLdOut<kDim>;
   constexpr int kHalfKeys = kKeyTile / 2, kHalfDim = kDim / 2;
 
@@ -300,7 +300,8 @@ __global__ void __launch_bounds__(kMmaWarps* kWarpSize)
 
       // The reference's order: scaled dot product, key bias, pair bias, clip (by comparisons,
       // so that a NaN stays NaN). Each lane finishes its half of the row in place.
-      const int j_begin = half * kHalfKeys, j_end = j_begin + kHalfKeys < n ? j_begin + kHalfKeys : n;
+      const int j_begin = half * kHalfKeys,
+                j_end = j_begin + kHalfKeys < n ? j_begin + kHalfKeys : n;
       float tile_max = -kLogitClip;
       for (int jj = j_begin; jj < j_end; ++jj) {
         float x = logit_row[jj] * p.scale + s_key_bias[jj];

@@ -90,22 +90,24 @@ inline int index_of(int row, int column) { return (kTile * row + column) / 32; }
 inline int lane() { return int(exafold::emulation::t_thread->linear % 32); }
 
 [[noreturn]] inline void fail(const char* call, Site site, const std::string& what) {
-  exafold::emulation::block_of_caller(call).trap(site, std::string("nvcuda::wmma::") + call + ": " +
-                                                           what);
+  exafold::emulation::block_of_caller(call).trap(
+      site, std::string("nvcuda::wmma::") + call + ": " + what);
 }
 
 // The whole warp meets here, and every lane passes the same value.
 inline void rendezvous(const char* call, uint64_t value, const char* what, Site site) {
   int same = 0;
   __match_all_sync(0xffffffffu, value, &same, site);
-  if (!same) fail(call, site, std::string("the lanes of the warp pass different ") + what);
+  if (!same) fail(call, site, std::string("the lanes of the warp ") + what);
 }
 
 // The arguments every lane of a load or store must agree on, and that CUDA requires.
 inline void check_memory(const char* call, const void* p, unsigned ldm, unsigned element_bytes,
                          int layout, Site site) {
-  rendezvous(call, uint64_t(reinterpret_cast<uintptr_t>(p)), "pointers", site);
-  rendezvous(call, uint64_t(ldm) << 1 | unsigned(layout), "leading dimensions or layouts", site);
+  rendezvous(call, uint64_t(reinterpret_cast<uintptr_t>(p)),
+             "pass different pointers (or are in different wmma calls)", site);
+  rendezvous(call, uint64_t(ldm) << 1 | unsigned(layout),
+             "pass different leading dimensions or layouts", site);
   if (reinterpret_cast<uintptr_t>(p) % 32 != 0)
     fail(call, site, "the pointer is not 32-byte (256-bit) aligned");
   if (ldm * element_bytes % 16 != 0)
@@ -118,8 +120,8 @@ inline size_t offset(int row, int column, unsigned ldm, bool row_major_memory) {
 }
 
 template <class T, int size>
-void load(const char* call, __frag_base<T, size>& f, const T* p, unsigned ldm, bool row_major_memory,
-          Site site) {
+void load(const char* call, __frag_base<T, size>& f, const T* p, unsigned ldm,
+          bool row_major_memory, Site site) {
   check_memory(call, p, ldm, sizeof(T), row_major_memory ? 0 : 1, site);
   const int l = lane();
   for (int i = 0; i < size; ++i)
@@ -174,21 +176,23 @@ void mma_sync(fragment<accumulator, 16, 16, 16, float>& d,
   const unsigned linear = exafold::emulation::t_thread->linear, base = linear - linear % 32;
   t_operands[linear] = {a.x, b.x};
   // A tag, so that an mma_sync meets only mma_syncs; after this every lane's operands are posted.
-  rendezvous("mma_sync", 0x6d6d615f73796e63ull, "calls", site);
+  rendezvous("mma_sync", 0x6d6d615f73796e63ull, "are in different wmma calls", site);
   const int l = lane();
   float out[kPerLane];
   for (int i = 0; i < kPerLane; ++i) {
     const int r = row_of(l, i), n = column_of(l, i);
     float sum = c.x[i];
     for (int k = 0; k < kTile; ++k) {
-      const float x = __bfloat162float(t_operands[base + unsigned(lane_of(r, k))].a[index_of(r, k)]);
-      const float y = __bfloat162float(t_operands[base + unsigned(lane_of(k, n))].b[index_of(k, n)]);
+      const float x =
+          __bfloat162float(t_operands[base + unsigned(lane_of(r, k))].a[index_of(r, k)]);
+      const float y =
+          __bfloat162float(t_operands[base + unsigned(lane_of(k, n))].b[index_of(k, n)]);
       sum += x * y;
     }
     out[i] = sum;
   }
   // No lane may change its operands before every lane has read them.
-  rendezvous("mma_sync", 0x6d6d615f646f6e65ull, "calls", site);
+  rendezvous("mma_sync", 0x6d6d615f646f6e65ull, "are in different wmma calls", site);
   for (int i = 0; i < kPerLane; ++i) d.x[i] = out[i];
 }
 
