@@ -6,23 +6,37 @@
 #   3. the per-op table on the cuda backend, float32 and bfloat16, against float64;
 #   4. the whole model on the GPU against the cpu's float64 run, and its kernel launches;
 #   5. the benchmark: model_1_ptm at full width, 512 clusters, 5,120 extra rows, 3 recycles, no
-#      templates, at S = 128, 256, 512, 1024 (seconds, peak memory, launches, TFLOP/s, MFU).
-# Files go to $OUT (default build/device_check); the benchmark's table is appended to
-# bench/RESULTS.md. Each step's log is $OUT/<step>.log; $OUT/summary.md says what ran, passed,
-# failed or was skipped and why, so a failing step never hides the others' results.
+#      templates, at S = 128, 256, 512, 1024 (seconds, peak memory, launches, TFLOP/s, MFU);
+#   6. the AlphaFold2 reference (JAX) at the same settings, its subbatch_size tuned
+#      (bench/gpu/reference_gpu_bench.py), started first: it runs on the GPU while exafold
+#      builds on the CPUs, and is stopped, keeping what it measured, before exafold's GPU steps.
+# Files go to $OUT (default build/device_check), at most 8, as the device machine returns them:
+# summary.md (what ran, passed, failed or was skipped and why, so a failing step never hides
+# the others' results), results.md (the bench/RESULTS.md entry, appended there by hand on the
+# machine the files come back to), benchmark.csv, reference.csv, ptxas.md and logs.tar.gz (every
+# step's log). The whole call keeps inside EXAFOLD_DEVICE_CHECK_SECONDS (default 530).
 #
 #   bash bench/gpu/device_check.sh                      on the GPU machine
 #   EXAFOLD_DEVICE_CHECK_REHEARSE=1 bash bench/gpu/device_check.sh
-#       here, without a GPU: the same steps on the CPU emulation of CUDA at tiny sizes, results
-#       kept out of bench/RESULTS.md (tests/run.sh runs this).
+#       here, without a GPU: the same steps on the CPU emulation of CUDA at tiny sizes
+#       (tests/run.sh runs this); with EXAFOLD_DEVICE_CHECK_KIT=1 too, built against
+#       .device-kit (bench/gpu/pack_device_kit.sh) in build/emulation-kit.
+# Time limits: EXAFOLD_DEVICE_CHECK_SECONDS for the whole call (default 530) and
+# EXAFOLD_DEVICE_CHECK_BUILD_SECONDS for the build (default 300; a rehearsal from an empty
+# build tree on two cores needs more).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 out=${OUT:-$root/build/device_check}
-mkdir -p "$out"
+logs=$out/logs
+rm -rf "$logs"
+mkdir -p "$out" "$logs"
 summary=$out/summary.md
+results=$out/results.md
 : >"$summary"
+: >"$results"
 failed=0
+budget=${EXAFOLD_DEVICE_CHECK_SECONDS:-530}
 
 if [[ ${EXAFOLD_DEVICE_CHECK_REHEARSE:-0} == 1 ]]; then
   mode=rehearsal
@@ -31,7 +45,9 @@ if [[ ${EXAFOLD_DEVICE_CHECK_REHEARSE:-0} == 1 ]]; then
   jobs=${EXAFOLD_BUILD_JOBS:-2}
   bench_args=(--preset reduced_ptm --lengths 16,24 --clusters 8 --extra 16 --recycles 1
               --peak-size 64)
-  results=$out/RESULTS.rehearsal.md
+  # model_1_ptm itself (the reference has no reduced preset of its own), at a tiny size.
+  ref_args=(--lengths 16 --clusters 8 --extra 16 --recycles 1 --reps 1 --subbatches none,4)
+  ref_limit=400
 else
   mode=gpu
   build=build/gpu
@@ -39,24 +55,31 @@ else
   jobs=$(nproc)
   bench_args=(--preset model_1_ptm --lengths 128,256,512,1024 --clusters 512 --extra 5120
               --recycles 3 --peak-size 8192)
-  results=$root/bench/RESULTS.md
+  ref_args=(--lengths 128,256,512,1024 --clusters 512 --extra 5120 --recycles 3 --reps 2)
+  ref_limit=270
 fi
 
 note() { echo "$*" | tee -a "$summary"; }
 
-# step NAME SECONDS COMMAND...: runs COMMAND with a time limit, its output in $out/NAME.log.
+# Every log in one archive, so that the files stay within what the device machine returns.
+finish() {
+  tar czf "$out/logs.tar.gz" -C "$out" logs && rm -rf "$logs"
+}
+trap finish EXIT
+
+# step NAME SECONDS COMMAND...: runs COMMAND with a time limit, its output in logs/NAME.log.
 step() {
   local name=$1 limit=$2
   shift 2
   local t0=$SECONDS
-  timeout "$limit" "$@" >"$out/$name.log" 2>&1
+  timeout "$limit" "$@" >"$logs/$name.log" 2>&1
   local rc=$?
   local took=$((SECONDS - t0))
   if [[ $rc == 0 ]]; then
     note "- $name: ok (${took} s)"
   else
     note "- $name: FAILED, exit $rc after ${took} s (last lines of $name.log below)"
-    tail -n 15 "$out/$name.log" | sed 's/^/      /' | tee -a "$summary"
+    tail -n 15 "$logs/$name.log" | sed 's/^/      /' | tee -a "$summary"
     failed=1
   fi
   return $rc
@@ -72,17 +95,66 @@ else
 fi
 note "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 
-# nvcc where CMake may not look for it, and scipy-openblas32 from $EXAFOLD_OPENBLAS_ROOT where
-# the machine has no .venv (the GPU machine reaches no package index: the package travels with
-# the tree, docs/gpu.md).
+# nvcc where CMake may not look for it. The GPU machine reaches no package index: what it lacks
+# travels in .device-kit (bench/gpu/pack_device_kit.sh: HDF5, zlib, GoogleTest, scipy-openblas32
+# and the reference's wheels), used when present; else scipy-openblas32 from
+# $EXAFOLD_OPENBLAS_ROOT or .venv, and the rest from the system.
 nvcc=$(command -v nvcc || { [[ -x /usr/local/cuda/bin/nvcc ]] && echo /usr/local/cuda/bin/nvcc; } || true)
 extra=()
 [[ -n $nvcc && $cuda == ON ]] && extra+=("-DCMAKE_CUDA_COMPILER=$nvcc")
-[[ -n ${EXAFOLD_OPENBLAS_ROOT:-} ]] && extra+=("-DEXAFOLD_OPENBLAS_ROOT=$EXAFOLD_OPENBLAS_ROOT")
+# The rehearsal uses the kit only when asked (EXAFOLD_DEVICE_CHECK_KIT=1), in a build tree of its
+# own, so that tests/run.sh's build/emulation stays as its earlier stage built it.
+kit=$root/.device-kit
+use_kit=0
+if [[ -d $kit/prefix ]]; then
+  if [[ $mode == gpu ]]; then
+    use_kit=1
+  elif [[ ${EXAFOLD_DEVICE_CHECK_KIT:-0} == 1 ]]; then
+    use_kit=1
+    build=build/emulation-kit
+  fi
+fi
+if [[ $use_kit == 1 ]]; then
+  arch=$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
+  extra+=("-DCMAKE_PREFIX_PATH=$kit/prefix/usr" "-DEXAFOLD_HDF5_ROOT=$kit/prefix/usr"
+          "-DEXAFOLD_OPENBLAS_ROOT=$kit/openblas")
+  libs=$kit/prefix/usr/lib/$arch:$kit/prefix/lib/$arch
+  # HDF5's own dependencies from the kit only where the system lacks them (they would shadow
+  # the system's copies otherwise).
+  for so in libcurl.so.4 libcrypto.so.3; do
+    ldconfig -p 2>/dev/null | grep -q "[[:space:]]$so[[:space:]]" || { libs=$libs:$kit/fallback; break; }
+  done
+  export LD_LIBRARY_PATH=$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  note "- device kit: used (HDF5, zlib, GoogleTest, OpenBLAS from .device-kit; library path $libs)"
+elif [[ -n ${EXAFOLD_OPENBLAS_ROOT:-} ]]; then
+  extra+=("-DEXAFOLD_OPENBLAS_ROOT=$EXAFOLD_OPENBLAS_ROOT")
+fi
+# The reference: the GPU machine's python3 (which holds JAX) with the kit's wheels, or the
+# parity harness's reference python in the rehearsal. Started now, on the GPU while exafold
+# builds on the CPUs.
+ref_python=python3
+if [[ $mode == rehearsal ]]; then
+  ref_python=$(bash tests/reference/env.sh 2>"$logs/reference_env.log") || ref_python=
+elif [[ $use_kit == 1 && -d $kit/wheels ]]; then
+  site=/tmp/exafold-reference-site
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target "$site" "$kit"/wheels/*.whl >"$logs/reference_wheels.log" 2>&1 &&
+    export PYTHONPATH=$site${PYTHONPATH:+:$PYTHONPATH}
+fi
+ref_pid=
+if [[ -n $ref_python ]] && "$ref_python" -c 'import alphafold, haiku, jax' >/dev/null 2>&1; then
+  ref_t0=$SECONDS
+  timeout "$ref_limit" "$ref_python" bench/gpu/reference_gpu_bench.py "${ref_args[@]}" \
+    --csv "$out/reference.csv" >"$logs/reference.log" 2>&1 &
+  ref_pid=$!
+else
+  note "- reference: not run (alphafold, haiku or JAX not importable by ${ref_python:-python3})"
+fi
+
 configure=(cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "-DEXAFOLD_CUDA=$cuda"
            -DCMAKE_CUDA_ARCHITECTURES=90 -DEXAFOLD_BUILD_TESTS=ON -DEXAFOLD_BUILD_BENCH=ON
            -DEXAFOLD_PYTHON=OFF "${extra[@]}")
-if ! step build 300 bash -c "$(printf '%q ' "${configure[@]}") && cmake --build $build -j $jobs --target exafold_tests gpu_model_bench"; then
+if ! step build "${EXAFOLD_DEVICE_CHECK_BUILD_SECONDS:-300}" bash -c "$(printf '%q ' "${configure[@]}") && cmake --build $build -j $jobs --target exafold_tests gpu_model_bench"; then
   note "- every other step needs the build: stopped"
   exit 1
 fi
@@ -102,27 +174,45 @@ if [[ $mode == rehearsal ]]; then
   fi
 fi
 if [[ -n $ptxas_build ]]; then
-  python3 cpp/tools/cuda_resources.py "$ptxas_build" >"$out/ptxas.md" 2>"$out/ptxas.log" &&
+  python3 cpp/tools/cuda_resources.py "$ptxas_build" >"$out/ptxas.md" 2>"$logs/ptxas.log" &&
     note "- ptxas: ok ($(grep -c '^| ' "$out/ptxas.md") table rows, ptxas.md)" ||
     { note "- ptxas: FAILED (ptxas.log)"; failed=1; }
 fi
 
+# The reference must be done before exafold's GPU steps time anything: what it measured by
+# then is kept.
+if [[ -n $ref_pid ]]; then
+  wait "$ref_pid"
+  rc=$?
+  took=$((SECONDS - ref_t0))
+  if [[ $rc == 0 ]]; then
+    note "- reference: ok (${took} s)"
+  else
+    note "- reference: exit $rc after ${took} s ($([[ $rc == 124 ]] && echo 'its time limit: the lengths it finished are kept' || echo FAILED))"
+    tail -n 8 "$logs/reference.log" | sed 's/^/      /' | tee -a "$summary"
+    [[ $rc == 124 ]] || failed=1
+  fi
+  sed 's/^/    /' "$logs/reference.log" | grep -v '^    *Traceback\|^    *File ' | head -20 >>"$summary"
+fi
+
 tests=$build/tests/cpp/exafold_tests
 step op_table 240 "$tests" --gtest_filter='BackendOps/Table.*/cuda_*:BackendOpsContract.Cuda*:GpuOps.*:CudaMemory.*'
-grep -E '^  cuda ' "$out/op_table.log" >"$out/op_table.txt" || true
 step model_parity 240 "$tests" --gtest_filter='CudaModel.*'
-grep -E 'err|kernel launches' "$out/model_parity.log" >"$out/model_parity.txt" || true
-sed -n 's/^  kernel launches: /- kernel launches: /p' "$out/model_parity.log" | tee -a "$summary"
+grep -E 'err|kernel launches' "$logs/model_parity.log" | sed 's/^/    /' >>"$summary" || true
+sed -n 's/^  kernel launches: /- kernel launches: /p' "$logs/model_parity.log" | tee -a "$summary"
 
-step benchmark 420 "$build/bench/gpu_model_bench" "${bench_args[@]}" --csv "$out/benchmark.csv" \
-  --record "$results"
-cat "$out/benchmark.log" >>"$summary"
-# The AlphaFold2 reference on the GPU needs alphafold and haiku next to JAX; without them the
-# comparison is not made, and the summary says so.
-if python3 -c 'import alphafold, haiku, jax' >/dev/null 2>&1; then
-  note "- reference: alphafold, haiku and JAX importable; its GPU timing is not scripted yet"
+left=$((budget - SECONDS - 15))
+if ((left < 30)); then
+  note "- benchmark: skipped (${left} s of the ${budget} s budget left)"
+  failed=1
 else
-  note "- reference: not run (alphafold, haiku or JAX not importable here)"
+  step benchmark "$left" "$build/bench/gpu_model_bench" "${bench_args[@]}" \
+    --csv "$out/benchmark.csv" --record "$results"
+  cat "$logs/benchmark.log" >>"$summary"
+fi
+if [[ -s $out/reference.csv && -s $out/benchmark.csv ]]; then
+  python3 bench/gpu/reference_gpu_bench.py --compare "$out/benchmark.csv" "$out/reference.csv" \
+    --record "$results" >>"$summary" 2>&1 || { note "- comparison: FAILED"; failed=1; }
 fi
 note ""
 note "result: $([[ $failed == 0 ]] && echo ok || echo 'FAILED (see above)')"
