@@ -3,8 +3,10 @@
 // the preset's layout and random features (timing does not depend on the values).
 //
 //   gpu_model_bench [--preset P] [--lengths 128,256] [--clusters C] [--extra E] [--recycles R]
-//                   [--dtype float32] [--peak-size M] [--csv FILE] [--record FILE]
+//                   [--dtype bfloat16|float32] [--peak-size M] [--csv FILE] [--record FILE]
 //
+// The default is bfloat16, the precision a distillation run uses on a GPU (model/params.h: the
+// trunk in bfloat16, the structure module and heads in float32).
 // MFU = the analytic FLOPs (sched::prediction_flops, the convention of cost_model.h) per second
 // over the device's bf16 peak, measured here as the best of three cuBLASLt bfloat16 GEMMs of
 // M x M x M (M = --peak-size). A length that does not fit reports OOM and the next one runs.
@@ -103,7 +105,7 @@ std::vector<int64_t> parse_lengths(const std::string& v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string preset_name = "model_1_ptm", dtype_name_arg = "float32", csv, record;
+  std::string preset_name = "model_1_ptm", dtype_name_arg = "bfloat16", csv, record;
   std::vector<int64_t> lengths = {128, 256, 512, 1024};
   int64_t clusters = 512, extra = 5120, peak_size = 8192;
   int recycles = 3;
@@ -144,7 +146,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "gpu_model_bench: no CUDA device (or a build without CUDA)\n");
     return 1;
   }
-  const DType dtype = dtype_name_arg == "bfloat16" ? DType::bfloat16 : DType::float32;
+  if (dtype_name_arg != "bfloat16" && dtype_name_arg != "float32") {
+    std::fprintf(stderr, "--dtype is bfloat16 or float32, not %s\n", dtype_name_arg.c_str());
+    return 2;
+  }
+  const DType dtype = dtype_from_name(dtype_name_arg);
   ModelConfig config = preset(preset_name);
   config.templates.enabled = false;
   const Params params = random_params(config);

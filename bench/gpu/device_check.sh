@@ -5,8 +5,9 @@
 #   2. registers, shared memory and spills of every kernel (ptxas -v);
 #   3. the per-op table on the cuda backend, float32 and bfloat16, against float64;
 #   4. the whole model on the GPU against the cpu's float64 run, and its kernel launches;
-#   5. the benchmark: model_1_ptm at full width, 512 clusters, 5,120 extra rows, 3 recycles, no
-#      templates, at S = 128, 256, 512, 1024 (seconds, peak memory, launches, TFLOP/s, MFU);
+#   5. the benchmark: model_1_ptm in bfloat16 at full width, 512 clusters, 5,120 extra rows,
+#      3 recycles, no templates, at S = 128, 256, 512, 1024 (seconds, peak memory, launches,
+#      TFLOP/s, MFU);
 #   6. the AlphaFold2 reference (JAX) at the same settings, its subbatch_size tuned
 #      (bench/gpu/reference_gpu_bench.py), started first: it runs on the GPU while exafold
 #      builds on the CPUs, and is stopped, keeping what it measured, before exafold's GPU steps.
@@ -43,8 +44,8 @@ if [[ ${EXAFOLD_DEVICE_CHECK_REHEARSE:-0} == 1 ]]; then
   build=build/emulation
   cuda=EMULATE
   jobs=${EXAFOLD_BUILD_JOBS:-2}
-  bench_args=(--preset reduced_ptm --lengths 16,24 --clusters 8 --extra 16 --recycles 1
-              --peak-size 64)
+  bench_args=(--preset reduced_ptm --dtype bfloat16 --lengths 16,24 --clusters 8 --extra 16
+              --recycles 1 --peak-size 64)
   # model_1_ptm itself (the reference has no reduced preset of its own), at a tiny size.
   ref_args=(--lengths 16 --clusters 8 --extra 16 --recycles 1 --reps 1 --subbatches none,4)
   ref_limit=400
@@ -53,8 +54,8 @@ else
   build=build/gpu
   cuda=ON
   jobs=$(nproc)
-  bench_args=(--preset model_1_ptm --lengths 128,256,512,1024 --clusters 512 --extra 5120
-              --recycles 3 --peak-size 8192)
+  bench_args=(--preset model_1_ptm --dtype bfloat16 --lengths 128,256,512,1024 --clusters 512
+              --extra 5120 --recycles 3 --peak-size 8192)
   ref_args=(--lengths 128,256,512,1024 --clusters 512 --extra 5120 --recycles 3 --reps 2)
   ref_limit=270
 fi
@@ -199,7 +200,7 @@ tests=$build/tests/cpp/exafold_tests
 step op_table 240 "$tests" --gtest_filter='BackendOps/Table.*/cuda_*:BackendOpsContract.Cuda*:GpuOps.*:CudaMemory.*'
 step model_parity 240 "$tests" --gtest_filter='CudaModel.*'
 grep -E 'err|kernel launches' "$logs/model_parity.log" | sed 's/^/    /' >>"$summary" || true
-sed -n 's/^  kernel launches: /- kernel launches: /p' "$logs/model_parity.log" | tee -a "$summary"
+sed -n 's/^  kernel launches /- kernel launches /p' "$logs/model_parity.log" | tee -a "$summary"
 
 left=$((budget - SECONDS - 15))
 if ((left < 30)); then

@@ -66,9 +66,10 @@ OP_CASE(embed, embed) {
   // transposed view), and the bias.
   const int64_t n = 4, c = 6;
   for (bool bias : {true, false}) {
-    if (bias ? !e.require(Op::embed, {e.act, e.act, e.act}) : !e.require(Op::embed, {e.act, e.act}))
+    if (bias ? !e.require(Op::embed, {e.act, e.act, e.param})
+             : !e.require(Op::embed, {e.act, e.act}))
       continue;
-    const In w = e.normal({30, c}), b = e.normal({c});
+    const In w = e.normal({30, c}), b = e.normal({c}, 1, e.param);
     std::vector<Term> terms = {
         {e.ints({n, n}, -1, 9), true, 0},
         {e.ints({n, n}, -1, 4, DType::int64).map([](const Tensor& t) { return t.transpose(0, 1); }),

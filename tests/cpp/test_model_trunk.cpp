@@ -54,6 +54,22 @@ TEST_F(Trunk, ZeroRecycledInputsForTheFirstIteration) {
   EXPECT_EQ(max_abs(a.msa, b.msa), 0.0);
 }
 
+// The cpu backend has no bfloat16 arithmetic: a bfloat16 run there fails at its first op,
+// naming the op, the dtypes and the device, and never computes in another precision instead.
+TEST_F(Trunk, BfloatOnTheCpuFailsNamingOpDtypesAndDevice) {
+  const Params params = random_params<float>(config);
+  RunOptions options;
+  options.dtype = DType::bfloat16;
+  try {
+    run_trunk(config, params, f, prev, options);
+    FAIL() << "a bfloat16 trunk ran on the cpu backend";
+  } catch (const InvalidArgument& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("is not implemented for (bfloat16"), std::string::npos) << m;
+    EXPECT_NE(m.find("on cpu (backend cpu)"), std::string::npos) << m;
+  }
+}
+
 TEST_F(Trunk, FloatTracksDouble) {
   const TrunkOutputs d = run_trunk(config, random_params<double>(config), f, prev);
   const TrunkOutputs s = run_trunk(config, random_params<float>(config), f, prev);

@@ -129,5 +129,61 @@ TEST(Params, LayoutProblemsAreEmptyExactlyForTheSpec) {
   for (const auto& p : extra) EXPECT_EQ(p.rfind("unexpected ", 0), 0u) << p;
 }
 
+// The placement rule of model/params.h, on the cpu (placing is a cast, which every backend
+// has): in a bfloat16 placement exactly the trunk's weight matrices are bfloat16, holding the
+// nearest bfloat16 of each value; every per-channel parameter and everything the structure
+// module and heads read keeps its float32 value bit for bit.
+TEST(Params, BfloatPlacementRoundsExactlyTheTrunksWeightMatrices) {
+  const ModelConfig cfg = preset("reduced_ptm");
+  std::unordered_map<std::string, Tensor> arrays;
+  float v = 0.1f;
+  for (auto& s : param_spec(cfg)) {
+    Tensor t = Tensor::empty(s.shape, DType::float32);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = (v *= 1.0001f);  // not bf16
+    arrays.emplace(s.name, t);
+  }
+  const Params host = Params::from_arrays(std::move(arrays), cfg, DType::float32);
+  const Params& placed = host.on(Device::cpu(), DType::bfloat16);
+  EXPECT_EQ(placed.dtype(), DType::bfloat16);
+  int matrices = 0, kept = 0;
+  for (const auto& [name, t] : placed.arrays()) {
+    const std::string leaf = name.substr(name.find("//") + 2);
+    const bool trunk = name.starts_with("alphafold/alphafold_iteration/evoformer/");
+    const bool matrix = leaf == "weights" || leaf.ends_with("_w") || leaf == "feat_2d_weights";
+    const Tensor& src = host.get(name);
+    ASSERT_EQ(t.dtype(), trunk && matrix ? DType::bfloat16 : DType::float32) << name;
+    EXPECT_EQ(t.dtype(), param_dtype(name, DType::bfloat16)) << name;
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      const float x = src.data<float>()[i];
+      if (t.dtype() == DType::bfloat16)
+        ASSERT_EQ(t.data<bfloat16>()[i].bits, bfloat16(x).bits) << name;
+      else
+        ASSERT_EQ(t.data<float>()[i], x) << name;
+    }
+    (t.dtype() == DType::bfloat16 ? matrices : kept) += 1;
+  }
+  EXPECT_GT(matrices, 0);
+  EXPECT_GT(kept, 0);
+  // float32 and float64 placements are uniform.
+  for (DType d : {DType::float32, DType::float64})
+    for (const auto& [name, t] : host.on(Device::cpu(), d).arrays())
+      ASSERT_EQ(t.dtype(), d) << name;
+  EXPECT_EQ(full_precision(DType::bfloat16), DType::float32);
+  EXPECT_EQ(full_precision(DType::float64), DType::float64);
+}
+
+TEST(Params, PlacementRuleClassifiesEveryParameterOfEveryPreset) {
+  for (const std::string& name : preset_names())
+    for (const ParamSpec& s : param_spec(preset(name)))
+      EXPECT_NO_THROW(param_dtype(s.name, DType::bfloat16)) << s.name;
+  EXPECT_THROW(param_dtype("alphafold/alphafold_iteration/evoformer/x//new_leaf", DType::float32),
+               InternalError);
+  // The uninitialised set of the meta device follows the same rule.
+  const ModelConfig cfg = preset("reduced_ptm");
+  const Params meta = Params::uninitialized(cfg, DType::bfloat16, Device::cpu());
+  for (const auto& [name, t] : meta.arrays())
+    EXPECT_EQ(t.dtype(), param_dtype(name, DType::bfloat16)) << name;
+}
+
 }  // namespace
 }  // namespace exafold::model

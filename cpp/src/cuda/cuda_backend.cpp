@@ -129,8 +129,9 @@ class CudaBackend final : public backend::Backend {
         return activations(d);
       case Op::check_range:
         return d.size() == 1 && integer(d[0]);
-      case Op::embed:
-        return activations(d);
+      case Op::embed:  // out, w, then the bias (float32, as the Linear's)
+        return (d.size() == 2 || d.size() == 3) && activation(d[0]) && d[1] == d[0] &&
+               (d.size() == 2 || d[2] == DType::float32);
       case Op::gather:
       case Op::pseudo_beta:
         return activations_and_indices(d);
@@ -299,7 +300,7 @@ class CudaBackend final : public backend::Backend {
     EmbedArgs a;
     a.out = view_of(out);
     a.w = w.data_ptr();
-    a.bias = bias.defined() ? bias.data_ptr() : nullptr;
+    a.bias = bias.defined() ? static_cast<const float*>(bias.data_ptr()) : nullptr;
     for (const ops::EmbedTerm& t : terms) {
       EmbedTermView& v = a.terms[a.n_terms++];
       v.one_hot = t.index.defined();

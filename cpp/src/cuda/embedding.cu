@@ -59,7 +59,7 @@ __global__ void embed_kernel(const EmbedArgs a, int64_t rows, int64_t c) {
         sum += load_f(tv, offset_of(tv, r)) * load_w(a.w, a.out.dtype, term.row * c + k);
       }
     }
-    if (a.bias) sum += load_w(a.bias, a.out.dtype, k);
+    if (a.bias) sum += a.bias[k];
     const int64_t o = offset_of(lead, r) + k;
     if (a.accumulate) sum += load_f(a.out, o);
     store_f(a.out, o, sum);

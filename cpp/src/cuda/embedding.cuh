@@ -23,9 +23,9 @@ struct EmbedTermView {
 };
 
 struct EmbedArgs {
-  View out;                    ///< [..., C], unit last stride
-  const void* w = nullptr;     ///< [F, C] contiguous, out's dtype
-  const void* bias = nullptr;  ///< [C] contiguous, out's dtype, or null
+  View out;                     ///< [..., C], unit last stride
+  const void* w = nullptr;      ///< [F, C] contiguous, out's dtype
+  const float* bias = nullptr;  ///< [C] contiguous float32 (a per-channel parameter), or null
   EmbedTermView terms[kMaxEmbedTerms];
   int n_terms = 0;
   bool accumulate = false;

@@ -3,6 +3,7 @@
 
 #include "exafold/core/error.h"
 #include "exafold/model/all_atom.h"
+#include "exafold/ops/elementwise.h"
 #include "layers.h"
 
 namespace exafold::model {
@@ -10,7 +11,7 @@ namespace exafold::model {
 const Params& prepare(const Params& params, Device device, DType dtype) {
   const Params& placed = params.on(device, dtype);
   detail::prepare_fused_weights(placed);
-  prepare_residue_tables(device, dtype);
+  prepare_residue_tables(device, full_precision(dtype));
   return placed;
 }
 
@@ -41,14 +42,20 @@ IterationOutputs run_iteration(const ModelConfig& config, const Params& params,
   const Params& placed = prepare(params, options.device, options.dtype.value_or(params.dtype()));
   IterationOutputs out;
   out.trunk = run_trunk(config, placed, features.trunk, prev, options, templates);
+  // The trunk's representations enter the structure module and the
+  // heads in full precision (a no-op unless the trunk ran in bfloat16), as AlphaFold2's
+  // EmbeddingsAndEvoformer hands them on with bfloat16_output off. The trunk's outputs, and what
+  // is recycled of them, stay in the trunk's dtype: their float32 copies hold the same values.
+  const DType full = full_precision(placed.dtype());
+  const Tensor single = ops::cast(out.trunk.single, full), pair = ops::cast(out.trunk.pair, full);
   StructureModuleFeatures sf{features.trunk.seq_mask, features.trunk.aatype,
                              features.residx_atom37_to_atom14, features.atom37_atom_exists,
                              features.atom14_atom_exists};
-  out.structure = run_structure_module(config, placed, out.trunk.single, out.trunk.pair, sf);
+  out.structure = run_structure_module(config, placed, single, pair, sf);
   HeadsInputs hi;
-  hi.single = out.trunk.single;
-  hi.pair = out.trunk.pair;
-  hi.msa = out.trunk.msa;
+  hi.single = single;
+  hi.pair = pair;
+  hi.msa = ops::cast(out.trunk.msa, full);
   hi.msa_rows = out.trunk.msa.size(0);
   hi.structure_module = out.structure.representation;
   hi.seq_mask = features.trunk.seq_mask;

@@ -37,10 +37,12 @@ HeadsOutputs run_heads(const ModelConfig& config, const Params& params, const He
         in.msa.shape().str(), ", expected [S, ", n, ", ", config.c_m, "]");
   check(in.msa_rows > 0 && in.msa_rows <= in.msa.size(0), "msa_rows = ", in.msa_rows,
         " must be in 1..", in.msa.size(0));
+  // The heads compute in full precision (float32 in a bfloat16 run), as AlphaFold2's do.
+  const DType dt = full_precision(params.dtype());
   for (const Tensor* t : {&in.single, &in.pair, &in.msa, &in.structure_module})
-    check(t->dtype() == params.dtype() && t->device() == params.device(), "heads: an input in ",
-          dtype_name(t->dtype()), " on ", t->device().str(), ", parameters in ",
-          dtype_name(params.dtype()), " on ", params.device().str());
+    check(t->dtype() == dt && t->device() == params.device(), "heads: an input in ",
+          dtype_name(t->dtype()), " on ", t->device().str(), ", the heads compute in ",
+          dtype_name(dt), " on ", params.device().str());
   const Tensor seq_mask = migrate(in.seq_mask, params.device());
 
   const ParamScope root(params, "alphafold/alphafold_iteration");

@@ -93,7 +93,10 @@ Tensor concat_outputs(std::initializer_list<Tensor> parts) {
   const Tensor& first = *parts.begin();
   const int64_t in = first.size(0);
   int64_t total = 0;
-  for (const Tensor& part : parts) total += part.numel() / in;
+  for (const Tensor& part : parts) {
+    EXAFOLD_ASSERT(part.dtype() == first.dtype());  // one placement rule for the parts
+    total += part.numel() / in;
+  }
   Tensor f = Tensor::empty({in, total}, first.dtype(), first.device());
   int64_t at = 0;
   for (const Tensor& part : parts) {
@@ -114,10 +117,11 @@ const Tensor& attention_qkvg_weights(const ParamScope& a) {
 
 const Tensor& attention_qkvg_bias(const ParamScope& a) {
   return a.cached("qkvg_bias", [&] {
-    const Tensor qw = a["query_w"], vw = a["value_w"];
+    const Tensor qw = a["query_w"], vw = a["value_w"], gb = a["gating_b"];
     const int64_t hk = qw.numel() / qw.size(0), hv = vw.numel() / vw.size(0);
-    Tensor f = ops::zeros({2 * hk + 2 * hv}, qw.dtype(), qw.device());
-    ops::copy(f.slice(0, 2 * hk + hv, 2 * hk + 2 * hv), a["gating_b"].reshape({hv}));
+    // A bias: in gating_b's dtype (float32 in a bfloat16 run), not the weights'.
+    Tensor f = ops::zeros({2 * hk + 2 * hv}, gb.dtype(), gb.device());
+    ops::copy(f.slice(0, 2 * hk + hv, 2 * hk + 2 * hv), gb.reshape({hv}));
     return f;
   });
 }
@@ -140,6 +144,7 @@ const Tensor& triangle_projection_bias(const ParamScope& p) {
     Tensor f = Tensor::empty({4 * ci}, first.dtype(), first.device());
     int k = 0;
     for (const char* part : {"left_projection", "right_projection", "left_gate", "right_gate"}) {
+      EXAFOLD_ASSERT((p / part)["bias"].dtype() == first.dtype());
       ops::copy(f.slice(0, k * ci, (k + 1) * ci), (p / part)["bias"]);
       ++k;
     }

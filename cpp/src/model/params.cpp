@@ -16,7 +16,40 @@ void check_dtype(DType dtype) {
         "parameters load as float32 or float64, not ", dtype_name(dtype));
 }
 
+constexpr std::string_view kTrunk = "alphafold/alphafold_iteration/evoformer/";
+
+bool is_matrix(std::string_view leaf) {
+  for (std::string_view m :
+       {"weights", "query_w", "key_w", "value_w", "gating_w", "output_w", "feat_2d_weights"})
+    if (leaf == m) return true;
+  return false;
+}
+
+bool is_per_channel(std::string_view leaf) {
+  for (std::string_view v :
+       {"scale", "offset", "bias", "gating_b", "output_b", "trainable_point_weights"})
+    if (leaf == v) return true;
+  return false;
+}
+
 }  // namespace
+
+DType full_precision(DType compute) {
+  return compute == DType::bfloat16 ? DType::float32 : compute;
+}
+
+DType param_dtype(std::string_view name, DType compute) {
+  const size_t split = name.find("//");
+  check<InternalError>(split != std::string_view::npos, "parameter name ", name,
+                       " has no '//' between module and parameter");
+  const std::string_view leaf = name.substr(split + 2);
+  const bool matrix = is_matrix(leaf);
+  check<InternalError>(matrix || is_per_channel(leaf), "parameter ", name,
+                       " is neither a weight matrix nor a per-channel parameter: classify it in "
+                       "model/params.cpp");
+  if (compute != DType::bfloat16) return compute;
+  return matrix && name.starts_with(kTrunk) ? DType::bfloat16 : DType::float32;
+}
 
 std::vector<std::string> layout_problems(const std::map<std::string, Shape>& have,
                                          const ModelConfig& config) {
@@ -80,7 +113,7 @@ Params Params::uninitialized(const ModelConfig& config, DType dtype, Device devi
   out.device_ = device;
   out.derived_ = std::make_shared<Derived>();
   for (const ParamSpec& s : param_spec(config))
-    out.map_.emplace(s.name, Tensor::empty(s.shape, dtype, device));
+    out.map_.emplace(s.name, Tensor::empty(s.shape, param_dtype(s.name, dtype), device));
   return out;
 }
 
@@ -94,7 +127,8 @@ const Params& Params::on(Device device, DType dtype) const {
     p->dtype_ = dtype;
     p->device_ = device;
     p->derived_ = std::make_shared<Derived>();
-    for (const auto& [name, t] : map_) p->map_.emplace(name, ops::cast(migrate(t, device), dtype));
+    for (const auto& [name, t] : map_)
+      p->map_.emplace(name, ops::cast(migrate(t, device), param_dtype(name, dtype)));
     slot = std::move(p);
   }
   return *slot;

@@ -20,7 +20,7 @@ constexpr int64_t kPairRows = 64;
 
 Recycled Recycled::zeros(int64_t n, int64_t c_m, int64_t c_z, DType dtype, Device device) {
   return {ops::zeros({n, c_m}, dtype, device), ops::zeros({n, n, c_z}, dtype, device),
-          ops::zeros({n, 37, 3}, dtype, device)};
+          ops::zeros({n, 37, 3}, full_precision(dtype), device)};
 }
 
 Tensor recycled_distogram_bins(const Tensor& aatype, const Tensor& prev_pos, int64_t bins) {
@@ -45,7 +45,9 @@ void recycling_embedder(const ParamScope& p, const Tensor& aatype, const Recycle
   check_shape(pair, "pair", {n, n, c_z});
   const Tensor first = float_input(prev.prev_msa_first_row, "prev_msa_first_row", {n, c_m}, dt);
   const Tensor prev_pair = float_input(prev.prev_pair, "prev_pair", {n, n, c_z}, dt);
-  const Tensor prev_pos = float_input(prev.prev_pos, "prev_pos", {n, 37, 3}, dt);
+  // The distogram bins come from full-precision coordinates: in bfloat16 a position of 20
+  // Angstrom would move by up to 0.06, across bin edges.
+  const Tensor prev_pos = float_input(prev.prev_pos, "prev_pos", {n, 37, 3}, full_precision(dt));
 
   // pair += dgram @ W + b; the one-hot product is row `bin` of W, exactly
   const Tensor w = pos_linear["weights"];

@@ -19,7 +19,9 @@ StructureModuleOutputs run_structure_module(const ModelConfig& config, const Par
   check(single.rank() == 2 && single.size(1) == config.c_s, "single representation has shape ",
         single.shape().str(), ", expected [N, ", config.c_s, "]");
   const int64_t n = single.size(0), L = dims.layers;
-  const DType dt = params.dtype();
+  // float32 in a bfloat16 run: frames, quaternions and atoms are geometry (AlphaFold2 runs
+  // its structure module outside the bfloat16 scope).
+  const DType dt = full_precision(params.dtype());
   const Device dev = params.device();
   detail::check_shape(pair, "pair representation", {n, n, config.c_z});
   for (const Tensor* t : {&single, &pair})

@@ -87,8 +87,11 @@ TemplateEmbedding embed_templates(const ModelConfig& config, const Params& host_
   const int64_t t = f.template_aatype.size(0), n = f.template_aatype.size(1);
   const Tensor aatype = index_input(on(f.template_aatype, dev), "template_aatype", {t, n});
   ops::check_range(aatype, 0, kAatypeClasses - 1, "template_aatype");
-  const Tensor positions = float_input(on(f.template_all_atom_positions, dev),
-                                       "template_all_atom_positions", {t, n, 37, 3}, dt);
+  // Coordinates stay in full precision (their pseudo-beta distances are binned); the 0/1 masks
+  // are exact in any dtype.
+  const Tensor positions =
+      float_input(on(f.template_all_atom_positions, dev), "template_all_atom_positions",
+                  {t, n, 37, 3}, full_precision(dt));
   const Tensor masks =
       float_input(on(f.template_all_atom_masks, dev), "template_all_atom_masks", {t, n, 37}, dt);
   const Tensor seq_mask = float_input(on(seq_mask_in, dev), "seq_mask", {n}, dt);

@@ -15,7 +15,8 @@ namespace exafold::model {
 std::vector<double> distogram_bin_edges(int num_bins);
 std::vector<double> aligned_error_breaks(int num_bins);
 
-/// The representations the heads read, in the parameters' dtype on their device, and the mask
+/// The representations the heads read, in full_precision of the parameters' dtype (float32 in
+/// a bfloat16 run) on their device, and the mask
 /// for the confidence metrics.
 struct HeadsInputs {
   Tensor single;            ///< [N, c_s]: representations["single"] (experimentally resolved)
@@ -43,7 +44,8 @@ struct HeadsOutputs {
   Tensor ptm;  ///< 0-d
 };
 
-/// Every head the preset has, then the confidence metrics, on the parameters' device and dtype.
+/// Every head the preset has, then the confidence metrics, on the parameters' device in
+/// full_precision of their dtype.
 /// pLDDT (Alg 29): LayerNorm, relu(Linear act_0), relu(Linear act_1), Linear to 50 bins.
 /// Distogram: half_logits + its transpose over the residue axes. Masked MSA: Linear to 23 on the
 /// S cluster rows. Experimentally resolved: Linear to 37 on single. PAE: Linear to 64 on pair.

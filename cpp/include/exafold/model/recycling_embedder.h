@@ -6,13 +6,15 @@
 
 namespace exafold::model {
 
-/// The recycled inputs of one iteration (zeros for the first), on the run's device.
+/// The recycled inputs of one iteration (zeros for the first), on the run's device:
+/// representations in the trunk's dtype, positions in full_precision of it (coordinates are
+/// never bfloat16).
 struct Recycled {
   Tensor prev_msa_first_row;  ///< [N, c_m]
   Tensor prev_pair;           ///< [N, N, c_z]
   Tensor prev_pos;            ///< [N, 37, 3] atom37 positions, Angstrom
 
-  /// All-zero inputs for the first iteration.
+  /// All-zero inputs for the first iteration of a run computing in `dtype`.
   static Recycled zeros(int64_t n, int64_t c_m, int64_t c_z, DType dtype,
                         Device device = Device::cpu());
 };

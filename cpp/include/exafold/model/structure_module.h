@@ -18,7 +18,8 @@ struct StructureModuleFeatures {
   Tensor atom14_atom_exists;       ///< [N, 14]
 };
 
-/// Everything folding.StructureModule returns with compute_loss=True, in the run's dtype.
+/// Everything folding.StructureModule returns with compute_loss=True, in full_precision of the
+/// run's dtype (float32 in a bfloat16 run: frames, quaternions and atoms are never bfloat16).
 /// L = layers (8).
 struct StructureModuleOutputs {
   Tensor final_atom_positions;  ///< [N, 37, 3] Angstrom, times atom37_atom_exists
@@ -32,7 +33,8 @@ struct StructureModuleOutputs {
 };
 
 /// Alg 20 on the trunk's output. single [N, c_s] (representations["single"]), pair [N, N, c_z]
-/// (representations["pair"]), both in the parameters' dtype and on their device.
+/// (representations["pair"]), both in full_precision of the parameters' dtype and on their
+/// device.
 ///
 /// As in AlphaFold2: single and pair are layer-normed (single_layer_norm, pair_layer_norm); the
 /// normed single is both the initial_act of the side-chain ResNet and the input of

@@ -34,8 +34,9 @@ struct TrunkFeatures {
   TemplateFeatures templates;
 };
 
-/// The trunk's representations, in the run's precision, on its device. `msa_first_row` (= msa[0])
-/// and `pair` are what the next iteration recycles, with the structure module's atom positions.
+/// The trunk's representations, in the run's dtype (bfloat16 in a bfloat16 run), on its device.
+/// `msa_first_row` (= msa[0]) and `pair` are what the next iteration recycles, with the structure
+/// module's atom positions.
 struct TrunkOutputs {
   Tensor msa;     ///< [S, N, c_m]: the cluster rows (template rows cropped, as the reference)
   Tensor pair;    ///< [N, N, c_z]
@@ -51,7 +52,11 @@ struct RunOptions {
   /// The device every op runs on. Parameters are placed there once per model (Params::on),
   /// features move there, and every output stays there.
   Device device = Device::cpu();
-  /// The compute dtype (float64 for parity, float32); unset: the parameters' own.
+  /// The compute dtype (float64 for parity, float32, or bfloat16 on the cuda backend); unset:
+  /// the parameters' own. bfloat16 is the trunk's activation storage; the structure module, the
+  /// heads and every coordinate stay float32 (full_precision), and parameters are placed by
+  /// param_dtype's rule (model/params.h). A backend that lacks an op in that dtype (the cpu
+  /// backend has no bfloat16 arithmetic) fails naming the op, its dtypes and the device.
   std::optional<DType> dtype;
 };
 
