@@ -5,6 +5,7 @@
 
 #include "backend_ops_reference.h"
 #include "exafold/ops/attention.h"
+#include "exafold/ops/gpu_kernels.h"
 
 namespace exafold::op_table {
 namespace {
@@ -42,7 +43,15 @@ struct Inputs {
 /// (a masked key, -1e9 + O(1)) is exactly -1e8 whatever its rounding. The weights' errors come
 /// from ref::softmax, the n_k-term weighted sum adds (n_k + 1) u of its magnitude, and the gate
 /// its sigmoid and one product.
-Want attention_ref(const Inputs& in) {
+///
+/// bf16_probabilities: the cuda backend's tensor-core kernel (bfloat16 storage) rounds each
+/// unnormalised weight p_j to bfloat16 before the wmma product with v, and divides by the
+/// float32 sum of the unrounded p_j. So the weighted sum is sum_j w_j (1 + d_j) v_j with
+/// |d_j| <= 2^-8 (bfloat16's unit roundoff): 2^-8 = 2^16 u (u = 2^-24) of its magnitude
+/// sum_j w_j |v_j| more, and nothing else changes (its logits and P V are float32 sums of exact
+/// bfloat16 products, bounded as above in any order). Only there: the table holds every other
+/// kernel to the bound without it.
+Want attention_ref(const Inputs& in, bool bf16_probabilities) {
   const int64_t B = in.q.size(0), nq = in.q.size(1), H = in.q.size(2), dk = in.q.size(3);
   const int64_t nk = in.k.size(1), dv = in.v.size(3);
   Want w({B, nq, H, dv});
@@ -72,6 +81,7 @@ Want attention_ref(const Inputs& in) {
             mag += wj * std::abs(vj);
           }
           err += double(nk + 1) * mag;
+          if (bf16_probabilities) err += 0x1p16 * mag;
           if (in.gated) {
             const double g = ref::sigmoid(in.gate(b, i, h, c));
             o *= g;
@@ -94,12 +104,14 @@ In projection(Env& e, int64_t b, int64_t n, int64_t h, int64_t d, double scale =
 void run(Env& e, const std::string& what, const Inputs& in, bool exact = false) {
   if (!e.require(Op::attention, in.dtypes(e.act))) return;
   e.recycle({in.q.size(0), in.q.size(1), in.q.size(2), in.v.size(3)});
+  const bool tensor_cores =
+      e.device.is_cuda() && ops::attention_kernel_for(e.act) == ops::AttentionKernel::tensor_cores;
   e.variant(what, [&] {
     const Tensor out = ops::attention(in.device());
     if (exact)
-      e.expect_exact(what, out, attention_ref(in));
+      e.expect_exact(what, out, attention_ref(in, tensor_cores));
     else
-      e.expect(what, out, attention_ref(in));
+      e.expect(what, out, attention_ref(in, tensor_cores));
   });
 }
 
@@ -208,6 +220,28 @@ OP_CASE(attention, attention_sizes) {
     in.pair_bias = e.normal({2, nq, nk});
     in.gated = in.masked = in.biased = true;
     run(e, "n_q = " + std::to_string(nq) + ", n_k = " + std::to_string(nk), in, true);
+  }
+}
+
+OP_CASE(attention, attention_tiles) {
+  // The tiling of the cuda backend's tensor-core kernel (bfloat16): heads of 12, 16, 32 and 64
+  // channels (padded to 16, 32, 64; values narrower than keys once), 20 queries (a whole 16-row
+  // warp tile and a partial one), 70 keys (a whole 64-key tile, then a 16-key block with 6),
+  // a key mask with batch entry 1 fully masked, pair bias and gate.
+  std::vector<double> mask(140, 0.0);
+  for (int j = 0; j < 70; ++j) mask[size_t(j)] = j % 5 == 2 ? 0.0 : 1.0;
+  for (int64_t d : {12, 16, 32, 64}) {
+    const int64_t dv = d == 64 ? 40 : d;
+    Inputs in;
+    in.q = projection(e, 2, 20, 2, d);
+    in.k = projection(e, 2, 70, 2, d);
+    in.v = projection(e, 2, 70, 2, dv);
+    in.gate = projection(e, 2, 20, 2, dv);
+    in.pair_bias = e.normal({2, 20, 70});
+    in.mask = e.values({2, 70}, mask, e.act);
+    in.gated = in.masked = in.biased = true;
+    in.scale = 1 / std::sqrt(double(d));
+    run(e, "heads " + std::to_string(d) + "/" + std::to_string(dv) + ", entry 1 masked", in);
   }
 }
 

@@ -1,5 +1,6 @@
 // The fused GPU attention in the per-op table: AlphaFold2's attention shapes and the edges of
-// the kernel's tiling and masking, each in float32 and bfloat16, against a float64 reference.
+// the kernels' tiling and masking, in float32 and bfloat16, against a float64 reference; the
+// bfloat16 cases on both kernels (tensor cores, the default for bfloat16, and the portable one).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,6 +16,8 @@
 namespace exafold::gpu_test {
 namespace {
 
+using ops::AttentionKernel;
+
 struct Case {
   const char* name;
   int64_t batch, n_q, n_k, heads, key_dim, value_dim;
@@ -22,8 +25,10 @@ struct Case {
   bool masked_entry;  // batch entry 1 has every key masked
 };
 
-// The kernel tiles keys by 64 and queries by 32, 64 or 128 (one thread per query) and pads
-// heads to 8, 16, 32 or 64 channels; the cases cross each of those boundaries.
+// Both kernels tile keys by 64. The portable one tiles queries by 32, 64 or 128 (one thread
+// per query) and pads heads to 8, 16, 32 or 64 channels; the tensor-core one gives each warp 16
+// queries, up to 4 warps a block, works through keys in blocks of 16 and pads heads to 16, 32
+// or 64 channels. The cases cross each of those boundaries.
 const Case kCases[] = {
     // MSA row attention with pair bias (Algorithm 7): rows x residues, 8 heads of 32.
     {"msa_row", 16, 64, 64, 8, 32, 32, true, true, true, false},
@@ -42,6 +47,13 @@ const Case kCases[] = {
     // The widest instantiation, value heads narrower than key heads.
     {"wide", 2, 24, 80, 2, 64, 48, true, true, true, false},
     {"long_row", 2, 64, 2048, 8, 32, 32, true, true, true, false},
+    // Heads of 12 (padded to 16), 16-row query and 16-key blocks partly filled.
+    {"odd_width", 3, 21, 77, 2, 12, 12, true, true, true, false},
+    // Whole tiles only: 64 queries (4 full warps), 128 keys, 16 channels.
+    {"whole_tiles", 2, 64, 128, 2, 16, 16, true, true, true, false},
+    // 64-wide heads, a second query block with one warp of 6 rows and three without rows.
+    {"wide_full", 1, 70, 65, 2, 64, 64, true, true, true, false},
+    {"wide_masked", 3, 40, 30, 1, 64, 16, true, false, false, true},
 };
 
 struct Inputs {
@@ -72,11 +84,19 @@ Inputs make_inputs(const Case& c, DType dtype) {
   return in;
 }
 
+struct Reference {
+  std::vector<double> out;
+  std::vector<double> weighted_abs_v;  // sum_j w_j |v_j|, times the gate: see check_case
+};
+
 // The contract term by term in float64: logits, the reference's clip to +-1e8, softmax,
 // weighted sum of v, sigmoid gate.
-std::vector<double> reference(const Case& c, const Inputs& in, double scale) {
+Reference reference(const Case& c, const Inputs& in, double scale) {
   const int64_t dk = c.key_dim, dv = c.value_dim, hk = c.heads * dk, hv = c.heads * dv;
-  std::vector<double> out(size_t(c.batch * c.n_q * hv));
+  Reference ref;
+  std::vector<double>& out = ref.out;
+  out.resize(size_t(c.batch * c.n_q * hv));
+  ref.weighted_abs_v.resize(out.size());
   std::vector<double> logits(size_t(c.n_k));
   for (int64_t b = 0; b < c.batch; ++b)
     for (int64_t i = 0; i < c.n_q; ++i)
@@ -99,20 +119,30 @@ std::vector<double> reference(const Case& c, const Inputs& in, double scale) {
         }
         const size_t o = size_t((b * c.n_q + i) * hv + h * dv);
         for (int64_t d = 0; d < dv; ++d) {
-          double y = 0;
-          for (int64_t j = 0; j < c.n_k; ++j)
-            y += logits[size_t(j)] * in.v[size_t((b * c.n_k + j) * hv + h * dv + d)];
+          double y = 0, mag = 0;
+          for (int64_t j = 0; j < c.n_k; ++j) {
+            const double vj = in.v[size_t((b * c.n_k + j) * hv + h * dv + d)];
+            y += logits[size_t(j)] * vj;
+            mag += logits[size_t(j)] * std::abs(vj);
+          }
           y /= sum;
-          if (c.gate) y *= 1 / (1 + std::exp(-in.gate[o + size_t(d)]));
+          mag /= sum;
+          if (c.gate) {
+            const double g = 1 / (1 + std::exp(-in.gate[o + size_t(d)]));
+            y *= g;
+            mag *= g;
+          }
           out[o + size_t(d)] = y;
+          ref.weighted_abs_v[o + size_t(d)] = mag;
         }
       }
-  return out;
+  return ref;
 }
 
 const void* ptr(const Tensor& t) { return t.defined() ? t.data_ptr() : nullptr; }
 
-void check_case(ops::GpuKernels& kernels, const Case& c, DType dtype) {
+void check_case(ops::GpuKernels& kernels, const Case& c, DType dtype,
+                AttentionKernel kernel = AttentionKernel::automatic) {
   SCOPED_TRACE(c.name);
   const Inputs in = make_inputs(c, dtype);
   const Tensor q = to_device(in.q, dtype), k = to_device(in.k, dtype), v = to_device(in.v, dtype);
@@ -133,6 +163,7 @@ void check_case(ops::GpuKernels& kernels, const Case& c, DType dtype) {
   a.batch = c.batch, a.n_q = c.n_q, a.n_k = c.n_k, a.heads = c.heads;
   a.key_dim = c.key_dim, a.value_dim = c.value_dim;
   a.scale = float(1 / std::sqrt(double(c.key_dim)));
+  a.kernel = kernel;
   kernels.attention(a);
   kernels.synchronize();
 
@@ -143,20 +174,48 @@ void check_case(ops::GpuKernels& kernels, const Case& c, DType dtype) {
   // and probabilities and accumulator stay float32, so the error is the output's rounding to
   // 8 significant bits, at most 2^-8 (3.9e-3) of the scale, plus the float32 error: 8e-3.
   const double tolerance = dtype == DType::float32 ? 1e-5 : 8e-3;
-  const std::string shape = std::string(c.name) + " b" + std::to_string(c.batch) + " q" +
-                            std::to_string(c.n_q) + " k" + std::to_string(c.n_k) + " h" +
-                            std::to_string(c.heads) + " d" + std::to_string(c.key_dim) + "/" +
-                            std::to_string(c.value_dim);
-  expect_close("attention", shape, dtype, to_host(out), reference(c, in, double(a.scale)),
-               tolerance);
+  // The tensor-core kernel rounds each probability p_j to bfloat16 before it weights v_j (the
+  // wmma product takes bfloat16), while its sum of p_j stays float32: out = sum_j p_j (1 +
+  // d_j) v_j / sum_j p_j with |d_j| <= 2^-8, bfloat16's unit roundoff, so that rounding moves
+  // an output by at most 2^-8 sum_j w_j |v_j| (w the exact weights, then times the gate): at
+  // most 2^-8 max |v|, which can be far above 2^-8 of the output's scale when the weighted
+  // values cancel. Everything else it does in float32, in the same error terms as the portable
+  // kernel (its logits and P V are float32 sums of exact bfloat16 products, in the tensor
+  // cores' order).
+  const Reference ref = reference(c, in, double(a.scale));
+  const AttentionKernel used =
+      kernel == AttentionKernel::automatic ? ops::attention_kernel_for(dtype) : kernel;
+  std::vector<double> slack;
+  if (used == AttentionKernel::tensor_cores)
+    for (double m : ref.weighted_abs_v) slack.push_back(0x1p-8 * m);
+  const std::string shape =
+      std::string(c.name) + " b" + std::to_string(c.batch) + " q" + std::to_string(c.n_q) + " k" +
+      std::to_string(c.n_k) + " h" + std::to_string(c.heads) + " d" + std::to_string(c.key_dim) +
+      "/" + std::to_string(c.value_dim) + (used == AttentionKernel::tensor_cores ? " mma" : "");
+  expect_close("attention", shape, dtype, to_host(out), ref.out, tolerance, slack);
 }
 
 TEST_F(GpuOps, AttentionFloat32) {
   for (const Case& c : kCases) check_case(k(), c, DType::float32);
 }
 
-TEST_F(GpuOps, AttentionBFloat16) {
+TEST_F(GpuOps, AttentionBFloat16OnTensorCores) {
+  ASSERT_EQ(ops::attention_kernel_for(DType::bfloat16), AttentionKernel::tensor_cores);
   for (const Case& c : kCases) check_case(k(), c, DType::bfloat16);
+}
+
+TEST_F(GpuOps, AttentionBFloat16Portable) {
+  for (const Case& c : kCases) check_case(k(), c, DType::bfloat16, AttentionKernel::portable);
+}
+
+TEST_F(GpuOps, AttentionOnTensorCoresRefusesFloat32) {
+  const Tensor x = device_empty(16, DType::float32);
+  ops::GpuAttention a;
+  a.q = a.k = a.v = a.out = x.data_ptr();
+  a.batch = a.n_q = a.n_k = a.heads = 1;
+  a.key_dim = a.value_dim = 8;
+  a.kernel = AttentionKernel::tensor_cores;
+  EXPECT_THROW(k().attention(a), InvalidArgument);
 }
 
 TEST_F(GpuOps, AttentionWithoutQueriesLeavesOutputAlone) {

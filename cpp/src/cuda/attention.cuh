@@ -1,5 +1,6 @@
 // Fused gated multi-head attention with key and pair biases: online softmax, float32
-// accumulation, no logits tensor in memory.
+// accumulation, no logits tensor in memory; a portable kernel and a tensor-core one for
+// bfloat16, chosen by ops::attention_kernel_for unless the views name one.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -17,6 +18,7 @@ struct AttentionViews {
   View q, k, v, gate, mask, pair_bias, out;
   const float* key_bias = nullptr;
   float scale = 1.f;
+  ops::AttentionKernel kernel = ops::AttentionKernel::automatic;
 };
 
 void attention(const AttentionViews& a, cudaStream_t stream);

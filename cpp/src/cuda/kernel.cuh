@@ -5,7 +5,9 @@
 // - warp code through the *_sync intrinsics with explicit masks, kWarpSize lanes, and
 //   __syncwarp() wherever lanes exchange data through memory (no implicit warp synchrony);
 // - bfloat16 only through element_io.cuh;
-// - no inline PTX in portable code: tensor-core, TMA and cp.async paths sit behind
+// - tensor cores through nvcuda::wmma (<mma.h>, which the emulation provides), called by whole
+//   warps, with fragment elements treated as opaque (uniform element-wise operations only);
+// - no inline PTX in portable code: raw mma/wgmma, TMA and cp.async paths sit behind
 //   `#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900` with a portable fallback, which is what
 //   the emulation runs.
 #pragma once

@@ -1,8 +1,8 @@
 // Copies of exafold's kernels (cpp/src/cuda/layer_norm.cu, attention.cu) with one-line bugs
 // that can be switched in, for the tests that show the CPU emulation catching each. The copies
 // keep the originals' structure line for line where it matters (tiles, barriers, reductions,
-// grid-stride loops); they are float32 only and leave out the pair bias and gate, which no
-// injected bug touches.
+// grid-stride loops); they take float32 (the tensor-core copy rounds it to bfloat16 on load)
+// and leave out the pair bias and gate, which no injected bug touches.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -45,5 +45,17 @@ constexpr int kCopyHeadDim = 32;
 cudaError_t attention(AttentionBug bug, const float* q, const float* k, const float* v,
                       const float* key_bias, float* out, AttentionShape s, float scale, int threads,
                       unsigned blocks);
+
+enum class MmaAttentionBug {
+  none,
+  no_output_rescale,            // the output accumulator is not rescaled by exp(old - new max)
+  no_syncwarp_after_logits,     // lanes read logits other lanes' store_matrix_sync still writes
+  rescale_by_hardware_mapping,  // rescales accumulator elements by their row on sm_80 hardware
+};
+
+/// The tensor-core attention (two warps of 16 query rows a block) on the same operands, q, k
+/// and v rounded to bfloat16 as it loads them.
+cudaError_t attention_mma(MmaAttentionBug bug, const float* q, const float* k, const float* v,
+                          const float* key_bias, float* out, AttentionShape s, float scale);
 
 }  // namespace exafold::emulation_test

@@ -18,6 +18,20 @@ namespace exafold::ops {
 /// bias 1e9 * (mask - 1)) and pair_bias [heads, n_q, n_k] of `dtype`, shared by the batch, may be
 /// null. Softmax and accumulation are float32; a row whose keys are all masked attends
 /// uniformly, as the reference's clipped logits make it.
+///
+/// Two kernels implement it (docs/gpu.md "Fused attention"): a portable one (a thread per query
+/// row, float32 throughout) and a tensor-core one (bfloat16 products, the probabilities rounded
+/// to bfloat16 before they weight v). `automatic` takes attention_kernel_for(dtype); the others
+/// force one, and the tensor-core kernel refuses float32.
+enum class AttentionKernel { automatic, portable, tensor_cores };
+
+/// The one rule: bfloat16 storage runs on tensor cores, float32 on the portable kernel (the
+/// tensor cores' float32 inputs would be TF32, 10 mantissa bits, which float32 does not allow).
+/// Both take heads of up to 64 channels and refuse wider ones.
+constexpr AttentionKernel attention_kernel_for(DType dtype) {
+  return dtype == DType::bfloat16 ? AttentionKernel::tensor_cores : AttentionKernel::portable;
+}
+
 struct GpuAttention {
   const void* q = nullptr;
   const void* k = nullptr;
@@ -29,6 +43,7 @@ struct GpuAttention {
   DType dtype = DType::float32;
   int64_t batch = 0, n_q = 0, n_k = 0, heads = 0, key_dim = 0, value_dim = 0;
   float scale = 1.0f;
+  AttentionKernel kernel = AttentionKernel::automatic;
 };
 
 /// Kernels on the current CUDA device; all pointers are device (or managed) memory. Work is
