@@ -62,6 +62,7 @@ class CudaBackend final : public GpuBackend {
     PerDevice& d = device_state(gpu);
     std::lock_guard lk(d.mu);
     EXAFOLD_CUDA_CHECK(cudaSetDevice(gpu));
+    after_callers_work(d);
     const bool dst_pageable = dst_kind == MemoryKind::host;
     const bool src_pageable = src_kind == MemoryKind::host;
     if (!dst_pageable && !src_pageable) {
@@ -114,7 +115,16 @@ class CudaBackend final : public GpuBackend {
     cudaStream_t stream = nullptr;
     void* staging[2] = {nullptr, nullptr};
     cudaEvent_t done[2] = {nullptr, nullptr};
+    cudaEvent_t callers_work = nullptr;
   };
+
+  // Copies run on the device's own stream, which orders nothing against the kernels the calling
+  // thread queued on its stream (cudaStreamPerThread, docs/gpu.md): without this wait a
+  // download could read a kernel's output before the kernel has written it.
+  static void after_callers_work(PerDevice& d) {
+    EXAFOLD_CUDA_CHECK(cudaEventRecord(d.callers_work, cudaStreamPerThread));
+    EXAFOLD_CUDA_CHECK(cudaStreamWaitEvent(d.stream, d.callers_work, 0));
+  }
 
   static DeviceCaps probe(int i) {
     cudaDeviceProp p{};
@@ -149,6 +159,7 @@ class CudaBackend final : public GpuBackend {
         EXAFOLD_CUDA_CHECK(cudaEventCreateWithFlags(&d.done[k], cudaEventDisableTiming));
         EXAFOLD_CUDA_CHECK(cudaEventRecord(d.done[k], d.stream));
       }
+      EXAFOLD_CUDA_CHECK(cudaEventCreateWithFlags(&d.callers_work, cudaEventDisableTiming));
       d.ready = true;
     }
     return d;
