@@ -72,6 +72,9 @@ MeasuredPeak measured_peak(const ModelConfig& config, const Params& params,
   RunOptions options;
   options.device = kGpu;
   options.chunk_size = chunk;
+  // The memory model replays eager predictions: a CUDA graph's private pool and static buffers
+  // are not in it yet (docs/gpu.md, "Memory").
+  options.cuda_graphs = false;
   IterationOutputs o = run_model(config, params, features, num_recycle, options);
   const AllocatorStats after = a.stats();
   if (out) *out = std::move(o);
@@ -282,6 +285,7 @@ TEST(OutOfMemoryRetry, OnACappedGpuAnItemRetriesWithSmallerChunksAndOneThatCanno
   IterationOutputs retried;
   RunOptions options;
   options.device = kGpu;
+  options.cuda_graphs = false;  // as measured_peak: the cap is an eager run's reserved memory
   {
     const CappedDevice cap(size_t(chunked.reserved));
     retried = run_model_within_memory(m.config, m.params, features, 0, options, nullptr, &tried);

@@ -82,13 +82,7 @@ class CudaBackend final : public backend::Backend {
 
   bool supports(Op op, std::span<const DType> d) const override { return cuda_supports(op, d); }
 
-  void fill(const Tensor& out, double value) override {
-    PointwiseArgs p;
-    p.kind = Pointwise::fill;
-    p.out = view_of(out);
-    p.s = float(value);
-    pointwise(p, kStream);
-  }
+  void fill(const Tensor& out, double value) override { cuda::fill(view_of(out), value, kStream); }
 
   void copy(const Tensor& dst, const Tensor& src) override {
     cuda::copy(view_of(dst), view_of(src), kStream);

@@ -25,8 +25,6 @@ __device__ __forceinline__ float sigmoid(float x) { return 1.f / (1.f + expf(-x)
 
 __device__ float apply(const PointwiseArgs& p, float a, float b, float c) {
   switch (p.kind) {
-    case Pointwise::fill:
-      return p.s;
     case Pointwise::relu:
       return a > 0.f ? a : 0.f;
     case Pointwise::sigmoid:
@@ -64,6 +62,12 @@ __global__ void pointwise_kernel(const PointwiseArgs p, int64_t n) {
   }
 }
 
+__global__ void fill_kernel(const View out, double value, int64_t n) {
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < n; e += stride)
+    store_any(out, offset_of(out, e), value);
+}
+
 __global__ void copy_kernel(const View dst, const View src, int64_t n) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < n; e += stride)
@@ -93,6 +97,13 @@ void pointwise(const PointwiseArgs& p, cudaStream_t stream) {
   const int64_t n = p.out.numel();
   if (n == 0) return;
   EXAFOLD_LAUNCH(blocks_for(n), kThreads, 0, stream, pointwise_kernel)(p, n);
+  EXAFOLD_CUDA_CHECK(cudaGetLastError());
+}
+
+void fill(const View& out, double value, cudaStream_t stream) {
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  EXAFOLD_LAUNCH(blocks_for(n), kThreads, 0, stream, fill_kernel)(out, value, n);
   EXAFOLD_CUDA_CHECK(cudaGetLastError());
 }
 

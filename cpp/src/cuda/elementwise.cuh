@@ -13,7 +13,6 @@ namespace exafold::cuda {
 /// What one pass computes per element, from up to three inputs a, b, c and the output's old
 /// value o (arithmetic in float32; views of float32 or bfloat16).
 enum class Pointwise : uint8_t {
-  fill,          ///< o = s
   relu,          ///< o = max(a, 0)
   sigmoid,       ///< o = 1 / (1 + exp(-a))
   softplus,      ///< o = max(a, 0) + log1p(exp(-|a|))
@@ -27,13 +26,17 @@ enum class Pointwise : uint8_t {
 };
 
 struct PointwiseArgs {
-  Pointwise kind = Pointwise::fill;
+  Pointwise kind = Pointwise::add;
   View out, a, b, c;        ///< b and c may be absent (data null)
-  float s = 0;              ///< the scalar of fill and of scalar ops
+  float s = 0;              ///< the scalar of scalar ops
   bool accumulate = false;  ///< o += result
 };
 
 void pointwise(const PointwiseArgs& p, cudaStream_t stream);
+
+/// Every element of out = value, in any of float64, float32, bfloat16, int32 and int64 (any
+/// strides): integer features are padded on the device with it (model/length_buckets.h).
+void fill(const View& out, double value, cudaStream_t stream);
 
 /// dst = src element by element, converting between any of float64, float32, bfloat16, int32
 /// and int64 (same shapes, any strides).

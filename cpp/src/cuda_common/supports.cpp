@@ -33,7 +33,8 @@ bool copyable(DType d) {
 
 bool cuda_supports(Op op, std::span<const DType> d) {
   switch (op) {
-    case Op::fill:
+    case Op::fill:  // any stored dtype: integer features are padded on the device too
+      return d.size() == 1 && copyable(d[0]);
     case Op::unary:
     case Op::binary:
     case Op::scalar:

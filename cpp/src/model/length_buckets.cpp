@@ -33,11 +33,15 @@ Tensor pad(const Tensor& t, std::initializer_list<int> axes, int64_t length) {
   return out;
 }
 
-/// The first n entries along each of `axes`.
+/// The first n entries along each of `axes`, contiguous: a strided view of a device tensor
+/// cannot be migrated to the host, which is where a prediction's outputs go.
 Tensor crop(const Tensor& t, std::initializer_list<int> axes, int64_t n) {
   if (!t.defined()) return t;
-  Tensor out = t;
-  for (int a : axes) out = out.slice(a, 0, n);
+  Tensor view = t;
+  for (int a : axes) view = view.slice(a, 0, n);
+  if (view.is_contiguous()) return view;
+  Tensor out = Tensor::empty(view.shape(), view.dtype(), view.device());
+  ops::copy(out, view);
   return out;
 }
 

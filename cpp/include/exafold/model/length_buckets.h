@@ -41,7 +41,8 @@ bool pads_to_bucket(const RunOptions& options);
 ModelFeatures pad_features(const ModelFeatures& features, int64_t length);
 
 /// The outputs of an iteration run at a padded length, cropped to their first n residues along
-/// every residue axis (views, no copy). The confidence scalars (mean pLDDT, pTM) are already
+/// every residue axis (contiguous copies where a view would be strided: a device tensor reaches
+/// the host only contiguous). The confidence scalars (mean pLDDT, pTM) are already
 /// those of the real residues: they weigh residues by seq_mask.
 IterationOutputs crop_outputs(const IterationOutputs& outputs, int64_t n);
 
