@@ -94,6 +94,9 @@ IterationOutputs run_model_within_memory(
                       options.device.is_host() ? MemoryKind::host : MemoryKind::device)
             .empty_cache();
         attempt.chunk_size = next;
+        // The memory model counts eager runs: a graph's pool would add one more iteration's
+        // activations to every retry.
+        attempt.cuda_graphs = false;
         continue;
       }
       // Even chunk 1 ran out: say what it needs and what there was.

@@ -243,9 +243,9 @@ class Model:
         """
         Places the parameters and the projections the model fuses on `device` now, so that the first prediction's memory holds its activations only.
         """
-    def run(self, features: dict, num_recycle: typing.SupportsInt | None = None, chunk_size: typing.SupportsInt = 0, on_iteration: typing.Any = None, device: str = 'cpu') -> dict:
+    def run(self, features: dict, num_recycle: typing.SupportsInt | None = None, chunk_size: typing.SupportsInt = 0, on_iteration: typing.Any = None, device: str = 'cpu', length_buckets: bool | None = None) -> dict:
         """
-        num_recycle + 1 iterations on processed features, on `device` (cpu, strict, cuda:N); returns the last iteration's outputs, on the host. on_iteration(i) is called after iteration i finishes.
+        num_recycle + 1 iterations on processed features, on `device` (cpu, strict, cuda:N); returns the last iteration's outputs, on the host. on_iteration(i) is called after iteration i finishes. length_buckets: pad to the length's bucket and crop the outputs back (model/length_buckets.h); None: on for cuda devices, off elsewhere.
         """
     def run_iteration(self, features: dict, prev: dict | None = None, chunk_size: typing.SupportsInt = 0, device: str = 'cpu') -> dict:
         """

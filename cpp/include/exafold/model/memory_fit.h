@@ -46,7 +46,8 @@ int64_t choose_gpu_chunk(const ModelConfig& config, const MemoryWorkload& w, DTy
 int64_t next_smaller_chunk(int64_t chunk, const MemoryWorkload& w);
 
 /// run_model at options.chunk_size and, each time it runs out of memory (exafold::OutOfMemory),
-/// again from the start at next_smaller_chunk, down to chunk 1. Chunking decides which rows are
+/// again from the start at next_smaller_chunk, down to chunk 1, eagerly (without CUDA graphs,
+/// whose pools the memory model does not count). Chunking decides which rows are
 /// processed together, not what is computed, so the outputs are those of a run at the chunk
 /// that fitted. When even chunk 1 runs out, throws OutOfMemory naming the workload, the memory
 /// model's peak at chunk 1, the device's free memory (on a GPU), the chunk sizes tried and the
