@@ -39,10 +39,7 @@ Tensor crop(const Tensor& t, std::initializer_list<int> axes, int64_t n) {
   if (!t.defined()) return t;
   Tensor view = t;
   for (int a : axes) view = view.slice(a, 0, n);
-  if (view.is_contiguous()) return view;
-  Tensor out = Tensor::empty(view.shape(), view.dtype(), view.device());
-  ops::copy(out, view);
-  return out;
+  return ops::contiguous(view);
 }
 
 }  // namespace
