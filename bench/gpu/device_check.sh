@@ -4,18 +4,20 @@
 #   1. build in Release for sm_90 with every core;
 #   2. registers, shared memory and spills of every kernel (ptxas -v);
 #   3. the per-op table on the cuda backend, float32 and bfloat16, against float64;
-#   4. the whole model on the GPU against the cpu's float64 run, and its kernel launches;
+#   4. the whole model on the GPU against the cpu's float64 run, and its kernel launches; at
+#      full width (model_1_ptm), float32 and bfloat16 against the cpu's float64 run at S = 64,
+#      and bfloat16 against float32 at S = 64, 256 and 512 (openfold#532);
 #   5. the benchmark: model_1_ptm in bfloat16 at full width, 512 clusters, 5,120 extra rows,
 #      3 recycles, no templates, at S = 128, 256, 512, 1024 (seconds, peak memory, launches,
-#      TFLOP/s, MFU);
+#      TFLOP/s, MFU), then in float32 at S = 128, 256 and 512 with the time left;
 #   6. the AlphaFold2 reference (JAX) at the same settings, its subbatch_size tuned
 #      (bench/gpu/reference_gpu_bench.py), started first: it runs on the GPU while exafold
 #      builds on the CPUs, and is stopped, keeping what it measured, before exafold's GPU steps.
 # Files go to $OUT (default build/device_check), at most 8, as the device machine returns them:
 # summary.md (what ran, passed, failed or was skipped and why, so a failing step never hides
 # the others' results), results.md (the bench/RESULTS.md entry, appended there by hand on the
-# machine the files come back to), benchmark.csv, reference.csv, ptxas.md and logs.tar.gz (every
-# step's log). The whole call keeps inside EXAFOLD_DEVICE_CHECK_SECONDS (default 530).
+# machine the files come back to), benchmark.csv, benchmark_float32.csv, reference.csv, ptxas.md
+# and logs.tar.gz (every step's log). The whole call keeps inside EXAFOLD_DEVICE_CHECK_SECONDS (default 530).
 #
 #   bash bench/gpu/device_check.sh                      on the GPU machine
 #   EXAFOLD_DEVICE_CHECK_REHEARSE=1 bash bench/gpu/device_check.sh
@@ -46,6 +48,9 @@ if [[ ${EXAFOLD_DEVICE_CHECK_REHEARSE:-0} == 1 ]]; then
   jobs=${EXAFOLD_BUILD_JOBS:-2}
   bench_args=(--preset reduced_ptm --dtype bfloat16 --lengths 16,24 --clusters 8 --extra 16
               --recycles 1 --peak-size 64)
+  float32_args=(--preset reduced_ptm --dtype float32 --lengths 16 --clusters 8 --extra 16
+                --recycles 1 --peak-size 64)
+  full_width=reduced_ptm:16,24:8,12
   # model_1_ptm itself (the reference has no reduced preset of its own), at a tiny size.
   ref_args=(--lengths 16 --clusters 8 --extra 16 --recycles 1 --reps 1 --subbatches none,4)
   ref_limit=400
@@ -56,6 +61,11 @@ else
   jobs=$(nproc)
   bench_args=(--preset model_1_ptm --dtype bfloat16 --lengths 128,256,512,1024 --clusters 512
               --extra 5120 --recycles 3 --peak-size 8192)
+  float32_args=(--preset model_1_ptm --dtype float32 --lengths 128,256,512 --clusters 512
+                --extra 5120 --recycles 3 --peak-size 8192)
+  # PRESET:LENGTHS:CLUSTERS,EXTRA of the full-width checks (tests/cpp/test_model_cuda.cpp): the
+  # cpu's float64 run at the first length is their longest part.
+  full_width=model_1_ptm:64,256,512:64,256
   ref_args=(--lengths 128,256,512,1024 --clusters 512 --extra 5120 --recycles 3 --reps 2)
   ref_limit=270
 fi
@@ -202,6 +212,15 @@ step model_parity 240 "$tests" --gtest_filter='CudaModel.*'
 grep -E 'err|kernel launches|graph launches' "$logs/model_parity.log" | sed 's/^/    /' >>"$summary" || true
 sed -n 's/^  kernel launches /- kernel launches /p' "$logs/model_parity.log" | tee -a "$summary"
 sed -n 's/^  graph launches: /- with CUDA graphs: /p' "$logs/model_parity.log" | tee -a "$summary"
+step full_width 150 env EXAFOLD_FULL_WIDTH="$full_width" "$tests" \
+  --gtest_filter='CudaModel.FullWidth*'
+{
+  echo ""
+  echo "Full-width precision ($full_width: preset, lengths, clusters and extra rows), from"
+  echo "\`EXAFOLD_FULL_WIDTH=$full_width exafold_tests --gtest_filter='CudaModel.FullWidth*'\`:"
+  echo ""
+  grep -E 'of tol|bf16 vs float32|radius of gyration|OK \]|FAILED \]' "$logs/full_width.log" | sed 's/^ */    /'
+} | tee -a "$summary" >>"$results"
 
 left=$((budget - SECONDS - 15))
 if ((left < 30)); then
@@ -211,6 +230,23 @@ else
   step benchmark "$left" "$build/bench/gpu_model_bench" "${bench_args[@]}" \
     --csv "$out/benchmark.csv" --record "$results"
   cat "$logs/benchmark.log" >>"$summary"
+fi
+left=$((budget - SECONDS - 15))
+if ((left < 30)); then
+  note "- benchmark_float32: skipped (${left} s of the ${budget} s budget left)"
+else
+  # The float32 row is for comparison: running out of time is no failure (the lengths it
+  # printed are in its log), only an error is.
+  t0=$SECONDS
+  timeout "$left" "$build/bench/gpu_model_bench" "${float32_args[@]}" \
+    --csv "$out/benchmark_float32.csv" --record "$results" >"$logs/benchmark_float32.log" 2>&1
+  rc=$?
+  case $rc in
+    0) note "- benchmark_float32: ok ($((SECONDS - t0)) s)" ;;
+    124) note "- benchmark_float32: stopped at the budget after $((SECONDS - t0)) s (rows printed so far below)" ;;
+    *) note "- benchmark_float32: FAILED, exit $rc"; failed=1 ;;
+  esac
+  cat "$logs/benchmark_float32.log" >>"$summary"
 fi
 if [[ -s $out/reference.csv && -s $out/benchmark.csv ]]; then
   python3 bench/gpu/reference_gpu_bench.py --compare "$out/benchmark.csv" "$out/reference.csv" \

@@ -2,6 +2,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common.h"
 #include "exafold/memory/allocator.h"
@@ -100,6 +102,31 @@ void bind_memory(pyb::module_& m) {
   m.def("gpu_count", &gpu_count, "GPUs this process can use (0 without a CUDA build or device).");
 
   m.def(
+      "stage_features",
+      [](const pyb::dict& features, const std::string& device) {
+        const Device d = Device::parse(device);
+        std::vector<std::pair<pyb::object, Tensor>> given;
+        for (auto [k, v] : features)
+          given.emplace_back(pyb::reinterpret_borrow<pyb::object>(k),
+                             tensor_from_numpy(pyb::array(v.cast<pyb::object>()), std::nullopt));
+        std::vector<Tensor> staged(given.size());
+        {
+          pyb::gil_scoped_release nogil;
+          for (size_t i = 0; i < given.size(); ++i) staged[i] = stage(given[i].second, d);
+        }
+        pyb::dict out;
+        for (size_t i = 0; i < given.size(); ++i) {
+          const bool same = staged[i].storage() == given[i].second.storage();
+          out[given[i].first] = same ? features[given[i].first] : tensor_to_numpy(staged[i]);
+        }
+        return out;
+      },
+      pyb::arg("features"), pyb::arg("device"),
+      "The arrays of `features` staged for `device` (Note [Staging]): still numpy arrays, in "
+      "managed memory already on the GPU, or pinned memory, or the same arrays where `device` "
+      "reads them at full speed. The prefetch pipeline calls this on its threads, so that "
+      "the upload overlaps the prediction before.");
+  m.def(
       "migrate",
       [](const Tensor& t, const std::string& device) {
         Device d = Device::parse(device);
@@ -118,9 +145,12 @@ void bind_memory(pyb::module_& m) {
         d["elided"] = s.elided;
         d["bytes_moved"] = s.bytes_moved;
         d["prefetches"] = s.prefetches;
+        d["staged"] = s.staged;
+        d["bytes_staged"] = s.bytes_staged;
         return d;
       },
-      "Counters of migrate(): copies, elided, bytes_moved and prefetches since the last reset.");
+      "Counters of migrate() and stage(): copies, elided, bytes_moved, prefetches, staged and "
+      "bytes_staged since the last reset.");
   m.def("reset_migrate_stats", &reset_migrate_stats, "Sets migrate()'s counters to zero.");
 
   pyb::class_<PyMigratableMemory>(m, "MigratableMemory",

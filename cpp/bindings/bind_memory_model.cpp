@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common.h"
+#include "exafold/model/memory_fit.h"
 #include "exafold/model/memory_model.h"
 
 namespace exafold::py {
@@ -43,6 +44,20 @@ void bind_memory_model(pyb::module_& m) {
       arg("preset"), arg("overrides"), arg("residues"), arg("clusters"), arg("extra_rows"),
       arg("budget_bytes"), arg("dtype"), arg("iterations"), arg("threads"), arg("templates") = 0,
       "The largest chunk size (0 = unchunked) whose predicted peak fits the budget");
+  m.def(
+      "choose_gpu_chunk",
+      [](const std::string& preset, const Overrides& overrides, int64_t n, int64_t s, int64_t e,
+         const std::string& dtype, int iterations, int64_t templates, const std::string& device) {
+        const auto cfg = model::with_overrides(model::preset(preset), overrides);
+        const Device d = Device::parse(device);
+        pyb::gil_scoped_release nogil;
+        return model::choose_gpu_chunk(cfg, workload(n, s, e, iterations, 1, templates),
+                                       dtype_from_name(dtype), d);
+      },
+      arg("preset"), arg("overrides"), arg("residues"), arg("clusters"), arg("extra_rows"),
+      arg("dtype"), arg("iterations"), arg("templates"), arg("device"),
+      "The chunk a prediction on the GPU `device` starts with: the largest whose reserved peak "
+      "fits the device's free memory and cache, less its reserve (model/memory_fit.h)");
 }
 
 }  // namespace exafold::py

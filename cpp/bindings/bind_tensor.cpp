@@ -68,6 +68,24 @@ DType dtype_of_numpy(const pyb::dtype& d, const std::optional<std::string>& as) 
   fail("numpy dtype ", dtype_text(d), " has no exafold equivalent");
 }
 
+/// Numpy arrays over exafold memory (tensor_to_numpy) carry this capsule as their base.
+constexpr const char* kStorageCapsule = "exafold.storage";
+
+/// The exafold storage an array's memory [lo, lo + nbytes) lies in, when the array (or the
+/// array it views) came from tensor_to_numpy: its kind and home then survive a round trip
+/// through numpy, so staged (managed or pinned) features are not copied again.
+const Storage* storage_under(const pyb::array& a, const char* lo, size_t nbytes) {
+  pyb::object base = a.attr("base");
+  while (pyb::isinstance<pyb::array>(base)) base = base.attr("base");
+  if (!pyb::isinstance<pyb::capsule>(base)) return nullptr;
+  auto capsule = pyb::reinterpret_borrow<pyb::capsule>(base);
+  const char* name = capsule.name();
+  if (name == nullptr || std::strcmp(name, kStorageCapsule) != 0) return nullptr;
+  const Storage* s = capsule.get_pointer<std::shared_ptr<Storage>>()->get();
+  const char* data = static_cast<const char*>(s->data());
+  return lo >= data && lo + nbytes <= data + s->nbytes() ? s : nullptr;
+}
+
 }  // namespace
 
 Tensor tensor_from_numpy(pyb::array a, std::optional<std::string> dtype) {
@@ -93,8 +111,9 @@ Tensor tensor_from_numpy(pyb::array a, std::optional<std::string> dtype) {
     (span < 0 ? lo : hi) += shape[i] > 0 ? span : 0;
   }
   const size_t nbytes = a.size() == 0 ? 0 : size_t(hi - lo) + dtype_size(dt);
-  auto storage =
-      Storage::borrow(base + lo, nbytes, Device::cpu(), MemoryKind::host, std::move(owner));
+  const Storage* under = storage_under(a, base + lo, nbytes);
+  auto storage = Storage::borrow(base + lo, nbytes, under ? under->device() : Device::cpu(),
+                                 under ? under->kind() : MemoryKind::host, std::move(owner));
   return Tensor(std::move(storage), -lo, shape, strides, dt, Device::cpu());
 }
 
@@ -106,7 +125,8 @@ pyb::array tensor_to_numpy(const Tensor& t) {
   std::vector<pyb::ssize_t> strides(t.strides().begin(), t.strides().end());
   // The array's base keeps the storage alive however long numpy holds the array.
   auto* keep = new std::shared_ptr<Storage>(t.storage());
-  pyb::capsule base(keep, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
+  pyb::capsule base(keep, kStorageCapsule,
+                    [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
   return pyb::array(numpy_dtype(t.dtype()), shape, strides, t.data_ptr(), base);
 }
 

@@ -45,3 +45,22 @@ def choose_chunk(
     with ``templates`` templates. Raises MemoryError when not even chunk size 1 fits."""
     return _core.choose_chunk(preset, sorted((overrides or {}).items()), residues, clusters,
                               extra_rows, budget_bytes, dtype, iterations, threads, templates)
+
+
+def choose_gpu_chunk(
+    preset: str,
+    residues: int,
+    clusters: int,
+    extra_rows: int,
+    device: str,
+    dtype: str = "float32",
+    *,
+    overrides: Mapping[str, int] | None = None,
+    iterations: int = 2,
+    templates: int = 0,
+) -> int:
+    """The chunk size a prediction on the GPU ``device`` (``cuda:N``) starts with: the largest
+    whose peak, as the device's allocator reserves it, fits the memory free there now (C++
+    model/memory_fit.h). Raises MemoryError when not even chunk size 1 fits."""
+    return _core.choose_gpu_chunk(preset, sorted((overrides or {}).items()), residues, clusters,
+                                  extra_rows, dtype, iterations, templates, device)

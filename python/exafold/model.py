@@ -208,6 +208,11 @@ class Model:
         return self._core.run(_contiguous(features), num_recycle, chunk_size, on_iteration,
                               self.device, length_buckets)
 
+    def stage(self, features: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The features placed ahead of a call where this model's device reads them at full
+        speed (stage_features)."""
+        return stage_features(features, self.device)
+
     def predict(
         self,
         sequence: "str | FastaRecord",
@@ -336,6 +341,20 @@ def _dtype_name(dtype: object) -> str:
     if name not in ("float32", "float64"):
         raise ValueError(f"dtype must be float32 or float64 (a name or the numpy type), got {dtype!r}")
     return name
+
+
+def stage_features(features: Mapping[str, np.ndarray], device: str) -> dict[str, np.ndarray]:
+    """``features`` placed ahead of a prediction where ``device`` reads them at full speed (the
+    engine's rule, Note [Staging] in C++ tensor/tensor.h): on a GPU, copies in managed memory
+    already moved to it (pinned host memory on a GPU without concurrent managed access); on the
+    cpu, the same arrays. The result is still a dict of numpy arrays, called like any features:
+    the per-iteration names the model reads are staged, the rest (templates, which the host
+    still reads) stay as given. Reading staged values on the host moves their pages back, so
+    read only their shapes. ``exafold distill``'s prefetch threads stage each item, so that its
+    upload overlaps the prediction before. @raises MemoryError when the device has no room."""
+    names = [k for k in FEATURE_NAMES if k in features]
+    staged = _core.stage_features({k: np.ascontiguousarray(features[k]) for k in names}, device)
+    return {**features, **staged}
 
 
 def read_weights(

@@ -72,6 +72,48 @@ TEST(Migrate, ScopeRoutesHostAllocationsToUnifiedOnlyWithAGpu) {
   EXPECT_EQ(Tensor::empty({16}, DType::float32).memory_kind(), MemoryKind::host);
 }
 
+TEST(Stage, KeepsWhatTheDeviceReadsAtFullSpeedAndWhatIsNoGpus) {
+  enable_test_device();
+  reset_migrate_stats();
+  Tensor t = Tensor::empty({8, 4}, DType::float32);
+  for (Device d : {Device::cpu(), kTest, Device{DeviceType::strict, 0}}) {
+    const Tensor s = stage(t, d);
+    EXPECT_EQ(s.storage(), t.storage()) << d.str();
+    EXPECT_EQ(s.device(), Device::cpu()) << d.str() << ": staging leaves the tensor on the host";
+  }
+  EXPECT_EQ(migrate_stats().staged, 0u);
+}
+
+// Note [Staging]: on a GPU with concurrent managed access (the emulated one has it, as H100 and
+// H200 do) a host tensor is copied into managed memory homed on the cpu; a prediction's
+// migrate() then elides the copy, so the upload is done by the time the prediction runs.
+TEST(Stage, CopiesHostMemoryIntoManagedMemoryThatTheGpuThenReadsWithoutACopy) {
+  if (gpu_count() == 0) GTEST_SKIP() << "no CUDA device (or a build without CUDA)";
+  ASSERT_TRUE(accessible(MemoryKind::unified, Device::cpu(), Device::cuda(0)))
+      << "the device under test lacks concurrent managed access";
+  reset_migrate_stats();
+  Tensor t = Tensor::empty({3, 5}, DType::int32);
+  std::iota(t.data<int32_t>(), t.data<int32_t>() + 15, -7);
+  const Tensor view = t.transpose(0, 1);  // a strided view is staged contiguous
+  const Tensor s = stage(view, Device::cuda(0));
+  EXPECT_EQ(s.memory_kind(), MemoryKind::unified);
+  EXPECT_EQ(s.device(), Device::cpu());
+  EXPECT_TRUE(s.is_contiguous());
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 3; ++j) EXPECT_EQ(s.data<int32_t>()[i * 3 + j], j * 5 + i - 7);
+  MigrateStats after = migrate_stats();
+  EXPECT_EQ(after.staged, 1u);
+  EXPECT_EQ(after.bytes_staged, 15u * 4);
+  const Tensor on_gpu = migrate(s, Device::cuda(0));
+  EXPECT_EQ(on_gpu.data_ptr(), s.data_ptr());
+  EXPECT_EQ(on_gpu.device(), Device::cuda(0));
+  EXPECT_EQ(migrate_stats().copies, 0u);
+  EXPECT_EQ(migrate_stats().prefetches, 1u);
+  // Staging what is staged already moves nothing again.
+  EXPECT_EQ(stage(s, Device::cuda(0)).storage(), s.storage());
+  EXPECT_EQ(migrate_stats().staged, 1u);
+}
+
 TEST(Migrate, UnavailableMemoryIsAClearError) {
   if (gpu_count() > 0) GTEST_SKIP() << "a GPU is present";
   try {

@@ -65,7 +65,8 @@ def test_migrate_to_the_same_device_is_elided():
     t = exafold.empty([100], "float32")
     m = exafold.migrate(t, "cpu")
     assert m.data_ptr == t.data_ptr
-    assert exafold.migrate_stats() == {"copies": 0, "elided": 1, "bytes_moved": 0, "prefetches": 0}
+    assert exafold.migrate_stats() == {"copies": 0, "elided": 1, "bytes_moved": 0, "prefetches": 0, "staged": 0,
+                                       "bytes_staged": 0}
 
 
 def test_migrate_to_another_device_copies():

@@ -21,11 +21,13 @@ def test_migrating_to_the_features_device(found):
     e = r["elided"]
     assert e["gpus"] == exafold.gpu_count()
     assert e["nbytes"] == 512 * 256 * 49 * 4
-    assert e["before"] == {"copies": 0, "elided": 0, "bytes_moved": 0, "prefetches": 0}
+    assert e["before"] == {"copies": 0, "elided": 0, "bytes_moved": 0, "prefetches": 0, "staged": 0,
+                           "bytes_staged": 0}
     if exafold.gpu_count() == 0:
         # Host memory is already where the CPU reads it: nothing may be copied.
         assert e["target"] == "cpu" and e["same_memory"]
-        assert e["after"] == {"copies": 0, "elided": 1, "bytes_moved": 0, "prefetches": 0}
+        assert e["after"] == {"copies": 0, "elided": 1, "bytes_moved": 0, "prefetches": 0, "staged": 0,
+                              "bytes_staged": 0}
         assert "host memory on cpu" in cell_text(cell(nb, tag="scope"))
     else:
         after = e["after"]
@@ -39,7 +41,8 @@ def test_copy_path_through_the_test_device(found):
     c = r["copied"]
     nbytes = 4 * 5 * 6 * 4  # the notebook's float32 array
     assert c["nbytes"] == nbytes
-    assert c["stats"] == {"copies": 2, "elided": 0, "bytes_moved": 2 * nbytes, "prefetches": 0}
+    assert c["stats"] == {"copies": 2, "elided": 0, "bytes_moved": 2 * nbytes, "prefetches": 0, "staged": 0,
+                          "bytes_staged": 0}
     assert c["device"] == "test_host:0" and c["contiguous"] and c["new_memory"] and c["equal"]
 
 

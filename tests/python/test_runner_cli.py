@@ -120,3 +120,23 @@ def test_the_command_runs_a_job_once_an_engine_is_wired_in(tmp_path, monkeypatch
     # Said as such, not as a progress line of 0/0 with an unknown ETA.
     assert f"nothing to do: 3 of 3 inputs already done in {tmp_path / 'out'}" in captured.err
     assert "0/0" not in captured.err and "ETA" not in captured.err
+
+
+def test_device_auto_is_this_ranks_gpu_or_the_cpu(monkeypatch):
+    """--device: auto and cuda take GPU (local rank mod GPUs), so the ranks on a node spread
+    over its GPUs; auto is the cpu only where there is no GPU; a GPU that is not there is an
+    error naming it, and a name the engine does not know is refused while parsing."""
+    monkeypatch.setattr(shared.exafold, "gpu_count", lambda: 0)
+    assert shared.resolve_device("auto") == "cpu" and shared.resolve_device("cpu") == "cpu"
+    with pytest.raises(ValueError, match="no GPU"):
+        shared.resolve_device("cuda")
+    monkeypatch.setattr(shared.exafold, "gpu_count", lambda: 4)
+    monkeypatch.setenv("OMPI_COMM_WORLD_LOCAL_RANK", "6")
+    assert shared.resolve_device("auto") == "cuda:2" and shared.resolve_device("cuda") == "cuda:2"
+    assert shared.resolve_device("cuda:3") == "cuda:3"
+    with pytest.raises(ValueError, match="cuda:4: 4 GPU"):
+        shared.resolve_device("cuda:4")
+    with pytest.raises(argparse.ArgumentTypeError, match="gpu0"):
+        shared.device_arg("gpu0")
+    required = ("--fasta", "q.fasta", "--alignments", "msas", "--model", "model_1_ptm=p.npz", "--out", "o")
+    assert parse(*required, "--device", "cuda:1").device == "cuda:1" and parse(*required).device == "auto"

@@ -209,3 +209,54 @@ def test_filter_thresholds_are_recorded_per_structure(tmp_path):
         assert set(entry["filter_reasons"]) == expect and entry["passed"] == (not expect)
     assert s["counts"]["filtered_out"] == sum(1 for e in index.values() if not e["passed"])
     assert sum(s["counts"]["filter_reasons"].values()) == sum(len(e["filter_reasons"]) for e in index.values())
+
+
+def test_prefetch_threads_stage_each_items_features_for_the_device(tmp_path, monkeypatch):
+    """Note [Staging]: the worker stages an item's features for RunConfig.device on the
+    prefetch thread that prepared them, and the models get the staged arrays; an item whose
+    features find no room on the device keeps them on the host and is still predicted."""
+    import threading
+
+    from exafold.runner import worker as worker_module
+
+    fasta, msas, ids = d.write_inputs(tmp_path, [12, 30, 7, 21])
+    threads, staged_ids, moved = [], set(), []
+    refuse = {30}  # the 30-residue item finds no room
+
+    def stage(features, device):
+        assert device == "cuda:3"
+        threads.append(threading.current_thread().name)
+        if features["aatype"].size in refuse:
+            raise MemoryError("out of memory on cuda:3 (test)")
+        out = {k: v.copy() for k, v in features.items()}
+        staged_ids.update(id(v) for v in out.values())
+        moved.append(sum(v.nbytes for v in out.values()))
+        return out
+
+    given = []
+
+    def predict(features):
+        given.append((features["aatype"].size, all(id(v) in staged_ids for v in features.values())))
+        return d.make_predict("model_1_ptm")(features)
+
+    monkeypatch.setattr(worker_module, "stage_features", stage)
+    cfg = d.config(tmp_path / "out", fasta, msas, device="cuda:3", prefetch_threads=2)
+    result = run(cfg, d.prepare, {"model_1_ptm": predict})
+    assert shard_ids(cfg.out_dir) == Counter(ids)
+    assert len(threads) == 4 and all(t.startswith("prefetch-") for t in threads)
+    assert sorted(given) == [(7, True), (12, True), (21, True), (30, False)]
+    session = result.summary["session"]
+    assert session["unstaged"] == 1
+    assert session["staged_bytes"] == sum(moved) > 0
+    assert "1 item(s) uploaded by their prediction" in (cfg.out_dir / "summary.txt").read_text()
+
+
+def test_staging_for_the_cpu_hands_back_the_same_arrays():
+    """On the cpu (and on the test devices, which copy at their migrate) staging copies nothing."""
+    from exafold.model import stage_features
+
+    f = {"aatype": np.arange(5, dtype=np.int32), "msa_feat": np.zeros((2, 5, 49), np.float32),
+         "not_a_feature": np.ones(3)}
+    for device in ("cpu", "strict"):
+        staged = stage_features(f, device)
+        assert staged.keys() == f.keys() and all(staged[k] is f[k] for k in f)

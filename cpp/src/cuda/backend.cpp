@@ -108,6 +108,10 @@ class CudaBackend final : public GpuBackend {
     EXAFOLD_CUDA_CHECK(cudaMemPrefetchAsync(p, n, loc, 0, d.stream));
   }
 
+  void finish_prefetches(Device device) override {
+    EXAFOLD_CUDA_CHECK(cudaStreamSynchronize(device_state(device.index).stream));
+  }
+
  private:
   struct PerDevice {
     std::mutex mu;

@@ -7,7 +7,8 @@
 namespace exafold {
 namespace {
 
-std::atomic<uint64_t> g_copies{0}, g_elided{0}, g_bytes{0}, g_prefetches{0};
+std::atomic<uint64_t> g_copies{0}, g_elided{0}, g_bytes{0}, g_prefetches{0}, g_staged{0},
+    g_bytes_staged{0};
 thread_local int t_scope_depth = 0;
 
 }  // namespace
@@ -38,7 +39,8 @@ bool accessible(MemoryKind kind, Device home, Device target) {
 }
 
 MigrateStats migrate_stats() {
-  return {g_copies.load(), g_elided.load(), g_bytes.load(), g_prefetches.load()};
+  return {g_copies.load(),     g_elided.load(), g_bytes.load(),
+          g_prefetches.load(), g_staged.load(), g_bytes_staged.load()};
 }
 
 void reset_migrate_stats() {
@@ -46,6 +48,8 @@ void reset_migrate_stats() {
   g_elided = 0;
   g_bytes = 0;
   g_prefetches = 0;
+  g_staged = 0;
+  g_bytes_staged = 0;
 }
 
 void record_migrate_copy(size_t bytes) {
@@ -56,6 +60,11 @@ void record_migrate_copy(size_t bytes) {
 void record_migrate_elided(bool prefetched) {
   ++g_elided;
   if (prefetched) ++g_prefetches;
+}
+
+void record_staged(size_t bytes) {
+  ++g_staged;
+  g_bytes_staged += bytes;
 }
 
 MigratableMemory::MigratableMemory() { ++t_scope_depth; }

@@ -38,7 +38,51 @@ bool same_templates(const TemplateFeatures& a, const TemplateFeatures& b) {
          same_tensor(a.template_angle_mask, b.template_angle_mask);
 }
 
+std::vector<Tensor*> template_tensors(TemplateFeatures& t) {
+  return {&t.template_aatype, &t.template_all_atom_positions, &t.template_all_atom_masks,
+          &t.template_mask,   &t.template_angle_feat,         &t.template_angle_mask};
+}
+
 }  // namespace
+
+std::vector<Tensor*> iteration_tensors(ModelFeatures& f) {
+  TrunkFeatures& t = f.trunk;
+  return {&t.aatype,
+          &t.residue_index,
+          &t.seq_mask,
+          &t.target_feat,
+          &t.msa_feat,
+          &t.msa_mask,
+          &t.extra_msa,
+          &t.extra_msa_mask,
+          &t.extra_has_deletion,
+          &t.extra_deletion_value,
+          &f.residx_atom37_to_atom14,
+          &f.atom37_atom_exists,
+          &f.atom14_atom_exists};
+}
+
+std::vector<ModelFeatures> place_features(const std::vector<ModelFeatures>& features,
+                                          Device device) {
+  std::vector<ModelFeatures> placed = features;
+  std::vector<std::pair<Tensor, Tensor>> done;  // (given, placed): shared tensors move once
+  auto place = [&](Tensor& t) {
+    if (!t.defined()) return;
+    for (const auto& [given, there] : done)
+      if (same_tensor(given, t)) {
+        t = there;
+        return;
+      }
+    Tensor there = migrate(t, device);
+    done.emplace_back(t, there);
+    t = there;
+  };
+  for (ModelFeatures& f : placed) {
+    for (Tensor* t : iteration_tensors(f)) place(*t);
+    for (Tensor* t : template_tensors(f.trunk.templates)) place(*t);
+  }
+  return placed;
+}
 
 void check_feature_ranges(const ModelFeatures& f) {
   ops::check_range(f.trunk.aatype, 0, rc::kNumRestypes - 1, "aatype");
@@ -92,11 +136,13 @@ IterationOutputs run_model(const ModelConfig& config, const Params& params,
           " holds other template features than iteration 0; templates are the same in every "
           "recycling iteration");
   }
+  const std::vector<ModelFeatures> on_device = place_features(features, options.device);
   // Note [Template embedding once per prediction]
   TemplateEmbedding templates;
   if (config.templates.enabled && first.count() > 0) {
     const Params& placed = prepare(params, options.device, dtype);
-    templates = embed_templates(config, placed, first, features[0].trunk.seq_mask, options);
+    templates = embed_templates(config, placed, on_device[0].trunk.templates,
+                                on_device[0].trunk.seq_mask, options);
   }
   // Note [Length buckets]; features with templates keep their length (Note [Length buckets
   // and templates]). The recycled state stays padded between iterations.
@@ -104,8 +150,8 @@ IterationOutputs run_model(const ModelConfig& config, const Params& params,
   const int64_t length = pads_to_bucket(options) && first.count() == 0 ? bucket_length(n) : n;
   std::vector<ModelFeatures> padded;
   if (length != n)
-    for (const ModelFeatures& f : features) padded.push_back(pad_features(f, length));
-  const std::vector<ModelFeatures>& run_features = length != n ? padded : features;
+    for (const ModelFeatures& f : on_device) padded.push_back(pad_features(f, length));
+  const std::vector<ModelFeatures>& run_features = length != n ? padded : on_device;
   if (uses_cuda_graphs(options) && first.count() == 0) {
     const IterationOutputs out = run_iterations_as_graphs(
         config, params, run_features, num_recycle, options, [&](int r, const IterationOutputs& o) {

@@ -16,25 +16,6 @@
 namespace exafold::model {
 namespace {
 
-/// Every tensor of one iteration's features, in one order (templates excluded: their
-/// features run eagerly).
-std::vector<Tensor*> feature_tensors(ModelFeatures& f) {
-  TrunkFeatures& t = f.trunk;
-  return {&t.aatype,
-          &t.residue_index,
-          &t.seq_mask,
-          &t.target_feat,
-          &t.msa_feat,
-          &t.msa_mask,
-          &t.extra_msa,
-          &t.extra_msa_mask,
-          &t.extra_has_deletion,
-          &t.extra_deletion_value,
-          &f.residx_atom37_to_atom14,
-          &f.atom37_atom_exists,
-          &f.atom14_atom_exists};
-}
-
 std::vector<Tensor*> output_tensors(IterationOutputs& o) {
   StructureModuleOutputs& s = o.structure;
   HeadsOutputs& h = o.heads;
@@ -95,7 +76,7 @@ std::string graph_key(const ModelConfig& config, const Params& placed, const Mod
           placed.arrays().begin()->second.data_ptr(), " ", dtype_name(dtype), " chunk ",
           options.chunk_size, " ", options.device.str());
   ModelFeatures copy = f;
-  for (const Tensor* t : feature_tensors(copy))
+  for (const Tensor* t : iteration_tensors(copy))
     key += cat(" ", t->shape().str(), dtype_name(t->dtype()));
   return key;
 }
@@ -106,7 +87,7 @@ std::unique_ptr<Entry> make_entry(std::string key, const ModelConfig& config, co
   e->key = std::move(key);
   e->params = placed;
   ModelFeatures src = like;
-  std::vector<Tensor*> from = feature_tensors(src), to = feature_tensors(e->inputs);
+  std::vector<Tensor*> from = iteration_tensors(src), to = iteration_tensors(e->inputs);
   for (size_t i = 0; i < from.size(); ++i)
     *to[i] = Tensor::empty(from[i]->shape(), from[i]->dtype(), device, MemoryKind::device);
   const int64_t n = like.trunk.aatype.size(0);
@@ -116,7 +97,7 @@ std::unique_ptr<Entry> make_entry(std::string key, const ModelConfig& config, co
 
 void copy_features(Entry& e, const ModelFeatures& f) {
   ModelFeatures src = f;
-  std::vector<Tensor*> from = feature_tensors(src), to = feature_tensors(e.inputs);
+  std::vector<Tensor*> from = iteration_tensors(src), to = iteration_tensors(e.inputs);
   for (size_t i = 0; i < from.size(); ++i) copy_into(*to[i], from[i]->contiguous());
 }
 

@@ -263,4 +263,26 @@ Tensor migrate(const Tensor& t, Device device) {
   return out;
 }
 
+Tensor stage(const Tensor& t, Device device) {
+  check(t.defined(), "stage of an undefined tensor");
+  const Storage& s = *t.storage();
+  if (!device.is_cuda()) return t;
+  if (s.kind() == MemoryKind::unified) {
+    gpu_backend()->prefetch(t.data_ptr(), t.nbytes(), device);
+    gpu_backend()->finish_prefetches(device);
+    return t;
+  }
+  if (accessible(s.kind(), s.device(), device)) return t;
+  const bool managed = accessible(MemoryKind::unified, Device::cpu(), device);
+  Tensor out = Tensor::empty(t.shape(), t.dtype(), Device::cpu(),
+                             managed ? MemoryKind::unified : MemoryKind::pinned);
+  copy_into(out, t);
+  if (managed) {
+    gpu_backend()->prefetch(out.data_ptr(), out.nbytes(), device);
+    gpu_backend()->finish_prefetches(device);
+  }
+  record_staged(out.nbytes());
+  return out;
+}
+
 }  // namespace exafold

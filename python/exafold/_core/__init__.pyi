@@ -8,7 +8,7 @@ import numpy.typing
 import typing
 from . import _modules
 from . import features
-__all__: list[str] = ['DeviceTimeModel', 'JournalWriter', 'MigratableMemory', 'Model', 'ShardWriter', 'Tensor', 'accessible', 'atom_map_bytes', 'atom_maps', 'bfloat16_to_float32', 'choose_chunk', 'config_hash', 'dispenser_chunks', 'empty', 'empty_cache', 'features', 'float32_to_bfloat16', 'flop_breakdown', 'flop_polynomial', 'from_numpy', 'gpu_count', 'has_memory', 'info', 'item_flops', 'item_seconds', 'lddt_ca', 'make_mmcif_string', 'make_pdb_string', 'memory_stats', 'migrate', 'migrate_stats', 'model_presets', 'param_spec', 'predict_peak_bytes', 'prediction_flops', 'preset_config', 'preset_flop_polynomial', 'read_journal', 'read_shard', 'read_weights', 'reset_migrate_stats', 'reset_peak_memory', 'run_settings', 'set_memory_limit', 'set_num_threads', 'simulate', 'synthetic_lengths', 'weights_label']
+__all__: list[str] = ['DeviceTimeModel', 'JournalWriter', 'MigratableMemory', 'Model', 'ShardWriter', 'Tensor', 'accessible', 'atom_map_bytes', 'atom_maps', 'bfloat16_to_float32', 'choose_chunk', 'choose_gpu_chunk', 'config_hash', 'dispenser_chunks', 'empty', 'empty_cache', 'features', 'float32_to_bfloat16', 'flop_breakdown', 'flop_polynomial', 'from_numpy', 'gpu_count', 'has_memory', 'info', 'item_flops', 'item_seconds', 'lddt_ca', 'make_mmcif_string', 'make_pdb_string', 'memory_stats', 'migrate', 'migrate_stats', 'model_presets', 'param_spec', 'predict_peak_bytes', 'prediction_flops', 'preset_config', 'preset_flop_polynomial', 'read_journal', 'read_shard', 'read_weights', 'reset_migrate_stats', 'reset_peak_memory', 'run_settings', 'set_memory_limit', 'set_num_threads', 'simulate', 'stage_features', 'synthetic_lengths', 'weights_label']
 class Tensor:
     """
     An n-dimensional array in exafold memory: shape, byte
@@ -288,6 +288,10 @@ def choose_chunk(preset: str, overrides: collections.abc.Sequence[tuple[str, typ
     """
     The largest chunk size (0 = unchunked) whose predicted peak fits the budget
     """
+def choose_gpu_chunk(preset: str, overrides: collections.abc.Sequence[tuple[str, typing.SupportsInt]], residues: typing.SupportsInt, clusters: typing.SupportsInt, extra_rows: typing.SupportsInt, dtype: str, iterations: typing.SupportsInt, templates: typing.SupportsInt, device: str) -> int:
+    """
+    The chunk a prediction on the GPU `device` starts with: the largest whose reserved peak fits the device's free memory and cache, less its reserve (model/memory_fit.h)
+    """
 def config_hash(canonical_config: str) -> str:
     """
     FNV-1a 64 of a run's canonical configuration text, as 16 hex digits.
@@ -371,7 +375,7 @@ def migrate(tensor: Tensor, device: str) -> Tensor:
     """
 def migrate_stats() -> dict:
     """
-    Counters of migrate(): copies, elided, bytes_moved and prefetches since the last reset.
+    Counters of migrate() and stage(): copies, elided, bytes_moved, prefetches, staged and bytes_staged since the last reset.
     """
 def model_presets() -> list[str]:
     """
@@ -432,6 +436,10 @@ def set_num_threads(threads: typing.SupportsInt) -> None:
 def simulate(item_seconds: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], workers: typing.SupportsInt, policy: str = 'dispenser', min_chunk: typing.SupportsInt = 1, chunk_divisor: typing.SupportsFloat = 2.0, dispatch_latency_s: typing.SupportsFloat = 0.0) -> dict:
     """
     Simulates running items of the given seconds on `workers` under a policy (dispenser, lpt or round_robin); returns makespan_s, total_work_s, efficiency, tail idle times, requests and per-worker busy_s.
+    """
+def stage_features(features: dict, device: str) -> dict:
+    """
+    The arrays of `features` staged for `device` (Note [Staging]): still numpy arrays, in managed memory already on the GPU, or pinned memory, or the same arrays where `device` reads them at full speed. The prefetch pipeline calls this on its threads, so that the upload overlaps the prediction before.
     """
 def synthetic_lengths(name: str, count: typing.SupportsInt, max_length: typing.SupportsInt = 2500, seed: typing.SupportsInt = 0) -> numpy.typing.NDArray[numpy.int32]:
     """

@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+import exafold
 from exafold import inference
 
 # The exit status of a run in which `n` items failed and the others finished: 100 + n, at most
@@ -131,7 +132,8 @@ def add_model_memory_argument(p: argparse.ArgumentParser) -> None:
                    help="activation memory one prediction may use: each prediction takes the largest chunk "
                         "size the memory model fits in it, and one that cannot fit even chunked fails with "
                         "the reason; auto (default): 80%% of the memory available at start, shared by the "
-                        "ranks on this node; none: never chunk")
+                        "ranks on this node; none: never chunk. On a GPU the chunk fits the memory free on "
+                        "the device instead (none still never chunks)")
 
 
 def model_memory_arg(text: str) -> float | str | None:
@@ -195,10 +197,12 @@ def model_memory_bytes(setting: float | str | None) -> int | None:
     return int(setting * 2**30)
 
 
-def chunk_size_for(preset: str, features, budget_bytes: int | None) -> int:
+def chunk_size_for(preset: str, features, budget_bytes: int | None, device: str = "cpu") -> int:
     """The chunk size of one prediction: the largest the memory model fits in the budget (0:
-    unchunked fits, or no budget). @raises ValueError when not even chunk size 1 fits."""
-    from exafold.memory_model import choose_chunk
+    unchunked fits, or no budget). On a GPU (``cuda:N``) the budget is the memory free on the
+    device instead (exafold.memory_model.choose_gpu_chunk); None still never chunks.
+    @raises ValueError when not even chunk size 1 fits."""
+    from exafold.memory_model import choose_chunk, choose_gpu_chunk
 
     if budget_bytes is None:
         return 0
@@ -207,11 +211,53 @@ def chunk_size_for(preset: str, features, budget_bytes: int | None) -> int:
     clusters, extra = features["msa_feat"].shape[-3], features["extra_msa"].shape[-2]
     templates = features["template_mask"].shape[0] if "template_mask" in features else 0
     try:
+        if device.startswith("cuda"):
+            return choose_gpu_chunk(preset, residues, clusters, extra, device, iterations=iterations,
+                                    templates=templates)
         return choose_chunk(preset, residues, clusters, extra, budget_bytes, iterations=iterations,
                             templates=templates)
     except MemoryError as e:
-        raise ValueError(f"{preset} cannot predict {residues} residues within --model-memory "
-                         f"{budget_bytes / 2**30:.3g} GiB: {e}") from None
+        where = f"the memory free on {device}" if device.startswith("cuda") else \
+            f"--model-memory {budget_bytes / 2**30:.3g} GiB"
+        raise ValueError(f"{preset} cannot predict {residues} residues within {where}: {e}") from None
+
+
+def add_device_argument(p: argparse.ArgumentParser) -> None:
+    """--device, which distill and predict share."""
+    p.add_argument("--device", type=device_arg, default="auto", metavar="cpu|cuda[:N]|auto",
+                   help="where the models run: cpu, cuda (this rank's GPU) or cuda:N; auto (default): this "
+                        "rank's GPU when there is one, else cpu. A rank takes GPU (local rank mod GPUs)")
+
+
+def device_arg(text: str) -> str:
+    if text in ("auto", "cpu", "cuda") or (text.startswith("cuda:") and text[5:].isdigit()):
+        return text
+    raise argparse.ArgumentTypeError(f"expected cpu, cuda, cuda:N or auto, got {text!r}")
+
+
+def local_rank() -> int:
+    """This process's rank among the ranks an MPI launcher placed on its node (0 when none said)."""
+    for var in ("OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID", "PMI_LOCAL_RANK",
+                "FLUX_TASK_LOCAL_ID"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 0
+
+
+def resolve_device(setting: str) -> str:
+    """--device as the engine names it: auto and cuda pick this rank's GPU, local rank mod the
+    GPUs present, so the ranks on a node spread over its GPUs (auto falls back to cpu only when
+    there is no GPU). @raises ValueError for a GPU that is not there."""
+    gpus = exafold.gpu_count()
+    if setting == "cpu" or (setting == "auto" and gpus == 0):
+        return "cpu"
+    if setting in ("auto", "cuda"):
+        if gpus == 0:
+            raise ValueError("--device cuda: no GPU is usable here (a build without CUDA, or no device)")
+        return f"cuda:{local_rank() % gpus}"
+    if int(setting[5:]) >= gpus:
+        raise ValueError(f"--device {setting}: {gpus} GPU(s) are usable here")
+    return setting
 
 
 def read_time_model(path: Path):

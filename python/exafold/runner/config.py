@@ -35,6 +35,10 @@ class RunConfig:
     residues: str = "strict"
     outputs: OutputOptions = field(default_factory=OutputOptions)
     scratch: Path | None = None
+    # Where the models run (cpu, cuda:N): the prefetch threads stage each item's features for
+    # it (exafold.model.stage_features). Left out of the hash, as float32 on another device
+    # changes only the rounding.
+    device: str = "cpu"
     prefetch_threads: int = 2
     prefetch_depth: int = 4  # prepared items in flight at most
     memory_budget_bytes: int = 8 << 30

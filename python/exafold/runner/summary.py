@@ -39,6 +39,8 @@ class SessionStats:
     predict_seconds: float = 0.0
     prepare_seconds: float = 0.0  # summed over the prefetch threads
     wait_seconds: float = 0.0  # the worker blocked waiting for prepared features
+    staged_bytes: int = 0  # features the prefetch threads placed on the device ahead of use
+    unstaged: int = 0  # items whose features found no room there: the prediction uploads them
     write_seconds: float = 0.0
     failed: int = 0
     dispenser_requests: int = 0  # chunks rank 0 handed out (MPI runs)
@@ -120,6 +122,8 @@ def build_summary(*, config: dict, config_hash: str, inputs: int, rejected: list
             "predict_seconds": total.predict_seconds,
             "prepare_seconds": total.prepare_seconds,
             "write_seconds": total.write_seconds,
+            "staged_bytes": total.staged_bytes,
+            "unstaged": total.unstaged,
             "dispenser_requests": total.dispenser_requests,
             "per_rank": [asdict(s) for s in sessions],
         },
@@ -163,6 +167,11 @@ def format_summary(s: dict) -> str:
         + ("n/a (no --device-peak-tflops)" if t["mfu"] is None else f"{100 * t['mfu']:.2f}%"),
         f"    waiting for data {t['wait_for_data_seconds']:.2f} s ({100 * t['wait_for_data_fraction']:.1f}% of worker time)"
         + (f", {t['dispenser_requests']} dispenser chunks" if t["ranks"] > 1 else ""),
+    ]
+    if t.get("staged_bytes") or t.get("unstaged"):
+        lines.append(f"    staged ahead   {t['staged_bytes'] / 2**30:.2f} GiB of features on the device"
+                     + (f", {t['unstaged']} item(s) uploaded by their prediction (no room)" if t["unstaged"] else ""))
+    lines += [
         f"  mean pLDDT       mean {num(conf['mean_plddt']['mean'])}, median {num(conf['mean_plddt']['median'])}",
         f"  pTM              mean {num(conf['ptm']['mean'], '.3f')}, median {num(conf['ptm']['median'], '.3f')}",
     ]

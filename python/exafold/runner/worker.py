@@ -5,7 +5,9 @@
   original name after an ``NNN-`` prefix; none in single-sequence mode) and structure seed, one
   feature dict for each of ``request.settings`` (exafold.inference.build_features). Runs on
   prefetch threads; must release the GIL for its heavy work. Raising fails that item only (the
-  message is its journaled reason).
+  message is its journaled reason). The features are then staged for ``RunConfig.device``
+  (exafold.model.stage_features), on the same thread, so that their upload to a GPU overlaps
+  the prediction before; an item that finds no room there keeps them on the host.
 - ``models``: preset name (e.g. ``model_1_ptm``) -> ``predict(features) -> dict`` with
   ``final_atom_positions`` [N, 37, 3], ``final_atom_mask`` [N, 37], ``plddt`` [N] (0-100),
   ``mean_plddt`` (computed from plddt when absent), and for ``_ptm`` presets ``ptm`` and
@@ -20,6 +22,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +32,7 @@ import numpy as np
 import exafold
 from exafold import inference
 from exafold.inference import Settings
+from exafold.model import stage_features
 from exafold.templates import ItemTemplates, TemplateInputs, uses_templates
 
 from . import inputs
@@ -70,6 +74,7 @@ class Worker:
         self.stats = SessionStats(rank=rank)
         self.settings = config.settings()
         self._distinct = tuple(dict.fromkeys(self.settings.values()))
+        self._stats_lock = threading.Lock()  # prefetch threads count their staging
 
     def prepare_item(self, item: inputs.Item) -> Mapping[Settings | str, Any]:
         """Runs on a prefetch thread: find and stage the alignments, then prepare (whose parse is
@@ -84,10 +89,26 @@ class Worker:
                                                    self._distinct))
         finally:
             self.staging.unstage(tmp)
+        features = self._on_device(features)
         if self.templates is None:
             return features
         found = self.templates.beside(item.sequence, inputs.template_dir(item, self.config.alignment_dir))
         return {**features, TEMPLATES_KEY: found}
+
+    def _on_device(self, features: Mapping[Settings, Mapping[str, np.ndarray]]
+                   ) -> Mapping[Settings, Mapping[str, np.ndarray]]:
+        """Each settings' features staged for the run's device, or all as given when the device
+        has no room for them (counted in stats.unstaged: the prediction then uploads them)."""
+        try:
+            staged = {s: stage_features(f, self.config.device) for s, f in features.items()}
+        except MemoryError:
+            with self._stats_lock:
+                self.stats.unstaged += 1
+            return features
+        moved = sum(a.nbytes for s, f in staged.items() for k, a in f.items() if a is not features[s][k])
+        with self._stats_lock:
+            self.stats.staged_bytes += moved
+        return staged
 
     def estimate(self, item: inputs.Item) -> int:
         return inference.feature_bytes(len(item.sequence), self._distinct)

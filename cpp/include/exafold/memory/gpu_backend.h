@@ -28,6 +28,8 @@ class GpuBackend {
                     Device src_device, MemoryKind src_kind, size_t n) = 0;
   /// Asks the driver to move managed memory to `device` ahead of use (a hint, never a copy).
   virtual void prefetch(const void* p, size_t n, Device device) = 0;
+  /// Returns once the pages of every prefetch issued so far for `device` are there.
+  virtual void finish_prefetches(Device device) = 0;
 };
 
 /// The GPU backend compiled into this build, or nullptr when built without CUDA.

@@ -17,16 +17,20 @@ namespace exafold {
 bool accessible(MemoryKind kind, Device home, Device target);
 
 struct MigrateStats {
-  uint64_t copies = 0;       ///< migrations that allocated on the target and copied
-  uint64_t elided = 0;       ///< migrations that returned the same memory
-  uint64_t bytes_moved = 0;  ///< bytes copied by those copies
-  uint64_t prefetches = 0;   ///< managed-memory prefetch hints issued instead of copies
+  uint64_t copies = 0;        ///< migrations that allocated on the target and copied
+  uint64_t elided = 0;        ///< migrations that returned the same memory
+  uint64_t bytes_moved = 0;   ///< bytes copied by those copies
+  uint64_t prefetches = 0;    ///< managed-memory prefetch hints issued instead of copies
+  uint64_t staged = 0;        ///< stage() calls that copied into managed or pinned memory
+  uint64_t bytes_staged = 0;  ///< bytes those copied
 };
 MigrateStats migrate_stats();
 void reset_migrate_stats();
 /// Recording, used by migrate().
 void record_migrate_copy(size_t bytes);
 void record_migrate_elided(bool prefetched);
+/// Recording, used by stage().
+void record_staged(size_t bytes);
 
 /// While alive on this thread, host allocations that name no kind come from the unified
 /// allocator when a GPU exists (and stay pageable host memory when none does), so features

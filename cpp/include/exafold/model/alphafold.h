@@ -23,6 +23,18 @@ struct ModelFeatures {
   Tensor atom14_atom_exists;       ///< [N, 14]
 };
 
+/// Every per-iteration tensor of the features, in one fixed order (templates excluded: they
+/// are the prediction's, not an iteration's).
+std::vector<Tensor*> iteration_tensors(ModelFeatures& features);
+
+/// Note [Features placed once]: every iteration's features on `device` (migrate()), as
+/// run_model takes them before its first iteration, so that the memory model's rule holds
+/// (a prediction's peak is above its parameters and features) and padding and range checks
+/// run where the features are. Tensors that iterations share (the templates, a set reused)
+/// stay shared; features staged ahead (stage(), tensor/tensor.h) are not copied again.
+std::vector<ModelFeatures> place_features(const std::vector<ModelFeatures>& features,
+                                          Device device);
+
 /// Everything one iteration produces, and what it hands to the next.
 struct IterationOutputs {
   TrunkOutputs trunk;

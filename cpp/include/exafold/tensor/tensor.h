@@ -95,4 +95,17 @@ void copy_into(const Tensor& dst, const Tensor& src);
 /// copy allocated on `device`. Counted in migrate_stats().
 Tensor migrate(const Tensor& t, Device device);
 
+/// Note [Staging]: `t` placed ahead of use where `device` will read it at full speed, in
+/// memory the host still addresses (so that a data pipeline keeps it as a host array):
+/// - on a GPU with concurrent managed access, managed memory prefetched to the device;
+///   returns once the pages are there, so a prediction that then reads it waits for no upload;
+/// - on any other GPU, pinned host memory, which its copy engines read without a staging copy;
+/// - `t` itself when `device` already reads it at full speed (the same memory on the cpu, or
+///   pageable memory on a GPU that uses the host's page tables), or when `device` is not a GPU
+///   (the test devices copy at their migrate()).
+/// The prefetch pipeline stages a prediction's features on its own threads, so that their
+/// upload overlaps the prediction before (python/exafold/runner/worker.py). Counted in
+/// migrate_stats().
+Tensor stage(const Tensor& t, Device device);
+
 }  // namespace exafold
