@@ -214,13 +214,22 @@ sed -n 's/^  kernel launches /- kernel launches /p' "$logs/model_parity.log" | t
 sed -n 's/^  graph launches: /- with CUDA graphs: /p' "$logs/model_parity.log" | tee -a "$summary"
 step full_width 150 env EXAFOLD_FULL_WIDTH="$full_width" "$tests" \
   --gtest_filter='CudaModel.FullWidth*'
+grep -E 'of tol|bf16 vs float32|radius of gyration|OK \]|FAILED \]' "$logs/full_width.log" |
+  sed 's/^ */    /' >>"$summary"
 {
+  echo "## Full-width precision on CUDA ($mode)"
   echo ""
-  echo "Full-width precision ($full_width: preset, lengths, clusters and extra rows), from"
-  echo "\`EXAFOLD_FULL_WIDTH=$full_width exafold_tests --gtest_filter='CudaModel.FullWidth*'\`:"
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
+  echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; GPU: ${gpu:-none (the CPU emulation of CUDA)}"
+  echo "- command: \`EXAFOLD_FULL_WIDTH=$full_width exafold_tests --gtest_filter='CudaModel.FullWidth*'\`"
+  echo "  (preset:lengths:clusters,extra rows; 2 iterations; random parameters)"
   echo ""
-  grep -E 'of tol|bf16 vs float32|radius of gyration|OK \]|FAILED \]' "$logs/full_width.log" | sed 's/^ */    /'
-} | tee -a "$summary" >>"$results"
+  echo '```'
+  grep -E 'of tol|bf16 vs float32|radius of gyration|OK \]|FAILED \]' "$logs/full_width.log" | sed 's/^ *//'
+  echo '```'
+  echo ""
+} >>"$results"
 
 left=$((budget - SECONDS - 15))
 if ((left < 30)); then

@@ -124,19 +124,20 @@ class PyModel {
   PyModel(ModelConfig cfg, Params params) : cfg_(std::move(cfg)), params_(std::move(params)) {}
 
   pyb::dict run_iteration(const pyb::dict& features, std::optional<pyb::dict> prev,
-                          int64_t chunk_size, const std::string& device) const {
-    const RunOptions options = run_options(chunk_size, device);
+                          int64_t chunk_size, const std::string& device,
+                          const std::optional<std::string>& dtype) const {
+    const RunOptions options = run_options(chunk_size, device, dtype);
     FeatureArrays f(features);
     ModelFeatures m = features_at(f, 0);
     Recycled r;
     if (prev) {
       FeatureArrays p(*prev);
-      r.prev_msa_first_row = cast(p.get("prev_msa_first_row", 2, 0));
-      r.prev_pair = cast(p.get("prev_pair", 3, 0));
-      r.prev_pos = cast(p.get("prev_pos", 3, 0));
+      r.prev_msa_first_row = cast(p.get("prev_msa_first_row", 2, 0), options);
+      r.prev_pair = cast(p.get("prev_pair", 3, 0), options);
+      r.prev_pos = cast(p.get("prev_pos", 3, 0), options, true);
     } else {
-      r = Recycled::zeros(m.trunk.aatype.size(0), cfg_.c_m, cfg_.c_z, params_.dtype(),
-                          options.device);
+      r = Recycled::zeros(m.trunk.aatype.size(0), cfg_.c_m, cfg_.c_z,
+                          options.dtype.value_or(params_.dtype()), options.device);
     }
     IterationOutputs o;
     {
@@ -148,8 +149,8 @@ class PyModel {
 
   pyb::dict run(const pyb::dict& features, std::optional<int> num_recycle, int64_t chunk_size,
                 const pyb::object& on_iteration, const std::string& device,
-                std::optional<bool> length_buckets) const {
-    RunOptions options = run_options(chunk_size, device);
+                std::optional<bool> length_buckets, const std::optional<std::string>& dtype) const {
+    RunOptions options = run_options(chunk_size, device, dtype);
     options.length_buckets = length_buckets;
     FeatureArrays f(features);
     std::vector<ModelFeatures> per_iteration;
@@ -177,19 +178,26 @@ class PyModel {
 
   /// Places the parameters (and what the model derives from them) on `device` now, so that a
   /// first prediction's memory holds its activations only.
-  void prepare(const std::string& device) const {
+  void prepare(const std::string& device, const std::optional<std::string>& dtype) const {
+    const DType dt = dtype ? dtype_from_name(*dtype) : params_.dtype();
     pyb::gil_scoped_release nogil;
-    model::prepare(params_, Device::parse(device), params_.dtype());
+    model::prepare(params_, Device::parse(device), dt);
   }
 
  private:
-  /// Recycled inputs in the run's precision (the reference hands them over as float32).
-  Tensor cast(const Tensor& t) const { return ops::cast(t, params_.dtype()); }
+  /// A recycled input in the run's precision (the reference hands them over as float32); the
+  /// atom positions in full precision (Recycled::zeros).
+  Tensor cast(const Tensor& t, const RunOptions& o, bool positions = false) const {
+    const DType dt = o.dtype.value_or(params_.dtype());
+    return ops::cast(t, positions ? full_precision(dt) : dt);
+  }
 
-  RunOptions run_options(int64_t chunk_size, const std::string& device) const {
+  static RunOptions run_options(int64_t chunk_size, const std::string& device,
+                                const std::optional<std::string>& dtype) {
     RunOptions o;
     o.chunk_size = chunk_size;
     o.device = Device::parse(device);
+    if (dtype) o.dtype = dtype_from_name(*dtype);
     return o;
   }
 
@@ -313,17 +321,24 @@ void bind_model(pyb::module_& m) {
           "Number of parameter values.")
       .def("run_iteration", &PyModel::run_iteration, pyb::arg("features"),
            pyb::arg("prev") = pyb::none(), pyb::arg("chunk_size") = 0, pyb::arg("device") = "cpu",
-           "One iteration given the recycled inputs (zeros when prev is None), on `device`.")
+           pyb::arg("dtype") = pyb::none(),
+           "One iteration given the recycled inputs (zeros when prev is None), on `device`, in "
+           "`dtype` (None: the parameters').")
       .def("run", &PyModel::run, pyb::arg("features"), pyb::arg("num_recycle") = pyb::none(),
            pyb::arg("chunk_size") = 0, pyb::arg("on_iteration") = pyb::none(),
            pyb::arg("device") = "cpu", pyb::arg("length_buckets") = pyb::none(),
+           pyb::arg("dtype") = pyb::none(),
            "num_recycle + 1 iterations on processed features, on `device` (cpu, strict, "
-           "cuda:N); returns the last iteration's outputs, on the host. on_iteration(i) is called "
-           "after iteration i finishes. length_buckets: pad to the length's bucket and crop the "
-           "outputs back (model/length_buckets.h); None: on for cuda devices, off elsewhere.")
+           "cuda:N), computing in `dtype` (None: the parameters'; bfloat16 on cuda: the trunk in "
+           "bfloat16, model/params.h); returns the last iteration's outputs, on the host. "
+           "on_iteration(i) is called after iteration i finishes. length_buckets: pad to the "
+           "length's bucket and crop the outputs back (model/length_buckets.h); None: on for "
+           "cuda devices, off elsewhere.")
       .def("prepare", &PyModel::prepare, pyb::arg("device") = "cpu",
-           "Places the parameters and the projections the model fuses on `device` now, so "
-           "that the first prediction's memory holds its activations only.");
+           pyb::arg("dtype") = pyb::none(),
+           "Places the parameters (in `dtype`'s placement, None: the parameters' own) and the "
+           "projections the model fuses on `device` now, so that the first prediction's memory "
+           "holds its activations only.");
 }
 
 }  // namespace exafold::py

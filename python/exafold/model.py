@@ -97,15 +97,20 @@ class Model:
     """
 
     def __init__(self, core: _core.Model, preset: str, device: str = "cpu",
-                 overrides: Mapping[str, int] | None = None, weights_label: str = "", weights: str = ""):
+                 overrides: Mapping[str, int] | None = None, weights_label: str = "", weights: str = "",
+                 precision: str | None = None):
         self._core = core
         self.preset = preset
         self.device = device
+        # The compute dtype: None computes in the parameters' own; "bfloat16" (cuda) runs the
+        # trunk in bfloat16 with float32 statistics, softmax and accumulation, and the structure
+        # module and heads in float32, as AlphaFold2 does on accelerators.
+        self.precision = precision
         self.overrides = dict(overrides or {})
         self.weights_label = weights_label
         self.weights = weights  # the parameter file's name, for the outputs
         # Placed now, so that a prediction's memory is its activations alone.
-        core.prepare(device)
+        core.prepare(device, precision)
 
     @classmethod
     def load(
@@ -115,6 +120,7 @@ class Model:
         dtype: str = "float32",
         overrides: Mapping[str, int] | None = None,
         device: str = "cpu",
+        precision: str | None = None,
     ) -> "Model":
         """Loads ``path`` for ``preset`` (``model_1`` ... ``model_5_ptm``, or ``reduced[_ptm]``).
 
@@ -122,13 +128,14 @@ class Model:
         every name and shape checked against the preset. ``dtype`` is "float32" or "float64" (or
         the numpy type). ``overrides`` replaces named sizes of the preset (for example
         ``evoformer_blocks``) for parameter files of non-standard depth or width; the file is
-        validated against the result. ``device`` is where predictions run.
+        validated against the result. ``device`` is where predictions run, ``precision`` what
+        they compute in (None: ``dtype``; "bfloat16" on cuda: the trunk in bfloat16).
         """
         path = os.fspath(path)
         dtype = _dtype_name(dtype)
         items = sorted((overrides or {}).items())
         return cls(_core.Model.load(path, preset, dtype, items), preset, device, overrides,
-                   _core.weights_label(path), os.path.basename(path))
+                   _core.weights_label(path), os.path.basename(path), precision)
 
     @classmethod
     def from_arrays(
@@ -140,16 +147,17 @@ class Model:
         device: str = "cpu",
         weights_label: str = "",
         weights: str = "",
+        precision: str | None = None,
     ) -> "Model":
         """A model from parameter arrays already in memory (for example broadcast from MPI rank
         0), validated exactly as a file would be; ``weights_label`` is the file's label
         (``exafold._core.weights_label(path)``). The arrays are used in place when they already
-        have ``dtype`` and are contiguous. ``device`` is where predictions run."""
+        have ``dtype`` and are contiguous. ``device`` and ``precision`` as for ``load``."""
         dtype = _dtype_name(dtype)
         arrs = {k: np.ascontiguousarray(v, dtype=dtype) for k, v in arrays.items()}
         items = sorted((overrides or {}).items())
         return cls(_core.Model.from_arrays(arrs, preset, dtype, items), preset, device, overrides, weights_label,
-                   weights)
+                   weights, precision)
 
     @property
     def config(self) -> dict:
@@ -206,7 +214,7 @@ class Model:
         Runs on the model's device; the outputs come back to the host.
         """
         return self._core.run(_contiguous(features), num_recycle, chunk_size, on_iteration,
-                              self.device, length_buckets)
+                              self.device, length_buckets, self.precision)
 
     def stage(self, features: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The features placed ahead of a call where this model's device reads them at full
@@ -314,7 +322,7 @@ class Model:
         ``prev_pos``; zeros when None). The result's ``prev_*`` entries feed the next one.
         Features (templates included) as for calling the model."""
         p = None if prev is None else {k: np.ascontiguousarray(v) for k, v in prev.items()}
-        return self._core.run_iteration(_contiguous(features), p, chunk_size, self.device)
+        return self._core.run_iteration(_contiguous(features), p, chunk_size, self.device, self.precision)
 
 
 Alignment = Union[str, os.PathLike, "tuple[str, int]", "Msa"]

@@ -182,3 +182,16 @@ def test_bad_template_inputs_are_value_errors():
         model({**f, **changing}, num_recycle=1)
     with pytest.raises(ValueError, match="template_angle_feat has shape"):
         model.run_iteration({**f, **t, "template_angle_feat": t["template_angle_feat"][..., :50]})
+
+
+def test_precision_is_the_compute_dtype_and_the_cpu_refuses_bfloat16():
+    """``precision`` reaches the engine: float32 is the parameters' own run to the bit, and
+    bfloat16 on the cpu fails naming the dtype (the cpu backend has no bfloat16 arithmetic;
+    --precision auto picks it on GPUs only)."""
+    arrays = demo_arrays("reduced_ptm")
+    f = tiny_features()
+    plain = exafold.Model.from_arrays(arrays, "reduced_ptm")(f, num_recycle=0)
+    as32 = exafold.Model.from_arrays(arrays, "reduced_ptm", precision="float32")(f, num_recycle=0)
+    assert np.array_equal(plain["final_atom_positions"], as32["final_atom_positions"])
+    with pytest.raises(Exception, match="bfloat16"):
+        exafold.Model.from_arrays(arrays, "reduced_ptm", precision="bfloat16")(f, num_recycle=0)

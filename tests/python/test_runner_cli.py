@@ -140,3 +140,23 @@ def test_device_auto_is_this_ranks_gpu_or_the_cpu(monkeypatch):
         shared.device_arg("gpu0")
     required = ("--fasta", "q.fasta", "--alignments", "msas", "--model", "model_1_ptm=p.npz", "--out", "o")
     assert parse(*required, "--device", "cuda:1").device == "cuda:1" and parse(*required).device == "auto"
+
+
+def test_precision_auto_is_bfloat16_on_a_gpu_and_enters_the_configuration_hash(tmp_path):
+    """--precision auto: bfloat16 on a GPU (AlphaFold2's own choice there), float32 on the cpu,
+    where bfloat16 is refused; a bfloat16 run's configuration hash differs from a float32 one,
+    so a resume in the other precision is refused, and a float32 run's hash is as before."""
+    assert shared.resolve_precision("auto", "cuda:0") == "bfloat16"
+    assert shared.resolve_precision("auto", "cpu") == "float32"
+    assert shared.resolve_precision("float32", "cuda:1") == "float32"
+    with pytest.raises(ValueError, match="needs a GPU"):
+        shared.resolve_precision("bfloat16", "cpu")
+    import dataclasses
+
+    from exafold.runner.config import RunConfig
+
+    base = RunConfig(out_dir=tmp_path, models=(("model_1_ptm", "p.npz:1"),))
+    assert "precision" not in base.canonical()
+    bf16 = dataclasses.replace(base, device="cuda:0", precision="bfloat16")
+    assert bf16.canonical()["precision"] == "bfloat16" and bf16.config_hash() != base.config_hash()
+    assert dataclasses.replace(base, device="cuda:0").config_hash() == base.config_hash()

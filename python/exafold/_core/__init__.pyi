@@ -239,17 +239,17 @@ class Model:
         """
         Reads an official params_model_*.npz file, verified (CRC-32, sizes) and validated against the preset.
         """
-    def prepare(self, device: str = 'cpu') -> None:
+    def prepare(self, device: str = 'cpu', dtype: str | None = None) -> None:
         """
-        Places the parameters and the projections the model fuses on `device` now, so that the first prediction's memory holds its activations only.
+        Places the parameters (in `dtype`'s placement, None: the parameters' own) and the projections the model fuses on `device` now, so that the first prediction's memory holds its activations only.
         """
-    def run(self, features: dict, num_recycle: typing.SupportsInt | None = None, chunk_size: typing.SupportsInt = 0, on_iteration: typing.Any = None, device: str = 'cpu', length_buckets: bool | None = None) -> dict:
+    def run(self, features: dict, num_recycle: typing.SupportsInt | None = None, chunk_size: typing.SupportsInt = 0, on_iteration: typing.Any = None, device: str = 'cpu', length_buckets: bool | None = None, dtype: str | None = None) -> dict:
         """
-        num_recycle + 1 iterations on processed features, on `device` (cpu, strict, cuda:N); returns the last iteration's outputs, on the host. on_iteration(i) is called after iteration i finishes. length_buckets: pad to the length's bucket and crop the outputs back (model/length_buckets.h); None: on for cuda devices, off elsewhere.
+        num_recycle + 1 iterations on processed features, on `device` (cpu, strict, cuda:N), computing in `dtype` (None: the parameters'; bfloat16 on cuda: the trunk in bfloat16, model/params.h); returns the last iteration's outputs, on the host. on_iteration(i) is called after iteration i finishes. length_buckets: pad to the length's bucket and crop the outputs back (model/length_buckets.h); None: on for cuda devices, off elsewhere.
         """
-    def run_iteration(self, features: dict, prev: dict | None = None, chunk_size: typing.SupportsInt = 0, device: str = 'cpu') -> dict:
+    def run_iteration(self, features: dict, prev: dict | None = None, chunk_size: typing.SupportsInt = 0, device: str = 'cpu', dtype: str | None = None) -> dict:
         """
-        One iteration given the recycled inputs (zeros when prev is None), on `device`.
+        One iteration given the recycled inputs (zeros when prev is None), on `device`, in `dtype` (None: the parameters').
         """
     @property
     def config(self) -> dict:

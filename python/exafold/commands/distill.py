@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--memory-budget", type=float, default=8.0, metavar="GIB",
                    help="bytes of prepared features in flight, in GiB (default 8)")
     shared.add_model_memory_argument(p)
-    shared.add_device_argument(p)
+    shared.add_device_arguments(p)
     p.add_argument("--time-model", type=Path, metavar="FILE",
                    help="order work longest first by this fitted model's seconds (exafold fit-time-model) "
                         "instead of FLOPs")
@@ -97,7 +97,8 @@ def build_config(args: argparse.Namespace) -> RunConfig:
                               filter=Filter(args.filter_min_plddt, args.filter_min_ptm, args.filter_plddt_level,
                                             args.filter_min_fraction)),
         scratch=args.scratch,
-        device=shared.resolve_device(args.device),
+        device=(device := shared.resolve_device(args.device)),
+        precision=shared.resolve_precision(args.precision, device),
         prefetch_threads=args.prefetch_threads,
         prefetch_depth=args.prefetch_depth,
         memory_budget_bytes=int(args.memory_budget * 2**30),
@@ -134,11 +135,12 @@ def load_engine(config: RunConfig, args: argparse.Namespace, comm):
     models, labels = {}, {}
     for preset, path in args.model:
         arrays, labels[preset] = broadcast_params(path if rank0 else None, preset, comm)
-        model = Model.from_arrays(arrays, preset, device=config.device, weights_label=labels[preset])
+        model = Model.from_arrays(arrays, preset, device=config.device, weights_label=labels[preset],
+                                  precision=config.precision)
         # A stop asked for by a signal ends the prediction at its next iteration (exafold.stopping).
         models[preset] = lambda features, m=model, p=preset: m(
             features, num_recycle=settings[p].recycles,
-            chunk_size=shared.chunk_size_for(p, features, budget, config.device),
+            chunk_size=shared.chunk_size_for(p, features, budget, config.device, config.precision),
             on_iteration=lambda r: stopping.check())
     return prepare, models, labels
 

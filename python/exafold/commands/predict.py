@@ -73,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     shared.add_residues_argument(p)
     p.add_argument("--max-length", type=positive, default=2500, help="longer sequences fail (default 2500)")
     shared.add_model_memory_argument(p)
-    shared.add_device_argument(p)
+    shared.add_device_arguments(p)
     p.add_argument("--format", type=_formats, default=("pdb",), help="pdb, mmcif or pdb,mmcif (default pdb)")
     p.add_argument("--keep-going", action=argparse.BooleanOptionalAction, default=True,
                    help="a bad item fails alone and the others finish; the exit status is 100 + the number "
@@ -293,7 +293,7 @@ def predict_query(q: Query, models: dict[str, exafold.Model], settings: dict[str
 
     def runner(preset: str, model: exafold.Model):
         def predict(feats):
-            chunk = shared.chunk_size_for(preset, feats, budget, model.device)
+            chunk = shared.chunk_size_for(preset, feats, budget, model.device, model.precision)
             if chunk:
                 fit = (f"the memory free on {model.device}" if model.device.startswith("cuda")
                        else f"--model-memory {budget / 2**30:.3g} GiB")
@@ -329,7 +329,9 @@ def run(args: argparse.Namespace) -> int:
     budget = shared.model_memory_bytes(args.model_memory)
     print(inference.settings_report(settings, seeds, args.msa_mode), flush=True)
     device = shared.resolve_device(args.device)
-    models = {preset: exafold.Model.load(str(path), preset, device=device) for preset, path in args.model}
+    precision = shared.resolve_precision(args.precision, device)
+    models = {preset: exafold.Model.load(str(path), preset, device=device, precision=precision)
+              for preset, path in args.model}
     shared.warn_labelled_weights("predict", {p: m.weights_label for p, m in models.items()})
     written = 0
     sweep_partials(args.out)

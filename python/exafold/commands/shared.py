@@ -197,7 +197,8 @@ def model_memory_bytes(setting: float | str | None) -> int | None:
     return int(setting * 2**30)
 
 
-def chunk_size_for(preset: str, features, budget_bytes: int | None, device: str = "cpu") -> int:
+def chunk_size_for(preset: str, features, budget_bytes: int | None, device: str = "cpu",
+                   precision: str = "float32") -> int:
     """The chunk size of one prediction: the largest the memory model fits in the budget (0:
     unchunked fits, or no budget). On a GPU (``cuda:N``) the budget is the memory free on the
     device instead (exafold.memory_model.choose_gpu_chunk); None still never chunks.
@@ -212,7 +213,7 @@ def chunk_size_for(preset: str, features, budget_bytes: int | None, device: str 
     templates = features["template_mask"].shape[0] if "template_mask" in features else 0
     try:
         if device.startswith("cuda"):
-            return choose_gpu_chunk(preset, residues, clusters, extra, device, iterations=iterations,
+            return choose_gpu_chunk(preset, residues, clusters, extra, device, precision, iterations=iterations,
                                     templates=templates)
         return choose_chunk(preset, residues, clusters, extra, budget_bytes, iterations=iterations,
                             templates=templates)
@@ -222,11 +223,25 @@ def chunk_size_for(preset: str, features, budget_bytes: int | None, device: str 
         raise ValueError(f"{preset} cannot predict {residues} residues within {where}: {e}") from None
 
 
-def add_device_argument(p: argparse.ArgumentParser) -> None:
-    """--device, which distill and predict share."""
+def add_device_arguments(p: argparse.ArgumentParser) -> None:
+    """--device and --precision, which distill and predict share."""
     p.add_argument("--device", type=device_arg, default="auto", metavar="cpu|cuda[:N]|auto",
                    help="where the models run: cpu, cuda (this rank's GPU) or cuda:N; auto (default): this "
                         "rank's GPU when there is one, else cpu. A rank takes GPU (local rank mod GPUs)")
+    p.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",
+                   help="what the models compute in: bfloat16 runs the trunk in bfloat16 with float32 "
+                        "statistics, softmax and accumulation, and the structure module and heads in float32 "
+                        "(GPU only); auto (default): bfloat16 on a GPU, as AlphaFold2 runs there, float32 on "
+                        "the cpu")
+
+
+def resolve_precision(setting: str, device: str) -> str:
+    """--precision for the resolved device. @raises ValueError for bfloat16 on the cpu."""
+    if setting == "auto":
+        return "bfloat16" if device.startswith("cuda") else "float32"
+    if setting == "bfloat16" and not device.startswith("cuda"):
+        raise ValueError(f"--precision bfloat16 needs a GPU; {device} computes in float32")
+    return setting
 
 
 def device_arg(text: str) -> str:

@@ -39,6 +39,9 @@ class RunConfig:
     # it (exafold.model.stage_features). Left out of the hash, as float32 on another device
     # changes only the rounding.
     device: str = "cpu"
+    # What they compute in (float32, or bfloat16 on a GPU): in the hash when not float32, so
+    # that a run resumed in another precision is refused instead of mixing the two.
+    precision: str = "float32"
     prefetch_threads: int = 2
     prefetch_depth: int = 4  # prepared items in flight at most
     memory_budget_bytes: int = 8 << 30
@@ -87,6 +90,7 @@ class RunConfig:
             "residues": self.residues,
             "pae": self.outputs.pae,
             "filter": asdict(self.outputs.filter),
+            **({} if self.precision == "float32" else {"precision": self.precision}),
             # Only with templates on, so that the hash of a run without them stays as it was.
             **({} if self.templates == "off" else {"templates": {
                 "mode": self.templates,
