@@ -132,16 +132,29 @@ IterationOutputs cuda_run(const ModelConfig& config, const Params& params,
   return run_model(config, params, features, 1, o);
 }
 
+/// One prediction and the cpu's runs of it.
+struct ParityCase {
+  ModelConfig config;
+  Params params;
+  std::vector<ModelFeatures> features;
+  CpuRuns cpu;
+};
+
+/// reduced_ptm at 20 residues, chunk 8: the attention kernels' query and key tiles are partly
+/// filled, the last residue and the last rows are padding.
+ParityCase reduced_case() {
+  const ModelConfig config = preset("reduced_ptm");
+  Params params = random_params<double>(config);
+  std::mt19937 rng(5);
+  std::vector<ModelFeatures> features = model_features(rng, 20, 8, 12);
+  CpuRuns cpu = cpu_runs(config, params, features, 8);
+  return {config, std::move(params), std::move(features), std::move(cpu)};
+}
+
 TEST(CudaModel, ReducedPresetFloat32MatchesCpuFloat64WithinCpuFloat32Tolerance) {
   if (gpu_count() == 0) GTEST_SKIP() << "no CUDA device (or a build without CUDA)";
-  const ModelConfig config = preset("reduced_ptm");
-  const Params params = random_params<double>(config);
-  std::mt19937 rng(5);
-  // 20 residues: the attention kernels' query and key tiles are partly filled, the last
-  // residue and the last rows are padding.
-  const std::vector<ModelFeatures> features = model_features(rng, 20, 8, 12);
-  const CpuRuns cpu = cpu_runs(config, params, features, 8);
-  expect_float32_parity(cuda_run(config, params, features, DType::float32, 8), cpu);
+  const ParityCase c = reduced_case();
+  expect_float32_parity(cuda_run(c.config, c.params, c.features, DType::float32, 8), c.cpu);
 }
 
 /// ||a - b|| / ||b|| (Frobenius) over the flat indices where `keep` holds.
@@ -345,13 +358,9 @@ void expect_bfloat16_parity(const IterationOutputs& g, const CpuRuns& cpu,
 
 TEST(CudaModel, ReducedPresetBfloat16MatchesCpuFloat64WithinStructuralTolerance) {
   if (gpu_count() == 0) GTEST_SKIP() << "no CUDA device (or a build without CUDA)";
-  const ModelConfig config = preset("reduced_ptm");
-  const Params params = random_params<double>(config);
-  std::mt19937 rng(5);
-  const std::vector<ModelFeatures> features = model_features(rng, 20, 8, 12);
-  const CpuRuns cpu = cpu_runs(config, params, features, 8);
-  expect_bfloat16_parity(cuda_run(config, params, features, DType::bfloat16, 8), cpu, config,
-                         features[0]);
+  const ParityCase c = reduced_case();
+  expect_bfloat16_parity(cuda_run(c.config, c.params, c.features, DType::bfloat16, 8), c.cpu,
+                         c.config, c.features[0]);
 }
 
 // Section 3's checks at full width, run on a GPU by bench/gpu/device_check.sh:
