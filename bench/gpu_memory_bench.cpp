@@ -1,7 +1,8 @@
 // The longest sequence that fits a GPU, from the memory model of the cuda backend (the replay
 // on meta:cuda, model/memory_model.h): no GPU is needed, and nothing is computed. For each
 // capacity, a bisection over N of the device memory of one prediction at chunk 1 (the smallest
-// peak): the parameters of every block, one iteration's features, the activations' peak and
+// peak): the parameters of every block, every iteration's features, the activations' peak (at
+// the length's bucket, as a cuda run pads) and
 // the cuBLASLt workspace of the thread driving the device, judged by the activations' peak in
 // use (what the memory needs at least) and by their reserved peak (whole segments of the
 // caching allocator, from an empty cache, none released: what it takes without pressure).
@@ -13,7 +14,7 @@
 //
 //   gpu_memory_bench [--preset model_1_ptm] [--clusters 512] [--extra 5120] [--recycles 3]
 //                    [--dtype bfloat16] [--capacity-mib 81559,143771] [--lengths 1024,10000]
-//                    [--traffic 256,512,1024] [--record FILE]
+//                    [--traffic 256,512,1024] [--peaks in-use|reserved|both] [--record FILE]
 //
 // Capacities are cudaMemGetInfo's total on the device (H100 80GB SXM: 81,559 MiB; H200:
 // 143,771 MiB) less nothing: the CUDA context's own memory (a few hundred MiB, which that total
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
                        traffic = {256, 512, 1024};
   int64_t clusters = 512, extra = 5120;
   int recycles = 3;
+  std::vector<Peak> peaks = {Peak::in_use, Peak::reserved};
   std::string command = "bench/gpu_memory_bench";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -95,6 +97,9 @@ int main(int argc, char** argv) {
       traffic = parse_list(v);
     else if (a == "--record")
       record = v;
+    else if (a == "--peaks" && (v == "in-use" || v == "reserved" || v == "both"))
+      peaks = v == "both" ? std::vector{Peak::in_use, Peak::reserved}
+                          : std::vector{v == "in-use" ? Peak::in_use : Peak::reserved};
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
@@ -129,7 +134,7 @@ int main(int argc, char** argv) {
     }
     for (int64_t mib : capacities_mib) {
       const int64_t capacity = mib << 20;
-      for (const Peak peak : {Peak::in_use, Peak::reserved}) {
+      for (const Peak peak : peaks) {
         const double t0 = now();
         const int64_t longest =
             longest_fitting_sequence(config, w, capacity, dtype, DeviceType::cuda, peak);

@@ -138,6 +138,25 @@ TEST_P(CudaMemoryModel, ReplayOnMetaCudaAllocatesWhatTheCudaRunAllocates) {
   }
 }
 
+// Between two length buckets a cuda run pads its features to the bucket (Note [Length
+// buckets]): the replay of the cuda backend pads as it does, so the padded copies and the
+// bucket's activations are in its peak, to the byte. Unpadded, it is short by a third here.
+TEST(CudaMemoryModelBuckets, ReplayPadsToTheBucketAsTheCudaRunDoes) {
+  if (gpu_count() == 0) GTEST_SKIP() << "no CUDA device (or a build without CUDA)";
+  const Fixture m;
+  constexpr int64_t n = 20, s = 8, e = 12;  // bucket 32
+  RunOptions warm;
+  warm.device = kGpu;
+  warm.cuda_graphs = false;
+  run_model(m.config, m.params, gpu_features(8, 2, 2, 6), 0, warm);
+  const MeasuredPeak measured = measured_peak(m.config, m.params, gpu_features(n, s, e, 8), 0);
+  const int64_t predicted =
+      predict_peak_bytes(m.config, {n, s, e, 2, 0}, 0, DType::float32, DeviceType::cuda);
+  std::printf("  N = %lld (bucket 32): cuda peak %lld B, meta:cuda %lld B\n", (long long)n,
+              (long long)measured.in_use, (long long)predicted);
+  EXPECT_EQ(predicted, measured.in_use);
+}
+
 INSTANTIATE_TEST_SUITE_P(Chunks, CudaMemoryModel, ::testing::Values(int64_t(0), int64_t(4)));
 
 TEST(CudaMemoryOutsideTheAllocator, IsTheCublasLtWorkspaceOfEachThread) {

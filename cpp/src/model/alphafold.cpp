@@ -136,22 +136,21 @@ IterationOutputs run_model(const ModelConfig& config, const Params& params,
           " holds other template features than iteration 0; templates are the same in every "
           "recycling iteration");
   }
-  const std::vector<ModelFeatures> on_device = place_features(features, options.device);
+  std::vector<ModelFeatures> run_features = place_features(features, options.device);
   // Note [Template embedding once per prediction]
   TemplateEmbedding templates;
   if (config.templates.enabled && first.count() > 0) {
     const Params& placed = prepare(params, options.device, dtype);
-    templates = embed_templates(config, placed, on_device[0].trunk.templates,
-                                on_device[0].trunk.seq_mask, options);
+    templates = embed_templates(config, placed, run_features[0].trunk.templates,
+                                run_features[0].trunk.seq_mask, options);
   }
   // Note [Length buckets]; features with templates keep their length (Note [Length buckets
   // and templates]). The recycled state stays padded between iterations.
   const int64_t n = aatype.size(0);
   const int64_t length = pads_to_bucket(options) && first.count() == 0 ? bucket_length(n) : n;
-  std::vector<ModelFeatures> padded;
+  // Each padded in place of its unpadded copy, which then goes unless the caller holds it.
   if (length != n)
-    for (const ModelFeatures& f : on_device) padded.push_back(pad_features(f, length));
-  const std::vector<ModelFeatures>& run_features = length != n ? padded : on_device;
+    for (ModelFeatures& f : run_features) f = pad_features(f, length);
   if (uses_cuda_graphs(options) && first.count() == 0) {
     const IterationOutputs out = run_iterations_as_graphs(
         config, params, run_features, num_recycle, options, [&](int r, const IterationOutputs& o) {

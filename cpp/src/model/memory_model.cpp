@@ -79,13 +79,25 @@ Replay replay(const ModelConfig& cfg, const MemoryWorkload& w, int64_t chunk_siz
   const Params params = Params::uninitialized(one, dtype, meta);
   prepare(params, meta, dtype);
   const int64_t before_features = int64_t(alloc.stats().in_use);
-  const std::vector<ModelFeatures> features{meta_features(w, meta)};
+  // Every iteration's features (AlphaFold2 resamples the MSA per iteration), placed before the
+  // prediction as run_model places them (Note [Features placed once]); the templates are the
+  // prediction's, one set.
+  std::vector<ModelFeatures> features{meta_features(w, meta)};
+  for (int i = 1; i < w.iterations; ++i) {
+    ModelFeatures f =
+        meta_features(MemoryWorkload{w.residues, w.clusters, w.extra_rows, 1, 0, 0}, meta);
+    f.trunk.templates = features[0].trunk.templates;
+    features.push_back(std::move(f));
+  }
   alloc.reset_peak();
   const AllocatorStats before = alloc.stats();
   RunOptions options;
   options.chunk_size = chunk_size;
   options.device = meta;
   options.dtype = dtype;
+  // Padded to the length bucket where a cuda run pads (its default), so that the padded copies
+  // and the bucket's activations are counted.
+  options.length_buckets = backend == DeviceType::cuda;
   run_model(one, params, features, w.iterations - 1, options);
   const AllocatorStats after = alloc.stats();
   return {int64_t(before.in_use) - before_features, int64_t(after.peak_in_use - before.in_use),

@@ -37,7 +37,7 @@ int64_t predict_peak_bytes(const ModelConfig& config, const MemoryWorkload& w, i
 /// replays it.
 struct DeviceMemory {
   int64_t parameters = 0;   ///< every block's placed parameters, fused projections, residue tables
-  int64_t features = 0;     ///< one iteration's features on the device
+  int64_t features = 0;     ///< every iteration's features on the device
   int64_t activations = 0;  ///< predict_peak_bytes: the peak above parameters and features
   /// The caching allocator's peak reserved bytes (whole segments) above those before the
   /// prediction, from an empty cache: what the device gives the activations.
