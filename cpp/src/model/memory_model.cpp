@@ -52,9 +52,10 @@ struct Replay {
 };
 
 /// The replay of one prediction with `blocks` Evoformer blocks (1 unless counting one block's
-/// op stream).
+/// op stream), padded to its length bucket on cuda unless `unpadded` (counting the op stream at
+/// N itself).
 Replay replay(const ModelConfig& cfg, const MemoryWorkload& w, int64_t chunk_size, DType dtype,
-              DeviceType backend, int blocks = 1) {
+              DeviceType backend, int blocks = 1, bool unpadded = false) {
   // A single-sequence input has no extra-MSA rows; everything else is at least one.
   check(
       w.residues > 0 && w.clusters > 0 && w.extra_rows >= 0 && w.iterations > 0 && w.templates >= 0,
@@ -97,7 +98,7 @@ Replay replay(const ModelConfig& cfg, const MemoryWorkload& w, int64_t chunk_siz
   options.dtype = dtype;
   // Padded to the length bucket where a cuda run pads (its default), so that the padded copies
   // and the bucket's activations are counted.
-  options.length_buckets = backend == DeviceType::cuda;
+  options.length_buckets = backend == DeviceType::cuda && !unpadded;
   run_model(one, params, features, w.iterations - 1, options);
   const AllocatorStats after = alloc.stats();
   return {int64_t(before.in_use) - before_features, int64_t(after.peak_in_use - before.in_use),
@@ -140,7 +141,7 @@ ops::OperandTraffic evoformer_block_pair_traffic(const ModelConfig& cfg, const M
   auto counted = [&](int blocks) {
     ops::count_pair_traffic(w.residues);
     try {
-      replay(cfg, w, 0, dtype, DeviceType::cuda, blocks);
+      replay(cfg, w, 0, dtype, DeviceType::cuda, blocks, true);
     } catch (...) {
       ops::count_pair_traffic(0);
       throw;
