@@ -13,7 +13,10 @@
 // trunk in bfloat16, the structure module and heads in float32).
 // MFU = the analytic FLOPs (sched::prediction_flops, the convention of cost_model.h) per second
 // over the device's bf16 peak, measured here as the best of three cuBLASLt bfloat16 GEMMs of
-// M x M x M (M = --peak-size). A length that does not fit reports OOM and the next one runs.
+// M x M x M (M = --peak-size). The chunk is the engine's: the warm-up run goes through
+// run_model_within_memory, as Model.__call__ does (unchunked, halved on each out-of-memory
+// failure), and the timed run takes the chunk that fitted. A length that does not fit even at
+// chunk 1 reports OOM and the next one runs.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -31,6 +34,7 @@
 #include "exafold/model/alphafold.h"
 #include "exafold/model/config.h"
 #include "exafold/model/iteration_graph.h"
+#include "exafold/model/memory_fit.h"
 #include "exafold/model/params.h"
 #include "exafold/ops/elementwise.h"
 #include "exafold/ops/gpu_kernels.h"
@@ -177,11 +181,11 @@ int main(int argc, char** argv) {
   char line[256];
   // launches: graph launches plus the kernels launched outside graphs (all of them with
   // --graphs off); graph MiB: the private pool of the iteration's graph (docs/gpu.md).
-  std::snprintf(line, sizeof line, "%6s %9s %9s %9s %9s %10s %8s %6s\n", "S", "seconds", "peak MiB",
-                "graph MiB", "launches", "TFLOP", "TFLOP/s", "MFU");
+  std::snprintf(line, sizeof line, "%6s %6s %9s %9s %9s %9s %10s %8s %6s\n", "S", "chunk",
+                "seconds", "peak MiB", "graph MiB", "launches", "TFLOP", "TFLOP/s", "MFU");
   std::string table = line;
   std::string rows_csv =
-      "S,seconds,peak_bytes,graph_pool_bytes,launches,graph_launches,kernel_launches,flops,"
+      "S,chunk,seconds,peak_bytes,graph_pool_bytes,launches,graph_launches,kernel_launches,flops,"
       "tflops_per_s,mfu\n";
   for (const int64_t n : lengths) {
     std::mt19937 rng{uint32_t(n)};
@@ -192,8 +196,12 @@ int main(int argc, char** argv) {
     options.cuda_graphs = graphs;
     const double flops = sched::prediction_flops(n, dims, work);
     try {
-      // Warm: caches, cuBLASLt plans, and with graphs the capture of the iteration's graph.
-      run_model(config, params, features, recycles, options);
+      // Warm: caches, cuBLASLt plans, the chunk that fits, and with graphs (when the first
+      // chunk fitted) the capture of the iteration's graph.
+      std::vector<int64_t> tried;
+      run_model_within_memory(config, params, features, recycles, options, nullptr, &tried);
+      options.chunk_size = tried.back();
+      if (tried.size() > 1) run_model(config, params, features, recycles, options);
       ops::gpu_kernels()->synchronize();
       memory.reset_peak();
       const uint64_t kernels0 = ops::gpu_kernels()->launches(), graphs0 = ops::graph_launches();
@@ -207,28 +215,30 @@ int main(int argc, char** argv) {
       const double peak_bytes = double(memory.stats().peak_in_use);
       const double pool_bytes = double(iteration_graph_stats().pool_bytes);
       const double rate = flops / seconds;
-      std::snprintf(line, sizeof line, "%6lld %9.3f %9.0f %9.0f %9llu %10.2f %8.2f %5.1f%%\n",
-                    static_cast<long long>(n), seconds, peak_bytes / (1 << 20),
-                    pool_bytes / (1 << 20), static_cast<unsigned long long>(launches), flops / 1e12,
-                    rate / 1e12, 100 * rate / peak);
+      std::snprintf(line, sizeof line, "%6lld %6lld %9.3f %9.0f %9.0f %9llu %10.2f %8.2f %5.1f%%\n",
+                    static_cast<long long>(n), static_cast<long long>(options.chunk_size), seconds,
+                    peak_bytes / (1 << 20), pool_bytes / (1 << 20),
+                    static_cast<unsigned long long>(launches), flops / 1e12, rate / 1e12,
+                    100 * rate / peak);
       table += line;
-      std::snprintf(line, sizeof line, "%lld,%.6f,%.0f,%.0f,%llu,%llu,%llu,%.6e,%.6e,%.6f\n",
-                    static_cast<long long>(n), seconds, peak_bytes, pool_bytes,
-                    static_cast<unsigned long long>(launches),
+      std::snprintf(line, sizeof line, "%lld,%lld,%.6f,%.0f,%.0f,%llu,%llu,%llu,%.6e,%.6e,%.6f\n",
+                    static_cast<long long>(n), static_cast<long long>(options.chunk_size), seconds,
+                    peak_bytes, pool_bytes, static_cast<unsigned long long>(launches),
                     static_cast<unsigned long long>(graph_launches),
                     static_cast<unsigned long long>(kernels), flops, rate / 1e12, rate / peak);
       rows_csv += line;
     } catch (const OutOfMemory& e) {
-      std::snprintf(line, sizeof line, "%6lld %9s\n", static_cast<long long>(n), "OOM");
+      std::snprintf(line, sizeof line, "%6lld %6s %9s\n", static_cast<long long>(n), "-", "OOM");
       table += line;
-      rows_csv += std::to_string(n) + ",OOM,,,,,,,,\n";
+      rows_csv += std::to_string(n) + ",,OOM,,,,,,,,\n";
       std::fprintf(stderr, "S = %lld: %s\n", static_cast<long long>(n), e.what());
     }
     std::fputs(table.c_str() + table.rfind('\n', table.size() - 2) + 1, stdout);
     std::fflush(stdout);
+    // After every length, so that a run stopped at its time limit keeps the lengths it did.
+    if (!csv.empty()) std::ofstream(csv) << rows_csv;
   }
   std::printf("%s", table.c_str());
-  if (!csv.empty()) std::ofstream(csv) << rows_csv;
   if (!record.empty()) {
     char notes[512];
     std::snprintf(

@@ -8,8 +8,8 @@
 #      full width (model_1_ptm), float32 and bfloat16 against the cpu's float64 run at S = 64,
 #      and bfloat16 against float32 at S = 64, 256 and 512 (openfold#532);
 #   5. the benchmark: model_1_ptm in bfloat16 at full width, 512 clusters, 5,120 extra rows,
-#      3 recycles, no templates, at S = 128, 256, 512, 1024 (seconds, peak memory, launches,
-#      TFLOP/s, MFU), then in float32 at S = 128, 256 and 512 with the time left;
+#      3 recycles, no templates, at S = 128, 256, 512, 1024 and 2048 (seconds, peak memory,
+#      launches, TFLOP/s, MFU), then in float32 at S = 128, 256 and 512 with the time left;
 #   6. the AlphaFold2 reference (JAX) at the same settings, its subbatch_size tuned
 #      (bench/gpu/reference_gpu_bench.py), started first: it runs on the GPU while exafold
 #      builds on the CPUs, and is stopped, keeping what it measured, before exafold's GPU steps.
@@ -59,14 +59,17 @@ else
   build=build/gpu
   cuda=ON
   jobs=$(nproc)
-  bench_args=(--preset model_1_ptm --dtype bfloat16 --lengths 128,256,512,1024 --clusters 512
+  # 2,048 is the longest one prediction of which (twice, with its warm-up) fits the call at the
+  # target speed (6.6e15 FLOP, 26 s at 25% MFU); the memory model's longest, 5,120 residues on
+  # an H100 80GB and 6,656 on an H200, need 260 and 530 s a prediction there (docs/gpu.md).
+  bench_args=(--preset model_1_ptm --dtype bfloat16 --lengths 128,256,512,1024,2048 --clusters 512
               --extra 5120 --recycles 3 --peak-size 8192)
   float32_args=(--preset model_1_ptm --dtype float32 --lengths 128,256,512 --clusters 512
                 --extra 5120 --recycles 3 --peak-size 8192)
   # PRESET:LENGTHS:CLUSTERS,EXTRA of the full-width checks (tests/cpp/test_model_cuda.cpp): the
   # cpu's float64 run at the first length is their longest part.
   full_width=model_1_ptm:64,256,512:64,256
-  ref_args=(--lengths 128,256,512,1024 --clusters 512 --extra 5120 --recycles 3 --reps 2)
+  ref_args=(--lengths 128,256,512,1024,2048 --clusters 512 --extra 5120 --recycles 3 --reps 2)
   ref_limit=270
 fi
 
@@ -231,31 +234,34 @@ grep -E 'of tol|bf16 vs float32|radius of gyration|OK \]|FAILED \]' "$logs/full_
   echo ""
 } >>"$results"
 
+# bench NAME LIMIT ARGS...: gpu_model_bench with a time limit. One stopped by it keeps the
+# lengths it finished in NAME.csv (written after each length) and is no failure; an error is.
+bench() {
+  local name=$1 limit=$2 t0=$SECONDS rc
+  shift 2
+  timeout "$limit" "$build/bench/gpu_model_bench" "$@" --csv "$out/$name.csv" \
+    --record "$results" >"$logs/$name.log" 2>&1
+  rc=$?
+  case $rc in
+    0) note "- $name: ok ($((SECONDS - t0)) s)" ;;
+    124) note "- $name: stopped at its limit of $limit s (the lengths it finished are in $name.csv)" ;;
+    *) note "- $name: FAILED, exit $rc"; failed=1 ;;
+  esac
+  cat "$logs/$name.log" >>"$summary"
+}
 left=$((budget - SECONDS - 15))
 if ((left < 30)); then
   note "- benchmark: skipped (${left} s of the ${budget} s budget left)"
   failed=1
 else
-  step benchmark "$left" "$build/bench/gpu_model_bench" "${bench_args[@]}" \
-    --csv "$out/benchmark.csv" --record "$results"
-  cat "$logs/benchmark.log" >>"$summary"
-fi
-left=$((budget - SECONDS - 15))
-if ((left < 30)); then
-  note "- benchmark_float32: skipped (${left} s of the ${budget} s budget left)"
-else
-  # The float32 row is for comparison: running out of time is no failure (the lengths it
-  # printed are in its log), only an error is.
-  t0=$SECONDS
-  timeout "$left" "$build/bench/gpu_model_bench" "${float32_args[@]}" \
-    --csv "$out/benchmark_float32.csv" --record "$results" >"$logs/benchmark_float32.log" 2>&1
-  rc=$?
-  case $rc in
-    0) note "- benchmark_float32: ok ($((SECONDS - t0)) s)" ;;
-    124) note "- benchmark_float32: stopped at the budget after $((SECONDS - t0)) s (rows printed so far below)" ;;
-    *) note "- benchmark_float32: FAILED, exit $rc"; failed=1 ;;
-  esac
-  cat "$logs/benchmark_float32.log" >>"$summary"
+  # bfloat16 first, with three quarters of what is left; the float32 row gets the rest.
+  bench benchmark $((left * 3 / 4)) "${bench_args[@]}"
+  left=$((budget - SECONDS - 15))
+  if ((left < 30)); then
+    note "- benchmark_float32: skipped (${left} s of the ${budget} s budget left)"
+  else
+    bench benchmark_float32 "$left" "${float32_args[@]}"
+  fi
 fi
 if [[ -s $out/reference.csv && -s $out/benchmark.csv ]]; then
   python3 bench/gpu/reference_gpu_bench.py --compare "$out/benchmark.csv" "$out/reference.csv" \

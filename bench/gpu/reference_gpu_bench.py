@@ -159,20 +159,27 @@ def read_csv(path: pathlib.Path) -> dict[int, dict]:
         return {int(r["S"]): r for r in csv.DictReader(f)}
 
 
+def _number(text: str | None) -> float | None:
+    """A CSV cell as a number, or None for an empty one or a word (OOM)."""
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
 def compare(exafold_csv: pathlib.Path, reference_csv: pathlib.Path, record: pathlib.Path | None):
     ours, ref = read_csv(exafold_csv), read_csv(reference_csv)
-    lines = [f"{'S':>6} {'exafold s':>10} {'reference s':>12} {'subbatch':>9} {'speed-up':>9} "
+    lines = [f"{'S':>6} {'exafold s':>10} {'chunk':>6} {'reference s':>12} {'subbatch':>9} {'speed-up':>9} "
              f"{'exafold MiB':>12} {'reference MiB':>14} {'target s':>9}"]
     for n in sorted(set(ours) | set(ref)):
         o, r = ours.get(n, {}), ref.get(n, {})
-        o_s = float(o["seconds"]) if o.get("seconds") else None
-        r_s = float(r["seconds"]) if r.get("seconds") else None
+        o_s, r_s = _number(o.get("seconds")), _number(r.get("seconds"))
         o_mib = f"{float(o['peak_bytes']) / 2**20:.0f}" if o.get("peak_bytes") else "-"
         r_mib = f"{float(r['peak_bytes']) / 2**20:.0f}" if r.get("peak_bytes") else "-"
         ratio = f"{r_s / o_s:.2f}x" if o_s and r_s else "-"
-        o_txt = f"{o_s:.3f}" if o_s is not None else "-"
-        r_txt = f"{r_s:.3f}" if r_s is not None else "-"
-        lines.append(f"{n:>6} {o_txt:>10} {r_txt:>12} {r.get('subbatch_size') or '-':>9} "
+        o_txt = f"{o_s:.3f}" if o_s is not None else o.get("seconds") or "-"  # "OOM" as it is
+        r_txt = f"{r_s:.3f}" if r_s is not None else r.get("seconds") or "-"
+        lines.append(f"{n:>6} {o_txt:>10} {o.get('chunk') or '-':>6} {r_txt:>12} {r.get('subbatch_size') or '-':>9} "
                      f"{ratio:>9} {o_mib:>12} {r_mib:>14} {TARGETS.get(n, '-'):>9}")
     table = "\n".join(lines)
     print(table)
@@ -188,7 +195,8 @@ def compare(exafold_csv: pathlib.Path, reference_csv: pathlib.Path, record: path
                     f"- machine: {machine}\n- command: `bash bench/gpu/device_check.sh`\n\n"
                     f"```\n{table}\n```\n\nThe reference: alphafold-colabfold on JAX {jax}, "
                     "its default precision (bfloat16 Evoformer), subbatch_size tuned per length "
-                    "(bench/gpu/reference_gpu_bench.py); speed-up = reference s / exafold s; "
+                    "(bench/gpu/reference_gpu_bench.py); exafold's chunk the engine's (0: "
+                    "unchunked); speed-up = reference s / exafold s; "
                     "medians; target: docs/gpu.md.\n")
 
 
