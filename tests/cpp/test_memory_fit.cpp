@@ -98,6 +98,16 @@ struct Fixture {
   explicit Fixture(Device device = kGpu) { prepare(params, device, DType::float32); }
 };
 
+/// What the heads make once per process on first use (their bin centres, 1 KiB on the device)
+/// is live before any later prediction, as the parameters are: one small prediction first, so
+/// that a measured run is such a later one whichever test the process ran before.
+void warm_up(const Fixture& m) {
+  RunOptions warm;
+  warm.device = kGpu;
+  warm.cuda_graphs = false;
+  run_model(m.config, m.params, gpu_features(8, 2, 2, 6), 0, warm);
+}
+
 class CudaMemoryModel : public ::testing::TestWithParam<int64_t> {
  protected:
   void SetUp() override {
@@ -109,13 +119,7 @@ TEST_P(CudaMemoryModel, ReplayOnMetaCudaAllocatesWhatTheCudaRunAllocates) {
   const Fixture m;
   const int64_t chunk = GetParam();
   constexpr int64_t n = 32, s = 8, e = 12;
-  // What the heads make once per process on first use (their bin centres, 1 KiB on the device)
-  // is live before any later prediction, as the parameters are: one small prediction first, so
-  // that the measured run is such a later one whichever test the process ran before.
-  RunOptions warm;
-  warm.device = kGpu;
-  warm.cuda_graphs = false;
-  run_model(m.config, m.params, gpu_features(8, 2, 2, 6), 0, warm);
+  warm_up(m);
   const MeasuredPeak measured = measured_peak(m.config, m.params, gpu_features(n, s, e, 7), chunk);
   const int64_t predicted =
       predict_peak_bytes(m.config, {n, s, e, 2, 0}, chunk, DType::float32, DeviceType::cuda);
@@ -145,10 +149,7 @@ TEST(CudaMemoryModelBuckets, ReplayPadsToTheBucketAsTheCudaRunDoes) {
   if (gpu_count() == 0) GTEST_SKIP() << "no CUDA device (or a build without CUDA)";
   const Fixture m;
   constexpr int64_t n = 20, s = 8, e = 12;  // bucket 32
-  RunOptions warm;
-  warm.device = kGpu;
-  warm.cuda_graphs = false;
-  run_model(m.config, m.params, gpu_features(8, 2, 2, 6), 0, warm);
+  warm_up(m);
   // Two iterations with features of their own (AlphaFold2 resamples the MSA), as the replay has.
   std::vector<ModelFeatures> features = gpu_features(n, s, e, 8);
   features.push_back(gpu_features(n, s, e, 9)[0]);
