@@ -148,12 +148,12 @@ def model_memory_arg(text: str) -> float | str | None:
     return v
 
 
-def _launcher_count(variables: tuple[str, ...]) -> int:
-    """The first of these launcher variables that holds a count (1 when none does)."""
+def _launcher_count(variables: tuple[str, ...], default: int = 1) -> int:
+    """The first of these launcher variables that holds a number (`default` when none does)."""
     for var in variables:
         if os.environ.get(var, "").isdigit():
             return int(os.environ[var])
-    return 1
+    return default
 
 
 def launched_ranks() -> int:
@@ -165,6 +165,12 @@ def local_ranks() -> int:
     """Ranks an MPI launcher placed on this node (1 when none said)."""
     return _launcher_count(("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE",
                             "FLUX_TASK_LOCAL_COUNT"))
+
+
+def local_rank() -> int:
+    """This process's rank among the ranks an MPI launcher placed on its node (0 when none said)."""
+    return _launcher_count(("OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID", "PMI_LOCAL_RANK",
+                            "FLUX_TASK_LOCAL_ID"), default=0)
 
 
 def threads_per_rank(local: int) -> int | None:
@@ -248,15 +254,6 @@ def device_arg(text: str) -> str:
     if text in ("auto", "cpu", "cuda") or (text.startswith("cuda:") and text[5:].isdigit()):
         return text
     raise argparse.ArgumentTypeError(f"expected cpu, cuda, cuda:N or auto, got {text!r}")
-
-
-def local_rank() -> int:
-    """This process's rank among the ranks an MPI launcher placed on its node (0 when none said)."""
-    for var in ("OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID", "PMI_LOCAL_RANK",
-                "FLUX_TASK_LOCAL_ID"):
-        if os.environ.get(var, "").isdigit():
-            return int(os.environ[var])
-    return 0
 
 
 def resolve_device(setting: str) -> str:
