@@ -278,12 +278,55 @@ constexpr double kBfloat16OverFloat32 = 65536.0;  // 2^-8 / 2^-24
 constexpr double kRepresentations = 4.0;
 constexpr double kFloat32Heads = 1.0;
 
+/// Which residues of the features are real (seq_mask), for the checks below.
+std::vector<bool> real_residues(const ModelFeatures& features) {
+  const Tensor mask = as_f64(features.trunk.seq_mask);
+  std::vector<bool> real(static_cast<size_t>(mask.numel()));
+  for (int64_t i = 0; i < mask.numel(); ++i) real[size_t(i)] = mask.data<double>()[i] > 0;
+  return real;
+}
+
+/// How far a run's outputs lie from a reference run's: relative errors of the representations
+/// over the real residues and MSA rows (padded entries hold the reference's own garbage),
+/// C-alpha RMSD (superposed and in the model's frame), max |dpLDDT| over the real residues and
+/// |dpTM|.
+struct Errors {
+  double pair, single, msa, rmsd, rmsd_frame, plddt, ptm;
+};
+
+Errors errors_against(const IterationOutputs& x, const IterationOutputs& ref,
+                      const ModelConfig& config, const ModelFeatures& features) {
+  const std::vector<bool> real = real_residues(features);
+  const int64_t n = int64_t(real.size());
+  const int64_t c_m = config.c_m, c_z = config.c_z, c_s = config.c_s;
+  const Tensor msa_mask = as_f64(features.trunk.msa_mask);
+  auto pair_real = [&](int64_t i) {
+    return real[size_t(i / c_z / n)] && real[size_t(i / c_z % n)];
+  };
+  auto single_real = [&](int64_t i) { return real[size_t(i / c_s)]; };
+  auto msa_real = [&](int64_t i) { return msa_mask.data<double>()[i / c_m] > 0; };
+  Errors e;
+  e.pair = relative_error(as_f64(x.trunk.pair), as_f64(ref.trunk.pair), pair_real);
+  e.single = relative_error(as_f64(x.trunk.single), as_f64(ref.trunk.single), single_real);
+  e.msa = relative_error(as_f64(x.trunk.msa), as_f64(ref.trunk.msa), msa_real);
+  const auto ca = c_alpha(as_f64(x.structure.final_atom_positions), real);
+  const auto ca_ref = c_alpha(as_f64(ref.structure.final_atom_positions), real);
+  e.rmsd = rmsd_superposed(ca, ca_ref);
+  e.rmsd_frame = rmsd_in_frame(ca, ca_ref);
+  e.plddt = 0;
+  const Tensor p = as_f64(x.heads.plddt), q = as_f64(ref.heads.plddt);
+  for (int64_t i = 0; i < n; ++i)
+    if (real[size_t(i)])
+      e.plddt = std::max(e.plddt, std::abs(p.data<double>()[i] - q.data<double>()[i]));
+  e.ptm = std::abs(as_f64(x.heads.ptm).data<double>()[0] - as_f64(ref.heads.ptm).data<double>()[0]);
+  return e;
+}
+
 /// The cuda bfloat16 run `g` of `features` (iteration 0's masks select the real residues and
 /// rows) within the bfloat16 tolerance above.
 void expect_bfloat16_parity(const IterationOutputs& g, const CpuRuns& cpu,
                             const ModelConfig& config, const ModelFeatures& features) {
   const IterationOutputs &t = cpu.truth, &f = cpu.float32;
-  const int64_t n = features.trunk.aatype.size(0);
   // The trunk's representations are bfloat16; the structure module and heads computed in
   // float32, on the device.
   for (const Tensor* x : {&g.trunk.msa, &g.trunk.pair, &g.trunk.single})
@@ -293,37 +336,9 @@ void expect_bfloat16_parity(const IterationOutputs& g, const CpuRuns& cpu,
     EXPECT_TRUE(x->device().is_cuda());
   }
 
-  const Tensor mask = as_f64(features.trunk.seq_mask);
-  std::vector<bool> real(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) real[size_t(i)] = mask.data<double>()[i] > 0;
-  const int64_t c_m = config.c_m, c_z = config.c_z, c_s = config.c_s;
-  const Tensor msa_mask = as_f64(features.trunk.msa_mask);
-  auto pair_real = [&](int64_t i) {
-    return real[size_t(i / c_z / n)] && real[size_t(i / c_z % n)];
-  };
-  auto single_real = [&](int64_t i) { return real[size_t(i / c_s)]; };
-  auto msa_real = [&](int64_t i) { return msa_mask.data<double>()[i / c_m] > 0; };
-  struct Errors {
-    double pair, single, msa, rmsd, rmsd_frame, plddt, ptm;
-  };
-  auto errors = [&](const IterationOutputs& x) {
-    Errors e;
-    e.pair = relative_error(as_f64(x.trunk.pair), as_f64(t.trunk.pair), pair_real);
-    e.single = relative_error(as_f64(x.trunk.single), as_f64(t.trunk.single), single_real);
-    e.msa = relative_error(as_f64(x.trunk.msa), as_f64(t.trunk.msa), msa_real);
-    const auto ca = c_alpha(as_f64(x.structure.final_atom_positions), real);
-    const auto ca_truth = c_alpha(as_f64(t.structure.final_atom_positions), real);
-    e.rmsd = rmsd_superposed(ca, ca_truth);
-    e.rmsd_frame = rmsd_in_frame(ca, ca_truth);
-    e.plddt = 0;
-    const Tensor p = as_f64(x.heads.plddt), q = as_f64(t.heads.plddt);
-    for (int64_t i = 0; i < n; ++i)
-      if (real[size_t(i)])
-        e.plddt = std::max(e.plddt, std::abs(p.data<double>()[i] - q.data<double>()[i]));
-    e.ptm = std::abs(as_f64(x.heads.ptm).data<double>()[0] - as_f64(t.heads.ptm).data<double>()[0]);
-    return e;
-  };
-  const Errors e32 = errors(f), e16 = errors(g);
+  const Errors e32 = errors_against(f, t, config, features);
+  const Errors e16 = errors_against(g, t, config, features);
+  const std::vector<bool> real = real_residues(features);
   double extent = 0;  // the radius of gyration of the truth's C-alpha trace, for scale
   {
     const auto ca = c_alpha(as_f64(t.structure.final_atom_positions), real);
@@ -425,38 +440,26 @@ TEST(CudaModel, FullWidthBfloat16StaysNearFloat32AtEveryLength) {
   const std::optional<FullWidth> w = full_width();
   if (!w) GTEST_SKIP() << "EXAFOLD_FULL_WIDTH is not set (bench/gpu/device_check.sh sets it)";
   const Params params = random_params<float>(w->config);
-  const int64_t c_z = w->config.c_z;
   double first = 0;
   for (const int64_t n : w->lengths) {
     std::mt19937 rng(static_cast<uint32_t>(n));
     const std::vector<ModelFeatures> features = model_features(rng, n, w->clusters, w->extra);
     const IterationOutputs f = cuda_run(w->config, params, features, DType::float32, 0);
     const IterationOutputs g = cuda_run(w->config, params, features, DType::bfloat16, 0);
-    const Tensor mask = as_f64(features[0].trunk.seq_mask);
-    std::vector<bool> real(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) real[size_t(i)] = mask.data<double>()[i] > 0;
-    const double pair = relative_error(as_f64(g.trunk.pair), as_f64(f.trunk.pair), [&](int64_t i) {
-      return real[size_t(i / c_z / n)] && real[size_t(i / c_z % n)];
-    });
-    const auto ca16 = c_alpha(as_f64(g.structure.final_atom_positions), real);
-    const auto ca32 = c_alpha(as_f64(f.structure.final_atom_positions), real);
-    const Tensor p16 = as_f64(g.heads.plddt), p32 = as_f64(f.heads.plddt);
-    double plddt = 0;
+    const std::vector<bool> real = real_residues(features[0]);
+    const Errors err = errors_against(g, f, w->config, features[0]);
+    const double pair = err.pair;
+    const Tensor p16 = as_f64(g.heads.plddt);
     bool finite = std::isfinite(pair);
-    for (int64_t i = 0; i < n; ++i) {
-      finite = finite && std::isfinite(p16.data<double>()[i]);
-      if (real[size_t(i)])
-        plddt = std::max(plddt, std::abs(p16.data<double>()[i] - p32.data<double>()[i]));
-    }
-    for (const auto& x : ca16) finite = finite && std::isfinite(x[0] + x[1] + x[2]);
-    const double ptm =
-        std::abs(as_f64(g.heads.ptm).data<double>()[0] - as_f64(f.heads.ptm).data<double>()[0]);
+    for (int64_t i = 0; i < n; ++i) finite = finite && std::isfinite(p16.data<double>()[i]);
+    for (const auto& x : c_alpha(as_f64(g.structure.final_atom_positions), real))
+      finite = finite && std::isfinite(x[0] + x[1] + x[2]);
     if (first == 0) first = pair;
     const double tol = 4 * first * std::sqrt(double(n) / double(w->lengths[0]));
     std::printf(
         "  bf16 vs float32 N = %lld: pair relative %.2e (tol %.2e), C-alpha RMSD %.3f A "
         "superposed, max |dpLDDT| %.3f, |dpTM| %.2e\n",
-        static_cast<long long>(n), pair, tol, rmsd_superposed(ca16, ca32), plddt, ptm);
+        static_cast<long long>(n), pair, tol, err.rmsd, err.plddt, err.ptm);
     EXPECT_TRUE(finite) << "N = " << n << ": bfloat16 outputs are not finite";
     EXPECT_LE(pair, tol) << "N = " << n << ": bfloat16's pair error grew with the length";
   }
